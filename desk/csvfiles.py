@@ -1,0 +1,66 @@
+"""Reading CSV exports of French administrations: encodings, delimiters, header names."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from charset_normalizer import from_bytes
+
+
+@dataclass(frozen=True)
+class CsvRow:
+    line: int
+    values: dict[str, str]
+
+
+def decode(raw: bytes) -> tuple[str, str]:
+    """Decode bytes as UTF-8 (with or without BOM), else detect (Latin-1/Windows-1252 exports)."""
+    try:
+        return raw.decode("utf-8-sig"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    best = from_bytes(raw).best()
+    if best is not None and best.encoding not in ("utf_8", "ascii"):
+        encoding = "cp1252" if best.encoding in ("latin_1", "iso8859_15") else best.encoding
+        try:
+            return raw.decode(encoding), encoding
+        except UnicodeDecodeError:
+            pass
+    return raw.decode("cp1252", errors="replace"), "cp1252"
+
+
+def header_key(name: str) -> str:
+    """Normalise a column name: no accents, lower case, underscores."""
+    text = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def read_rows(text: str) -> tuple[list[str], Iterator[CsvRow]]:
+    """Sniff the delimiter (; or , or tab) and yield rows keyed by normalised header."""
+    sample = text[:4096]
+    try:
+        dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=";,\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    try:
+        header = next(reader)
+    except StopIteration:
+        return [], iter(())
+    keys = [header_key(h) for h in header]
+
+    def rows() -> Iterator[CsvRow]:
+        for index, cells in enumerate(reader, start=2):
+            if not any(c.strip() for c in cells):
+                continue
+            values = {k: (cells[i].strip() if i < len(cells) else "") for i, k in enumerate(keys)}
+            if len(cells) > len(keys):
+                values["__extra__"] = ";".join(cells[len(keys):])
+            yield CsvRow(line=index, values=values)
+
+    return keys, rows()

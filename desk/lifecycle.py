@@ -1,0 +1,65 @@
+"""The ticket lifecycle of DOMAIN.md §8: the one place where a status may change."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from guichet.vocabulary import TicketStatus as S
+
+from desk.clock import utcnow
+from desk.errors import IllegalTransition
+from desk.models import Ticket, TicketEvent
+
+ALLOWED: dict[S, frozenset[S]] = {
+    S.NEW: frozenset({S.ASSIGNED, S.IN_PROGRESS, S.WAITING, S.RESOLVED, S.CANCELLED}),
+    S.ASSIGNED: frozenset({S.NEW, S.IN_PROGRESS, S.WAITING, S.RESOLVED, S.CANCELLED}),
+    S.IN_PROGRESS: frozenset({S.ASSIGNED, S.WAITING, S.RESOLVED, S.CANCELLED}),
+    S.WAITING: frozenset({S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED, S.CANCELLED}),
+    S.RESOLVED: frozenset({S.CLOSED, S.REOPENED}),
+    S.REOPENED: frozenset({S.ASSIGNED, S.IN_PROGRESS, S.WAITING, S.RESOLVED, S.CANCELLED}),
+    S.CLOSED: frozenset(),
+    S.CANCELLED: frozenset(),
+}
+
+OPEN_STATUSES: frozenset[S] = frozenset(
+    {S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING, S.REOPENED}
+)
+
+
+def can_transition(current: S | str, target: S | str) -> bool:
+    return S(target) in ALLOWED[S(current)]
+
+
+def change_status(
+    ticket: Ticket,
+    target: S | str,
+    *,
+    actor_kind: str = "system",
+    actor_id: int | None = None,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> TicketEvent:
+    """Move `ticket` to `target`, refusing illegal transitions, and record the event."""
+    current, new = S(ticket.status), S(target)
+    if new not in ALLOWED[current]:
+        raise IllegalTransition(current, new)
+    at = at or utcnow()
+    ticket.status = new.value
+    ticket.updated_at = at
+    if new is S.RESOLVED:
+        ticket.resolved_at = at
+    elif new is S.CLOSED:
+        ticket.closed_at = at
+    elif new is S.REOPENED:
+        ticket.resolved_at = None
+    event = TicketEvent(
+        kind="status",
+        at=at,
+        actor_kind=actor_kind,
+        actor_id=actor_id,
+        from_status=current.value,
+        to_status=new.value,
+        body=reason,
+    )
+    ticket.events.append(event)
+    return event

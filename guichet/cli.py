@@ -1,0 +1,108 @@
+"""The `guichet` command line."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="guichet", description="Guichet, the schools' IT desk.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    sub.add_parser("serve", help="run the web server and the background loops")
+
+    db = sub.add_parser("db", help="database schema")
+    db_sub = db.add_subparsers(dest="db_command", required=True)
+    db_sub.add_parser("upgrade", help="apply the migrations")
+    db_sub.add_parser("current", help="print the schema revision")
+
+    demo = sub.add_parser("demo", help="load the demo territory")
+    demo.add_argument("--assets", type=int, default=400, help="number of demo assets")
+
+    imp = sub.add_parser("import", help="import a CSV file")
+    imp.add_argument("kind", choices=["schools", "assets"])
+    imp.add_argument("file", type=Path)
+    imp.add_argument("--territory", default=None)
+
+    triage = sub.add_parser("triage", help="classify and route messages (JSON lines)")
+    triage.add_argument("--jsonl", action="store_true", required=True)
+    triage.add_argument("--territory", default=None)
+
+    sla = sub.add_parser("sla", help="commitment clocks")
+    sla.add_argument("sla_args", nargs=argparse.REMAINDER)
+
+    nlu = sub.add_parser("nlu", help="NLU tools")
+    nlu.add_argument("nlu_args", nargs=argparse.REMAINDER)
+
+    agent = sub.add_parser("agent", help="agents")
+    agent_sub = agent.add_subparsers(dest="agent_command", required=True)
+    add = agent_sub.add_parser("add", help="create or update an agent")
+    add.add_argument("--org", required=True)
+    add.add_argument("--email", required=True)
+    add.add_argument("--password", required=True)
+    add.add_argument("--name", default=None)
+    add.add_argument("--role", choices=["agent", "supervisor", "admin"], default="agent")
+    add.add_argument("--territory", default=None)
+
+    token = sub.add_parser("token", help="API tokens")
+    token_sub = token.add_subparsers(dest="token_command", required=True)
+    create = token_sub.add_parser("create", help="print a new API token for an agent")
+    create.add_argument("--agent", required=True)
+
+    kb = sub.add_parser("kb", help="knowledge base")
+    kb.add_argument("kb_args", nargs=argparse.REMAINDER)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
+    """Entry point of the console script; returns the process exit code."""
+    stdout = stdout or sys.stdout
+    args = _parser().parse_args(argv)
+    from guichet.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"guichet: configuration invalide : {exc}", file=sys.stderr)
+        return 2
+    if getattr(args, "territory", None):
+        settings = settings.model_copy(update={"territory": args.territory})
+
+    match args.command:
+        case "triage":
+            from guichet.triage import run_jsonl
+
+            return run_jsonl(sys.stdin, stdout, territory=settings.territory)
+        case "sla":
+            from routing.sla_cli import run as sla_run
+
+            return sla_run(list(args.sla_args), stdout)
+        case "nlu":
+            from nlu.evaluate import run as nlu_run
+
+            rest = list(args.nlu_args)
+            if not rest or rest[0] != "evaluate":
+                print("usage: guichet nlu evaluate [options]", file=sys.stderr)
+                return 2
+            return nlu_run(rest[1:], stdout)
+        case "kb":
+            from guichet.kb_cli import run as kb_run
+
+            return kb_run(list(args.kb_args), stdout)
+        case "serve":
+            from guichet.serve import serve
+
+            return serve(settings)
+        case _:
+            from guichet import commands
+
+            return asyncio.run(commands.dispatch(args, settings, stdout))
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

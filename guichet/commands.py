@@ -1,0 +1,118 @@
+"""Commands that work on the database: db, demo, import, agent, token."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import TextIO
+
+from sqlalchemy import select
+
+from desk.db import create_engine, session_factory
+from desk.migrate import current, upgrade
+from desk.models import Agent, ApiToken, Organisation
+from desk.repositories import agent_by_email
+from desk.security import hash_password, new_token
+from guichet.settings import Settings
+
+
+async def dispatch(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    try:
+        match args.command:
+            case "db":
+                if args.db_command == "upgrade":
+                    await upgrade(engine)
+                print(f"révision du schéma : {await current(engine)}", file=stdout)
+                return 0
+            case "demo":
+                from guichet.demo import DEMO_PASSWORD, load_demo
+
+                await upgrade(engine)
+                async with sessions.begin() as session:
+                    agents = await load_demo(session, settings.territory, args.assets)
+                print("Territoire de démonstration chargé.", file=stdout)
+                print(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD}) :", file=stdout)
+                for agent in agents:
+                    print(f"  {agent.email:38} {agent.role:10} {agent.org_slug}", file=stdout)
+                return 0
+            case "import":
+                return await _import(args, settings, sessions, stdout)
+            case "agent":
+                return await _agent_add(args, settings, sessions, stdout)
+            case "token":
+                async with sessions.begin() as session:
+                    agent = await agent_by_email(session, args.agent)
+                    if agent is None:
+                        print(f"guichet: agent inconnu : {args.agent}", file=sys.stderr)
+                        return 1
+                    token, token_hash = new_token()
+                    session.add(ApiToken(agent_id=agent.id, token_hash=token_hash))
+                print(token, file=stdout)
+                return 0
+        return 2
+    finally:
+        await engine.dispose()
+
+
+async def _import(args, settings, sessions, stdout) -> int:
+    from desk.importers import ImportFileError, import_assets, import_schools
+    from desk.repositories import get_territory
+    from guichet.bootstrap import ensure_territory_from_preset
+
+    try:
+        raw = args.file.read_bytes()
+    except OSError as exc:
+        print(f"guichet: fichier illisible : {exc}", file=sys.stderr)
+        return 1
+    progress = _progress_bar(args.kind)
+    async with sessions.begin() as session:
+        try:
+            territory = await get_territory(session, settings.territory)
+        except Exception:
+            territory = await ensure_territory_from_preset(session, settings.territory)
+        importer = import_schools if args.kind == "schools" else import_assets
+        try:
+            report = await importer(session, territory, raw, progress)
+        except ImportFileError as exc:
+            print(f"guichet: import impossible : {exc}", file=sys.stderr)
+            return 1
+    print(report.summary(), file=stdout)
+    return 0 if not report.rejected else 3
+
+
+def _progress_bar(kind: str):
+    if not sys.stderr.isatty():
+        return lambda rows: rows
+    from tqdm import tqdm
+
+    return lambda rows: tqdm(rows, desc=f"import {kind}", unit=" lignes", file=sys.stderr)
+
+
+async def _agent_add(args, settings, sessions, stdout) -> int:
+    from desk.repositories import get_territory
+
+    async with sessions.begin() as session:
+        territory = await get_territory(session, settings.territory)
+        org = await session.scalar(
+            select(Organisation).where(
+                Organisation.territory_id == territory.id, Organisation.slug == args.org
+            )
+        )
+        if org is None:
+            print(f"guichet: organisation inconnue : {args.org}", file=sys.stderr)
+            return 1
+        email = args.email.strip().lower()
+        agent = await session.scalar(select(Agent).where(Agent.email == email))
+        if agent is None:
+            agent = Agent(email=email, name=args.name or email, organisation_id=org.id,
+                          password_hash="", role=args.role)
+            session.add(agent)
+        agent.organisation_id = org.id
+        agent.role = args.role
+        agent.password_hash = hash_password(args.password)
+        if args.name:
+            agent.name = args.name
+    print(f"agent {email} ({args.role}) enregistré pour {org.name}", file=stdout)
+    return 0

@@ -1,0 +1,42 @@
+"""`guichet serve`: the web server and, unless disabled, the background loops."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+from aiohttp import web
+
+from desk.db import create_engine, session_factory
+from desk.migrate import upgrade
+from guichet.settings import Settings
+from guichet.wiring import build_app
+
+log = logging.getLogger("guichet")
+
+
+def serve(settings: Settings) -> int:
+    """Run until interrupted; migrations are applied first on the embedded default."""
+    logging.basicConfig(
+        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    engine = create_engine(settings.database_url)
+    if settings.is_sqlite:
+        asyncio.run(_migrate(settings))
+    app = build_app(settings, engine, session_factory(engine))
+    print(
+        f"Guichet est prêt : http://{settings.http_host}:{settings.http_port}/chat "
+        f"(file d'attente des agents : /agents)",
+        file=sys.stderr,
+    )
+    web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
+    return 0
+
+
+async def _migrate(settings: Settings) -> None:
+    engine = create_engine(settings.database_url)
+    try:
+        await upgrade(engine)
+    finally:
+        await engine.dispose()

@@ -1,0 +1,82 @@
+"""Settings from the `GUICHET_*` environment variables (and an optional `.env`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/guichet.db"
+
+
+class SettingsError(Exception):
+    """A configuration value is wrong; the message is one line for the operator."""
+
+
+class Settings(BaseSettings):
+    """Everything `guichet` reads from its environment."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="GUICHET_", env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+    database_url: str = DEFAULT_DATABASE_URL
+    http_host: str = "127.0.0.1"
+    http_port: int = Field(default=8080, ge=1, le=65535)
+    territory: str = "sem"
+    nlu: Literal["local", "rasa"] = "local"
+    rasa_url: str | None = None
+    nlu_fallback: bool = True
+    telegram_token: str | None = None
+    telegram_base_url: str | None = None
+    telegram_webhook_secret: str | None = None
+    smtp_intake_port: int | None = Field(default=None, ge=1, le=65535)
+    imap_url: str | None = None
+    smtp_url: str | None = None
+    mail_from: str = "guichet@localhost"
+    session_secret: str | None = None
+    public_url: str = "http://127.0.0.1:8080"
+    background: bool = True
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_driver(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg://"
+            )
+        return value
+
+    @field_validator("rasa_url", "telegram_base_url", "smtp_url", "imap_url")
+    @classmethod
+    def _blank_is_none(cls, value: str | None) -> str | None:
+        return value or None
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    def sqlite_path(self) -> Path | None:
+        """The SQLite file of the embedded default, or None for a server database."""
+        if not self.is_sqlite:
+            return None
+        path = self.database_url.split(":///", 1)[1]
+        return None if path in ("", ":memory:") else Path(path)
+
+
+def load_settings(**overrides: object) -> Settings:
+    """Read settings, turning validation errors into one clear line."""
+    try:
+        settings = Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "?"
+        raise SettingsError(
+            f"GUICHET_{field.upper()}: {first['msg']} (valeur : {first.get('input')!r})"
+        ) from None
+    if settings.nlu == "rasa" and not settings.rasa_url:
+        raise SettingsError("GUICHET_RASA_URL is required when GUICHET_NLU=rasa")
+    return settings

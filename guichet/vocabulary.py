@@ -1,0 +1,179 @@
+"""The exact identifiers of DOMAIN.md, shared by every package.
+
+This module is a leaf: it imports nothing from the project, so `nlu`, `routing`, `kb`,
+`desk` and `bot` may all depend on it without depending on each other.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Intent(StrEnum):
+    """What a message is about (DOMAIN.md §3)."""
+
+    HARDWARE_FAILURE = "hardware_failure"
+    NETWORK_OUTAGE = "network_outage"
+    SOFTWARE_ISSUE = "software_issue"
+    ACCOUNT_ACCESS = "account_access"
+    THEFT = "theft"
+    DAMAGE = "damage"
+    CONSUMABLES = "consumables"
+    BUILDING_WORKS = "building_works"
+    EQUIPMENT_REQUEST = "equipment_request"
+    TRAINING_REQUEST = "training_request"
+    CLASS_CHANGE = "class_change"
+    EQUIPMENT_REMOVAL = "equipment_removal"
+    TICKET_STATUS = "ticket_status"
+    HOWTO = "howto"
+    GREET = "greet"
+    THANKS = "thanks"
+    GOODBYE = "goodbye"
+    AFFIRM = "affirm"
+    DENY = "deny"
+    HELP = "help"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+#: Intents that describe an incident or a request and may open a ticket.
+TICKET_INTENTS: frozenset[Intent] = frozenset(
+    {
+        Intent.HARDWARE_FAILURE,
+        Intent.NETWORK_OUTAGE,
+        Intent.SOFTWARE_ISSUE,
+        Intent.ACCOUNT_ACCESS,
+        Intent.THEFT,
+        Intent.DAMAGE,
+        Intent.CONSUMABLES,
+        Intent.BUILDING_WORKS,
+        Intent.EQUIPMENT_REQUEST,
+        Intent.TRAINING_REQUEST,
+        Intent.CLASS_CHANGE,
+        Intent.EQUIPMENT_REMOVAL,
+    }
+)
+
+#: Small-talk and confirmation intents.
+SMALL_TALK_INTENTS: frozenset[Intent] = frozenset(
+    {
+        Intent.GREET,
+        Intent.THANKS,
+        Intent.GOODBYE,
+        Intent.AFFIRM,
+        Intent.DENY,
+        Intent.HELP,
+        Intent.OUT_OF_SCOPE,
+    }
+)
+
+
+class Equipment(StrEnum):
+    """Canonical values of the `equipment` entity (DOMAIN.md §3)."""
+
+    PROJECTOR = "projector"
+    INTERACTIVE_PROJECTOR = "interactive_projector"
+    INTERACTIVE_DISPLAY = "interactive_display"
+    DESKTOP = "desktop"
+    LAPTOP = "laptop"
+    TABLET = "tablet"
+    PRINTER = "printer"
+    COPIER = "copier"
+    WIFI_ACCESS_POINT = "wifi_access_point"
+    DISPLAY_DONGLE = "display_dongle"
+    NAS = "nas"
+    ROUTER = "router"
+    DOCUMENT_CAMERA = "document_camera"
+    SPEAKER = "speaker"
+    HEADSET = "headset"
+    MONITOR = "monitor"
+    KEYBOARD_MOUSE = "keyboard_mouse"
+    PHONE = "phone"
+    WHITEBOARD = "whiteboard"
+    CHARGING_CART = "charging_cart"
+    NETWORK_SOCKET = "network_socket"
+
+
+class EntityType(StrEnum):
+    """Entity names extracted by the NLU."""
+
+    EQUIPMENT = "equipment"
+    ASSET_TAG = "asset_tag"
+    SCHOOL = "school"
+    ROOM = "room"
+    QUANTITY = "quantity"
+    TICKET_REF = "ticket_ref"
+
+
+class Role(StrEnum):
+    """Who is responsible, before the territory maps it to an organisation (DOMAIN.md §2)."""
+
+    OPERATOR = "operator"
+    SCHOOL_AUTHORITY = "school_authority"
+    EDUCATION = "education"
+
+
+class OrgKind(StrEnum):
+    """Kinds of organisation used in labels and APIs."""
+
+    SEM = "sem"
+    COMMUNE = "commune"
+    OGEC = "ogec"
+    RECTORAT = "rectorat"
+    AGGLOMERATION = "agglomeration"
+    OTHER = "other"
+
+
+class AssetOwner(StrEnum):
+    """Who owns a device, as the inventory or the territory's defaults say."""
+
+    SEM = "sem"
+    COMMUNE = "commune"
+    OGEC = "ogec"
+    AGGLOMERATION = "agglomeration"
+    OTHER = "other"
+
+
+class SchoolStatus(StrEnum):
+    PUBLIC = "public"
+    PRIVATE = "private"
+
+
+class SlaPolicy(StrEnum):
+    """Named commitments (DOMAIN.md §5)."""
+
+    REPLACEMENT = "replacement"
+    DECLARATION = "declaration"
+    FIRST_RESPONSE = "first_response"
+    RESOLUTION = "resolution"
+
+
+class ClockMode(StrEnum):
+    BUSINESS_DAYS = "business_days"
+    BUSINESS_HOURS = "business_hours"
+    CALENDAR = "calendar"
+
+
+class TicketStatus(StrEnum):
+    """Ticket lifecycle (DOMAIN.md §8)."""
+
+    NEW = "new"
+    ASSIGNED = "assigned"
+    IN_PROGRESS = "in_progress"
+    WAITING = "waiting"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+    REOPENED = "reopened"
+    CANCELLED = "cancelled"
+
+
+class Channel(StrEnum):
+    TELEGRAM = "telegram"
+    WEBCHAT = "webchat"
+    EMAIL = "email"
+    WEB = "web"
+
+
+class AgentRole(StrEnum):
+    AGENT = "agent"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"

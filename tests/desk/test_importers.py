@@ -1,0 +1,121 @@
+"""CSV imports: directory columns, encodings, rejected rows with reasons, idempotence."""
+
+from sqlalchemy import func, select
+
+from desk import repositories as repo
+from desk.importers import ImportFileError, import_assets, import_schools
+from desk.models import Asset, Commune, Organisation, Room, School
+from desk.uai import make_uai
+
+import pytest
+
+U1, U2, U3 = make_uai("0421001"), make_uai("0421002"), make_uai("0421003")
+HEADER = (
+    "Identifiant_de_l_etablissement;Nom_etablissement;Type_etablissement;Statut_public_prive;"
+    "Adresse_1;Code_postal;Code_commune;Nom_commune;Colonne_inconnue\n"
+)
+
+
+def schools_csv() -> str:
+    return HEADER + (
+        f"{U1};École élémentaire Jules Ferry;Ecole;Public;1 rue Haute;42700;42095;Firminy;x\n"
+        f"{U2};École privée Sainte-Marie;Ecole;Privé;2 rue Basse;42000;42218;Saint-Étienne;x\n"
+        "0421004Z;École au code faux;Ecole;Public;;42000;42218;Saint-Étienne;x\n"
+        f"{U3};Collège Jean Moulin;Collège;Public;;42000;42218;Saint-Étienne;x\n"
+        f"{U1};École en double;Ecole;Public;;42700;42095;Firminy;x\n"
+    )
+
+
+async def _territory(session):
+    return await repo.ensure_territory(session, "sem", "Saint-Étienne Métropole")
+
+
+async def test_school_import_accepts_good_rows_and_reports_bad_ones(db) -> None:
+    """Good rows go in; bad UAI, non-school type and duplicates are reported by line."""
+    async with db.sessions.begin() as session:
+        territory = await _territory(session)
+        report = await import_schools(session, territory, schools_csv().encode())
+    assert (report.created, report.updated) == (2, 0)
+    assert [r.line for r in report.rejected] == [4, 5, 6]
+    assert "UAI invalide" in report.rejected[0].reason
+    assert "Collège" in report.rejected[1].reason
+    assert "double" in report.rejected[2].reason
+    assert report.unknown_columns == ["colonne_inconnue"]
+    async with db.sessions() as session:
+        private = await repo.school_by_uai(session, U2)
+        assert private.status == "private" and private.ogec is not None
+        assert private.commune.name == "Saint-Étienne"
+        assert private.commune.organisation.slug == "commune-saint-etienne"
+
+
+async def test_school_import_is_idempotent(db) -> None:
+    """Importing the same file twice updates rows and creates no duplicates."""
+    for expected in ((2, 0), (0, 2)):
+        async with db.sessions.begin() as session:
+            territory = await _territory(session)
+            report = await import_schools(session, territory, schools_csv().encode())
+        assert (report.created, report.updated) == expected
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(School)) == 2
+        assert await session.scalar(select(func.count()).select_from(Commune)) == 2
+        orgs = await session.scalar(select(func.count()).select_from(Organisation))
+        assert orgs == 3  # two communes and one OGEC
+
+
+async def test_latin1_export_is_detected(db) -> None:
+    """A Windows-1252 export with accented names is decoded correctly."""
+    raw = schools_csv().encode("cp1252")
+    async with db.sessions.begin() as session:
+        territory = await _territory(session)
+        report = await import_schools(session, territory, raw)
+    assert report.encoding in ("cp1252", "latin_1", "iso8859_15", "cp1250")
+    async with db.sessions() as session:
+        school = await repo.school_by_uai(session, U1)
+        assert school.name == "École élémentaire Jules Ferry"
+
+
+async def test_missing_required_columns_refuse_the_file(db) -> None:
+    """A file without the UAI column is refused as a whole, naming the column."""
+    async with db.sessions.begin() as session:
+        territory = await _territory(session)
+        with pytest.raises(ImportFileError, match="identifiant_de_l_etablissement"):
+            await import_schools(session, territory, b"Nom_etablissement;Nom_commune\nA;B\n")
+
+
+async def test_asset_import_rejects_row_by_row_and_updates_by_tag(db) -> None:
+    """Unknown school, unknown owner, bad type, bad date and duplicate tags are rejected."""
+    async with db.sessions.begin() as session:
+        territory = await _territory(session)
+        await import_schools(session, territory, schools_csv().encode())
+    assets = (
+        "tag,type,model,uai,room,owner,acquired_on,value\n"
+        f"SEM-000001,projector,Epson EB-W51,{U1},CM2,sem,2024-09-01,\"520,00\"\n"
+        f"SEM-000002,tablet,Galaxy Tab,{U1},CM2,Métropole,01/09/2023,290\n"
+        f"SEM-000003,tablet,Galaxy Tab,0429999X,CM2,sem,2023-09-01,290\n"
+        f"SEM-000004,toaster,Grille-pain,{U1},CM2,sem,2023-09-01,20\n"
+        f"SEM-000005,laptop,Dell,{U1},CM2,voisin,2023-09-01,700\n"
+        f"SEM-000006,laptop,Dell,{U1},CM2,sem,31/02/2023,700\n"
+        f"SEM-000001,projector,Epson,{U1},CM2,sem,2024-09-01,520\n"
+    )
+    async with db.sessions.begin() as session:
+        territory = await _territory(session)
+        report = await import_assets(session, territory, assets.encode())
+    assert report.created == 2
+    reasons = {r.line: r.reason for r in report.rejected}
+    assert set(reasons) == {4, 5, 6, 7, 8}
+    assert "école inconnue" in reasons[4] and "type" in reasons[5]
+    assert "propriétaire" in reasons[6] and "date" in reasons[7] and "double" in reasons[8]
+    async with db.sessions() as session:
+        asset = await repo.asset_by_tag(session, territory.id, "sem-000001")
+        assert asset.value_cents == 52000 and asset.room.name == "CM2"
+        assert await session.scalar(select(func.count()).select_from(Room)) == 1
+
+    moved = f"tag;type;model;uai;room;owner\nSEM-000001;projector;Epson EB-W51;{U2};BCD;sem\n"
+    async with db.sessions.begin() as session:
+        territory = await _territory(session)
+        report = await import_assets(session, territory, moved.encode())
+    assert (report.created, report.updated) == (0, 1)
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Asset)) == 2
+        asset = await repo.asset_by_tag(session, territory.id, "SEM-000001")
+        assert asset.school.uai == U2 and asset.room.name == "BCD"

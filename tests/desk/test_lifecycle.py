@@ -1,0 +1,54 @@
+"""The ticket lifecycle refuses illegal transitions and records every change."""
+
+import pytest
+
+from desk.errors import IllegalTransition
+from desk.lifecycle import ALLOWED, can_transition, change_status
+from desk.models import Ticket
+from guichet.vocabulary import TicketStatus as S
+
+
+def _ticket(status: S) -> Ticket:
+    ticket = Ticket(status=status.value, reference="2026-00001", intent="hardware_failure",
+                    role="operator", subject="x")
+    ticket.events = []
+    return ticket
+
+
+def test_every_status_has_a_rule() -> None:
+    """The transition table covers every status of DOMAIN.md §8."""
+    assert set(ALLOWED) == set(S)
+
+
+@pytest.mark.parametrize("current", list(S))
+@pytest.mark.parametrize("target", list(S))
+def test_transition_matrix(current: S, target: S) -> None:
+    """Each pair is either applied with an event or refused without touching the ticket."""
+    ticket = _ticket(current)
+    if can_transition(current, target):
+        event = change_status(ticket, target, actor_kind="agent", actor_id=7, reason="test")
+        assert ticket.status == target.value
+        assert (event.from_status, event.to_status) == (current.value, target.value)
+        assert ticket.events == [event]
+    else:
+        with pytest.raises(IllegalTransition):
+            change_status(ticket, target)
+        assert ticket.status == current.value and ticket.events == []
+
+
+def test_closed_and_cancelled_are_final() -> None:
+    """Nothing leaves closed or cancelled; resolved can only close or reopen."""
+    assert not ALLOWED[S.CLOSED] and not ALLOWED[S.CANCELLED]
+    assert ALLOWED[S.RESOLVED] == {S.CLOSED, S.REOPENED}
+
+
+def test_resolution_timestamps() -> None:
+    """Resolving sets resolved_at; reopening clears it; closing sets closed_at."""
+    ticket = _ticket(S.IN_PROGRESS)
+    change_status(ticket, S.RESOLVED)
+    assert ticket.resolved_at is not None
+    change_status(ticket, S.REOPENED)
+    assert ticket.resolved_at is None
+    change_status(ticket, S.RESOLVED)
+    change_status(ticket, S.CLOSED)
+    assert ticket.closed_at is not None
