@@ -1,0 +1,109 @@
+"""The command line: settings errors, demo, import reports, and serve answering /healthz."""
+
+from __future__ import annotations
+
+import io
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from desk.uai import make_uai
+from guichet.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.chdir(tmp_path)
+    for key in list(os.environ):
+        if key.startswith("GUICHET_"):
+            monkeypatch.delenv(key)
+    return tmp_path
+
+
+def test_bad_setting_fails_with_one_line(workdir: Path, monkeypatch, capsys) -> None:
+    """A wrong GUICHET_* value stops the command with one line naming it, not a traceback."""
+    monkeypatch.setenv("GUICHET_HTTP_PORT", "quatre-vingts")
+    assert main(["db", "current"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "GUICHET_HTTP_PORT" in err
+
+
+def test_unknown_database_driver_is_refused(workdir: Path, monkeypatch, capsys) -> None:
+    """Only the SQLite and PostgreSQL async drivers are accepted."""
+    monkeypatch.setenv("GUICHET_DATABASE_URL", "mysql://root@localhost/db")
+    assert main(["db", "upgrade"]) == 2
+    assert "GUICHET_DATABASE_URL" in capsys.readouterr().err
+
+
+def test_demo_then_import_reports_rejected_rows(workdir: Path) -> None:
+    """The demo loads, and an import with a bad row exits 3 with the line and reason."""
+    out = io.StringIO()
+    assert main(["demo", "--assets", "50"], stdout=out) == 0
+    assert "agent.sem@guichet.demo" in out.getvalue()
+    csv_file = workdir / "ecoles.csv"
+    csv_file.write_text(
+        "Identifiant_de_l_etablissement;Nom_etablissement;Type_etablissement;Statut_public_prive;"
+        "Code_commune;Nom_commune\n"
+        f"{make_uai('0429001')};École du Bourg;Ecole;Public;42095;Firminy\n"
+        "0429002A;École au code faux;Ecole;Public;42095;Firminy\n",
+        encoding="latin-1",
+    )
+    out = io.StringIO()
+    assert main(["import", "schools", str(csv_file)], stdout=out) == 3
+    assert "1 créée(s)" in out.getvalue() and "ligne 3 : code UAI invalide" in out.getvalue()
+    out = io.StringIO()
+    assert main(["demo", "--assets", "50"], stdout=out) == 0  # idempotent
+
+
+def test_agent_add_and_token(workdir: Path) -> None:
+    """`guichet agent add` then `guichet token create` prints a token."""
+    assert main(["demo", "--assets", "10"], stdout=io.StringIO()) == 0
+    out = io.StringIO()
+    assert main(["agent", "add", "--org", "rectorat", "--email", "Nouvel.Agent@ac-lyon.fr",
+                 "--password", "secret-123", "--role", "supervisor"], stdout=out) == 0
+    out = io.StringIO()
+    assert main(["token", "create", "--agent", "nouvel.agent@ac-lyon.fr"], stdout=out) == 0
+    assert out.getvalue().startswith("gui_")
+    assert main(["agent", "add", "--org", "nowhere", "--email", "x@y.fr",
+                 "--password", "p"], stdout=io.StringIO()) == 1
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_demo_then_serve_answers_healthz(workdir: Path) -> None:
+    """`guichet demo` then `guichet serve` answers GET /healthz with 200."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GUICHET_")}
+    port = _free_port()
+    env["GUICHET_HTTP_PORT"] = str(port)
+    env["GUICHET_BACKGROUND"] = "false"
+    guichet = [sys.executable, "-m", "guichet.cli"]
+    subprocess.run([*guichet, "demo", "--assets", "20"], cwd=workdir, env=env, check=True,
+                   capture_output=True)
+    proc = subprocess.Popen([*guichet, "serve"], cwd=workdir, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2) as resp:
+                    assert resp.status == 200
+                    break
+            except OSError:
+                if proc.poll() is not None or time.monotonic() > deadline:
+                    raise AssertionError(proc.stderr.read().decode() if proc.stderr else "")
+                time.sleep(0.3)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
