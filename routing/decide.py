@@ -1,0 +1,67 @@
+"""The routing decision: which role (and kind of organisation) handles a triaged message, and why."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from guichet.vocabulary import AssetOwner, Equipment, Intent, Role, SchoolStatus, SlaPolicy
+
+from .rules import NO_TICKET, Facts, Outcome, first_match
+from .territory import Territory
+from .text import normalise
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Who handles a message: role None and org_kind "none" mean no ticket; followup is the next task."""
+
+    rule_id: str
+    role: Role | None
+    org_kind: str
+    sla: SlaPolicy | None
+    reason: str
+    followup: Decision | None = None
+
+    @property
+    def opens_ticket(self) -> bool:
+        """Whether the message should become a ticket."""
+        return self.role is not None
+
+
+def _decision(
+    territory: Territory, outcome: Outcome, school_status: SchoolStatus, followup: Decision | None
+) -> Decision:
+    org_kind = (
+        NO_TICKET
+        if outcome.role is None
+        else territory.org_kind_for(outcome.role, school_status=school_status)
+    )
+    return Decision(outcome.rule_id, outcome.role, org_kind, outcome.sla, outcome.reason, followup)
+
+
+def decide(
+    territory: Territory,
+    *,
+    intent: Intent,
+    equipment: Equipment | None,
+    school_status: SchoolStatus = SchoolStatus.PUBLIC,
+    asset_owner: AssetOwner | None = None,
+    text: str = "",
+) -> Decision:
+    """Apply the territory's rules in order to one triaged message; the first rule that matches wins."""
+    school_status = SchoolStatus(school_status)
+    equipment = Equipment(equipment) if equipment is not None else None
+    facts = Facts(
+        intent=Intent(intent),
+        equipment=equipment,
+        school_status=school_status,
+        asset_owner=territory.effective_owner(equipment, asset_owner, school_status=school_status),
+        text=normalise(text),
+    )
+    rule = first_match(territory.rules, facts)
+    if rule is None:  # pragma: no cover - the loader guarantees a final catch-all rule
+        raise AssertionError(f"{territory.source}: no rule matched")
+    followup = (
+        _decision(territory, rule.followup, school_status, None) if rule.followup is not None else None
+    )
+    return _decision(territory, rule.outcome, school_status, followup)

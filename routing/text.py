@@ -1,0 +1,39 @@
+"""Accent- and case-insensitive keyword matching on French free text."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+_LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+
+def normalise(text: str) -> str:
+    """Lower-case, strip accents, and reduce everything but letters and digits to single spaces."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
+    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+    return _NON_WORD.sub(" ", stripped.casefold()).strip()
+
+
+@dataclass(frozen=True, slots=True)
+class Keyword:
+    """One keyword of a rule: whole words, or a word prefix when written with a trailing `*`."""
+
+    source: str
+    pattern: re.Pattern[str]
+
+    @classmethod
+    def parse(cls, source: str) -> Keyword:
+        """Compile a keyword; raises ValueError when nothing searchable is left after normalising."""
+        prefix = source.rstrip().endswith("*")
+        words = normalise(source.rstrip().rstrip("*"))
+        if not words:
+            raise ValueError(f"keyword {source!r} has no letters or digits")
+        tail = "" if prefix else r"(?![a-z0-9])"
+        return cls(source, re.compile(rf"(?<![a-z0-9]){re.escape(words)}{tail}"))
+
+    def found_in(self, normalised_text: str) -> bool:
+        """Whether the keyword occurs in a text already passed through `normalise`."""
+        return self.pattern.search(normalised_text) is not None
