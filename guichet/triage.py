@@ -1,0 +1,121 @@
+"""`guichet triage --jsonl`: JSON lines in, triage and routing decision out (DOMAIN.md §3).
+
+No database and no network: the in-process NLU and the territory's rules only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any, TextIO
+
+from guichet.vocabulary import AssetOwner, Equipment, SchoolStatus
+from nlu import LocalNlu, ParseResult
+from routing import Territory, TerritoryError, decide, load_territory
+
+BATCH = 512
+
+
+def _entity_json(result: ParseResult) -> list[dict[str, Any]]:
+    return [
+        {"entity": e.entity, "value": e.value, "start": e.start, "end": e.end}
+        for e in result.entities
+    ]
+
+
+def triage_one(
+    territory: Territory, result: ParseResult, school_status: str, asset_owner: str | None
+) -> dict[str, Any]:
+    """The output object for one parsed message."""
+    equipment = result.equipment
+    decision = decide(
+        territory,
+        intent=result.intent,
+        equipment=Equipment(equipment) if equipment else None,
+        school_status=SchoolStatus(school_status),
+        asset_owner=AssetOwner(asset_owner) if asset_owner else None,
+        text=result.text,
+    )
+    out: dict[str, Any] = {
+        "intent": result.intent.value,
+        "confidence": round(result.confidence, 4),
+        "entities": _entity_json(result),
+        "equipment": equipment,
+        "role": decision.role.value if decision.role else None,
+        "org": decision.org_kind,
+        "sla": decision.sla.value if decision.sla else None,
+        "reason": decision.reason,
+        "rule": decision.rule_id,
+    }
+    if decision.followup is not None:
+        follow = decision.followup
+        out["followup"] = {
+            "role": follow.role.value if follow.role else None,
+            "org": follow.org_kind,
+            "sla": follow.sla.value if follow.sla else None,
+            "reason": follow.reason,
+        }
+    return out
+
+
+def _validate(line: str) -> tuple[str, str, str | None]:
+    """Text, school status and asset owner of one input line, or ValueError with a reason."""
+    if not line.strip():
+        raise ValueError("ligne vide")
+    try:
+        data = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"ligne JSON invalide : {exc.msg}") from None
+    if not isinstance(data, dict):
+        raise ValueError("un objet JSON est attendu")
+    text = data.get("text")
+    if not isinstance(text, str):
+        raise ValueError("le champ « text » (chaîne) est obligatoire")
+    status = data.get("school_status") or "public"
+    if status not in {s.value for s in SchoolStatus}:
+        raise ValueError(f"school_status inconnu : {status!r}")
+    owner = data.get("asset_owner")
+    if owner is not None and owner not in {o.value for o in AssetOwner}:
+        raise ValueError(f"asset_owner inconnu : {owner!r}")
+    return text, status, owner
+
+
+def _batches(stream: TextIO) -> Iterator[list[str]]:
+    batch: list[str] = []
+    for line in stream:
+        batch.append(line.rstrip("\n"))
+        if len(batch) >= BATCH:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def run_jsonl(
+    stdin: TextIO, stdout: TextIO, *, territory: str = "sem", nlu: LocalNlu | None = None
+) -> int:
+    """Process every line; a bad line yields {"error": ...} and the rest goes on."""
+    try:
+        preset = load_territory(territory)
+    except (TerritoryError, FileNotFoundError, KeyError) as exc:
+        print(json.dumps({"error": f"territoire inconnu ou invalide : {exc}"}, ensure_ascii=False),
+              file=stdout)
+        return 2
+    nlu = nlu or LocalNlu()
+    for batch in _batches(stdin):
+        parsed: list[tuple[str, str, str | None] | str] = []
+        for line in batch:
+            try:
+                parsed.append(_validate(line))
+            except ValueError as exc:
+                parsed.append(str(exc))
+        texts = [p[0] for p in parsed if isinstance(p, tuple)]
+        results = iter(nlu.parse_many(texts)) if texts else iter(())
+        for item in parsed:
+            if isinstance(item, str):
+                out: dict[str, Any] = {"error": item}
+            else:
+                out = triage_one(preset, next(results), item[1], item[2])
+            stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
+        stdout.flush()
+    return 0

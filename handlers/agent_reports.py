@@ -1,0 +1,109 @@
+"""The supervisor's reports over the tickets in scope (DOMAIN.md §1, §6)."""
+
+from __future__ import annotations
+
+import statistics
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from desk.clock import utcnow
+from desk.models import Commune, School, Ticket
+from guichet.vocabulary import Intent
+from handlers.agent_queue import AT_RISK_WINDOW, OPEN_VALUES, breached_expr, next_due_expr
+from handlers.agent_scope import Actor, ticket_scope
+
+#: Thefts/damages in the period from which a school is flagged as unusual.
+UNUSUAL_INCIDENTS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class Resolution:
+    count: int
+    mean_hours: float | None
+    median_hours: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    since: datetime
+    days: int
+    by_status: list[tuple[str, int]]
+    by_intent: list[tuple[str, int]]
+    by_commune: list[tuple[str, int]]
+    by_school: list[tuple[str, str, int]]
+    breached: int
+    at_risk: int
+    open_total: int
+    resolution: Resolution
+    resolution_by_intent: list[tuple[str, Resolution]]
+    incidents_by_commune: list[tuple[str, int, int]]  # commune, thefts, damages
+    unusual_schools: list[tuple[str, str, int]]
+
+
+def _resolution(hours: list[float]) -> Resolution:
+    if not hours:
+        return Resolution(0, None, None)
+    return Resolution(len(hours), round(statistics.fmean(hours), 1), round(statistics.median(hours), 1))
+
+
+async def build_report(session: AsyncSession, actor: Actor, days: int = 60, now: datetime | None = None) -> Report:
+    """Counts for the last `days` days, and the SLA state of the open tickets now."""
+    now = now or utcnow()
+    since = now - timedelta(days=days)
+    scope = ticket_scope(actor)
+    period = (scope, Ticket.opened_at >= since)
+
+    async def grouped(*columns, joins=(), where=()) -> list[tuple]:
+        stmt = select(*columns, func.count(Ticket.id)).select_from(Ticket)
+        for target, on in joins:
+            stmt = stmt.join(target, on)
+        stmt = stmt.where(*period, *where).group_by(*columns).order_by(func.count(Ticket.id).desc())
+        return [tuple(r) for r in (await session.execute(stmt)).all()]
+
+    school_join = (School, Ticket.school_id == School.id)
+    commune_join = (Commune, School.commune_id == Commune.id)
+    by_status = await grouped(Ticket.status)
+    by_intent = await grouped(Ticket.intent)
+    by_commune = await grouped(Commune.name, joins=(school_join, commune_join))
+    by_school = (await grouped(School.name, School.uai, joins=(school_join,)))[:20]
+
+    next_due, breached = next_due_expr(), breached_expr()
+    late = or_(breached, next_due <= now)
+    open_scope = (scope, Ticket.status.in_(OPEN_VALUES))
+    open_total = await session.scalar(select(func.count(Ticket.id)).where(*open_scope)) or 0
+    breached_count = await session.scalar(select(func.count(Ticket.id)).where(*open_scope, late)) or 0
+    at_risk = await session.scalar(select(func.count(Ticket.id)).where(
+        *open_scope, ~late, next_due <= now + AT_RISK_WINDOW)) or 0
+
+    per_intent: dict[str, list[float]] = {}
+    for intent, opened, resolved in (await session.execute(
+        select(Ticket.intent, Ticket.opened_at, Ticket.resolved_at).where(
+            scope, Ticket.resolved_at.is_not(None), Ticket.resolved_at >= since)
+    )).all():
+        per_intent.setdefault(intent, []).append((resolved - opened).total_seconds() / 3600)
+    every = [h for hours in per_intent.values() for h in hours]
+
+    incidents: dict[str, list[int]] = {}
+    for commune, intent, count in await grouped(
+        Commune.name, Ticket.intent, joins=(school_join, commune_join),
+        where=(Ticket.intent.in_([Intent.THEFT.value, Intent.DAMAGE.value]),),
+    ):
+        incidents.setdefault(commune, [0, 0])[0 if intent == Intent.THEFT else 1] += count
+    unusual = [row for row in await grouped(
+        School.name, School.uai, joins=(school_join,),
+        where=(Ticket.intent.in_([Intent.THEFT.value, Intent.DAMAGE.value]),),
+    ) if row[2] >= UNUSUAL_INCIDENTS]
+
+    return Report(
+        since=since, days=days, by_status=by_status, by_intent=by_intent, by_commune=by_commune,
+        by_school=by_school, breached=breached_count, at_risk=at_risk, open_total=open_total,
+        resolution=_resolution(every),
+        resolution_by_intent=sorted(((i, _resolution(h)) for i, h in per_intent.items()),
+                                    key=lambda item: -item[1].count),
+        incidents_by_commune=sorted(((c, t, d) for c, (t, d) in incidents.items()),
+                                    key=lambda row: -(row[1] + row[2])),
+        unusual_schools=unusual,
+    )

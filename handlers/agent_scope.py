@@ -1,0 +1,68 @@
+"""Who an agent is and which tickets they may see: the one scoping rule of pages and API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import contains_eager
+
+from desk.models import Agent, Organisation, Territory, Ticket
+from guichet.vocabulary import AgentRole
+
+
+@dataclass(frozen=True, slots=True)
+class Actor:
+    """A logged-in, active agent as the use cases see them."""
+
+    id: int
+    email: str
+    name: str
+    role: AgentRole
+    organisation_id: int
+    organisation_name: str
+    territory_id: int
+    timezone: str = "Europe/Paris"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is AgentRole.ADMIN
+
+    @property
+    def can_see_reports(self) -> bool:
+        return self.role in (AgentRole.SUPERVISOR, AgentRole.ADMIN)
+
+
+def actor_of(agent: Agent, timezone: str = "Europe/Paris") -> Actor:
+    """Freeze an agent row (with its organisation loaded) into an Actor."""
+    return Actor(
+        id=agent.id, email=agent.email, name=agent.name, role=AgentRole(agent.role),
+        organisation_id=agent.organisation_id, organisation_name=agent.organisation.name,
+        territory_id=agent.organisation.territory_id, timezone=timezone,
+    )
+
+
+async def load_actor(session: AsyncSession, agent_id: int) -> Actor | None:
+    """The active agent with this id, or None (deleted, deactivated)."""
+    row = (await session.execute(
+        select(Agent, Territory.timezone)
+        .join(Organisation, Agent.organisation_id == Organisation.id)
+        .join(Territory, Organisation.territory_id == Territory.id)
+        .options(contains_eager(Agent.organisation))
+        .where(Agent.id == agent_id, Agent.active.is_(True))
+    )).first()
+    return actor_of(row[0], row[1]) if row is not None else None
+
+
+def ticket_scope(actor: Actor) -> ColumnElement[bool]:
+    """Tickets `actor` may see: their organisation's, or the whole territory's for an admin."""
+    same_territory = Ticket.territory_id == actor.territory_id
+    if actor.is_admin:
+        return same_territory
+    return and_(same_territory, Ticket.organisation_id == actor.organisation_id)
+
+
+def scoped_tickets(actor: Actor) -> Select[tuple[Ticket]]:
+    """SELECT of the tickets in `actor`'s scope; every ticket read goes through here."""
+    return select(Ticket).where(ticket_scope(actor))

@@ -1,0 +1,262 @@
+"""Report an incident: route it, open the ticket(s) with their clocks and notices, in one transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from desk import repositories as repo
+from desk.lifecycle import change_status
+from desk.models import Asset, Commune, Organisation, Requester, School, Ticket
+from desk.sla_store import schedule_clocks
+from desk.sla_text import format_due_fr
+from guichet.vocabulary import (
+    AssetOwner,
+    Channel,
+    Equipment,
+    Intent,
+    Role,
+    SchoolStatus,
+    SlaPolicy,
+    TicketStatus,
+)
+from handlers.context import DeskContext
+from handlers.labels import EQUIPMENT_FR, INTENT_FR
+from routing import Decision, decide
+from routing.clocks import Due, due
+
+THEFT_DAMAGE_CHECKLIST = {
+    "insurer_declaration": False,
+    "police_report": False,
+    "complaint_filed": False,
+    "commitment_form": False,
+    "replacement_ordered": False,
+    "replacement_installed": False,
+}
+
+
+@dataclass(frozen=True)
+class ReportDraft:
+    """Everything the front desk gathered about one problem, ready to become a ticket."""
+
+    text: str
+    intent: Intent
+    channel: Channel
+    requester_id: int | None = None
+    school_id: int | None = None
+    equipment: Equipment | None = None
+    asset_tag: str | None = None
+    room: str | None = None
+    confidence: float | None = None
+    tried_articles: tuple[str, ...] = ()
+    subject: str | None = None
+    attachment_ids: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class OpenedTicket:
+    reference: str
+    ticket_id: int
+    organisation_slug: str
+    organisation_name: str
+    sla: SlaPolicy | None
+    due: Due | None
+    reason: str
+
+
+@dataclass(frozen=True)
+class ReportOutcome:
+    """The tickets opened (declaration first for a theft/damage) and the French answer."""
+
+    tickets: tuple[OpenedTicket, ...]
+    message: str
+    decision: Decision
+    notices: list[str] = field(default_factory=list)
+
+    @property
+    def reference(self) -> str:
+        return self.tickets[0].reference
+
+
+class NotATicket(Exception):
+    """The territory's rules say this message opens no ticket (how-to, small talk, status)."""
+
+
+async def _load_school(session: AsyncSession, school_id: int | None) -> School | None:
+    if school_id is None:
+        return None
+    return await session.scalar(
+        select(School)
+        .options(selectinload(School.commune).selectinload(Commune.organisation),
+                 selectinload(School.ogec))
+        .where(School.id == school_id)
+    )
+
+
+async def _organisation(
+    session: AsyncSession, ctx: DeskContext, territory_id: int, role: Role, school: School | None
+) -> Organisation:
+    """The concrete organisation holding `role` for this school (created from the preset if new)."""
+    status = SchoolStatus(school.status) if school else SchoolStatus.PUBLIC
+    try:
+        ref = ctx.territory.organisation_for(
+            role,
+            school_status=status,
+            commune_slug=(school.commune.organisation.slug
+                          if school and school.commune and school.commune.organisation else None),
+            commune_name=(school.commune.organisation.name
+                          if school and school.commune and school.commune.organisation else None),
+            ogec_slug=school.ogec.slug if school and school.ogec else None,
+            ogec_name=school.ogec.name if school and school.ogec else None,
+        )
+    except ValueError:
+        # Unknown school: the operator runs the desk and re-routes (seed 000, « le guichet »).
+        ref = ctx.territory.operator
+    return await repo.ensure_organisation(
+        session, territory_id, kind=ref.kind, slug=ref.slug, name=ref.name
+    )
+
+
+def _subject(draft: ReportDraft, school: School | None) -> str:
+    if draft.subject:
+        return draft.subject
+    what = INTENT_FR.get(draft.intent, draft.intent)
+    if draft.equipment:
+        what += f" — {EQUIPMENT_FR.get(draft.equipment, draft.equipment)}"
+    if school:
+        what += f" ({school.name})"
+    return what
+
+
+async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraft) -> ReportOutcome:
+    """Open the ticket(s) a report calls for; the caller commits (one transaction)."""
+    territory = await repo.get_territory(session, ctx.territory.name)
+    school = await _load_school(session, draft.school_id)
+    asset: Asset | None = None
+    if draft.asset_tag:
+        asset = await repo.asset_by_tag(session, territory.id, draft.asset_tag)
+        if asset is not None and school is None and asset.school_id:
+            school = await _load_school(session, asset.school_id)
+    equipment = draft.equipment or (Equipment(asset.type) if asset else None)
+    decision = decide(
+        ctx.territory,
+        intent=draft.intent,
+        equipment=equipment,
+        school_status=SchoolStatus(school.status) if school else SchoolStatus.PUBLIC,
+        asset_owner=AssetOwner(asset.owner) if asset else None,
+        text=draft.text,
+    )
+    if not decision.opens_ticket:
+        raise NotATicket(decision.rule_id)
+    requester = (
+        await session.get(Requester, draft.requester_id) if draft.requester_id else None
+    )
+    now = ctx.now()
+    steps = [decision] + ([decision.followup] if decision.followup else [])
+    opened: list[tuple[Ticket, Decision, Organisation]] = []
+    for index, step in enumerate(steps):
+        assert step.role is not None
+        org = await _organisation(session, ctx, territory.id, step.role, school)
+        theft_or_damage = draft.intent in (Intent.THEFT, Intent.DAMAGE)
+        description = draft.text if index == 0 else (
+            f"Suite de la demande {opened[0][0].reference} : {draft.text}"
+        )
+        ticket = await repo.create_ticket(
+            session,
+            territory=territory,
+            organisation=org,
+            intent=draft.intent.value,
+            role=step.role.value,
+            subject=_subject(draft, school),
+            description=description,
+            equipment=equipment.value if equipment else None,
+            school=school,
+            asset=asset,
+            room=draft.room or (asset.room.name if asset and asset.room else None),
+            channel=draft.channel.value,
+            requester=requester,
+            sla_policy=step.sla.value if step.sla else None,
+            rule_id=step.rule_id,
+            reason=step.reason,
+            confidence=draft.confidence,
+            checklist=dict(THEFT_DAMAGE_CHECKLIST) if theft_or_damage else None,
+            linked_ticket=opened[0][0] if index else None,
+            opened_at=now,
+        )
+        if draft.tried_articles and index == 0:
+            await repo.add_event(
+                session, ticket, "kb",
+                body="Tutoriel(s) essayé(s) sans succès : " + ", ".join(draft.tried_articles),
+                data={"articles": list(draft.tried_articles)}, at=now,
+            )
+        if index:
+            # The replacement waits for the school authority's declaration (convention art. 6).
+            first = opened[0][0]
+            first.linked_ticket_id = ticket.id
+            change_status(ticket, TicketStatus.WAITING, reason=(
+                f"En attente de la déclaration de sinistre (demande {first.reference})."
+            ), at=now)
+        policy = ctx.policy(step.sla)
+        if policy is not None and index == 0:
+            # A follow-up's clocks start when it leaves `waiting` (handlers.theft).
+            await schedule_clocks(session, ticket, policy, ctx.calendar)
+        opened.append((ticket, step, org))
+        if org.email:
+            await repo.enqueue(
+                session, channel=Channel.EMAIL.value, recipient=org.email,
+                subject=f"[Guichet {ticket.reference}] {ticket.subject}",
+                body=f"Nouvelle demande {ticket.reference} pour {org.name} :\n\n{ticket.description}",
+                ticket_id=ticket.id, dedupe_key=f"new:{ticket.id}:{org.id}",
+            )
+    await session.flush()
+    results = []
+    for ticket, step, org in opened:
+        policy = ctx.policy(step.sla)
+        results.append(OpenedTicket(
+            reference=ticket.reference, ticket_id=ticket.id, organisation_slug=org.slug,
+            organisation_name=org.name, sla=step.sla,
+            due=due(now, policy, ctx.calendar) if policy else None, reason=step.reason,
+        ))
+    message = confirmation_message(results, draft.intent, ctx.territory.timezone)
+    return ReportOutcome(tickets=tuple(results), message=message, decision=decision)
+
+
+def _deadline(opened: OpenedTicket, timezone: str) -> datetime | None:
+    if opened.due is None:
+        return None
+    return opened.due.target or opened.due.breach
+
+
+def confirmation_message(tickets: list[OpenedTicket], intent: Intent, timezone: str) -> str:
+    """The teacher's answer: the reference, who handles it and by when."""
+    first = tickets[0]
+    lines = [f"C'est noté : votre demande {first.reference} est enregistrée."]
+    if intent in (Intent.THEFT, Intent.DAMAGE) and len(tickets) > 1:
+        event = "le vol" if intent is Intent.THEFT else "le sinistre"
+        deadline = _deadline(first, timezone)
+        lines.append(
+            f"{first.organisation_name} doit déclarer {event} à son assureur"
+            + (" et porter plainte" if intent is Intent.THEFT else "")
+            + (f" au plus tard {format_due_fr(deadline, timezone)}" if deadline else "")
+            + " (convention, art. 6)."
+        )
+        second = tickets[1]
+        lines.append(
+            f"{second.organisation_name} remplacera le matériel dès réception de la déclaration "
+            f"(demande liée {second.reference})."
+        )
+        return "\n".join(lines)
+    lines.append(f"Elle est transmise à {first.organisation_name}.")
+    deadline = _deadline(first, timezone)
+    if deadline is not None:
+        if first.sla is SlaPolicy.REPLACEMENT:
+            lines.append(f"Remplacement prévu au plus tard {format_due_fr(deadline, timezone)}.")
+        elif first.sla is SlaPolicy.FIRST_RESPONSE:
+            lines.append(f"Première réponse attendue au plus tard {format_due_fr(deadline, timezone)}.")
+        else:
+            lines.append(f"Traitement prévu au plus tard {format_due_fr(deadline, timezone)}.")
+    return "\n".join(lines)

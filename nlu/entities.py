@@ -1,0 +1,483 @@
+"""Entity extraction: equipment (gazetteer + typo-tolerant matching), codes, rooms, quantities.
+
+The equipment gazetteer is the built-in lexicon extended by the training data's synonyms
+and annotated examples. When a message names several devices, a small model learned from
+the annotations picks the one the report is about (« le portable ne s'affiche pas sur le
+vidéoprojecteur »): its features are position, the preposition before the name and how
+often each device is the annotated one when it appears with others.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+from guichet.vocabulary import EntityType, Equipment
+
+from . import lexicon
+from .result import EntitySpan
+from .text import fold, fold_with_offsets
+from .training_data import Example, TrainingData
+
+EXTRACTOR = "GuichetEntityExtractor"
+REGEX_EXTRACTOR = "RegexEntityExtractor"
+
+DEFAULT_REGEXES: dict[str, tuple[str, ...]] = {
+    EntityType.ASSET_TAG.value: (r"\b[A-Z]{3}-\d{6}\b",),
+    EntityType.SCHOOL.value: (r"\b\d{7}[A-Z]\b",),
+    EntityType.TICKET_REF.value: (r"\b20\d{2}-\d{3,5}\b",),
+}
+_EQUIPMENT_VALUES = frozenset(e.value for e in Equipment)
+_WORD = re.compile(r"[a-z0-9]+")
+_LEVELS = "|".join(sorted((re.escape(x) for x in lexicon.CLASS_LEVELS), key=len, reverse=True))
+_ROOM_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
+    (re.compile(r"\bsalle\s+(?:n°\s*|no\.?\s*|num[ée]ro\s*)?\d{1,3}[a-zA-Z]?\b", re.I), 0),
+    (re.compile(r"\bsalle\s+[A-Z]\d{0,2}\b"), 0),
+    (re.compile(rf"\bclasse\s+(?:de\s+|des\s+|d['’]\s*)?(?:{_LEVELS})\b", re.I), 0),
+    (re.compile(r"\bclasse\s+(?:de\s+)?(?:M\.|Mme|Mlle|madame|monsieur)\s+[A-ZÉ][\w-]+", re.I), 0),
+    (re.compile(r"\bclasse\s+(?:n°\s*)?\d{1,2}\b", re.I), 0),
+    (re.compile(rf"\b(?:en|des|aux|les|chez les|du|de|classe)\s+({_LEVELS})\b"), 1),
+)
+_SCHOOL_NAME = re.compile(
+    r"\b[ée]cole\s+(?:maternelle\s+|[ée]l[ée]mentaire\s+|primaire\s+|priv[ée]e\s+)?"
+    r"((?:[A-ZÉÈ][\w'’-]+)(?:[ \-](?:de |du |des |la |le )?[A-ZÉÈ][\w'’-]+){0,3})"
+)
+_NUMBER = re.compile(r"(?<![\w.,/-])(\d{1,4})(?![\w.,/-]|\s*[h:]\d)")
+
+
+def _stem(token: str) -> str:
+    """A crude singular: plural s/x dropped from words longer than 3 letters."""
+    if len(token) > 3 and token[-1] in "sx" and not token.endswith("ss"):
+        return token[:-1]
+    return token
+
+
+def _key(surface: str) -> tuple[str, ...]:
+    return tuple(_stem(t) for t in _WORD.findall(fold(surface).replace("'", " ")))
+
+
+@dataclass(frozen=True, slots=True)
+class _Token:
+    norm: str  # folded and stemmed
+    start: int
+    end: int
+
+
+def tokenize(text: str) -> list[_Token]:
+    """Words of `text`, folded and stemmed, with offsets into the original text."""
+    folded, index = fold_with_offsets(text)
+    return [
+        _Token(_stem(m.group()), index[m.start()], index[m.end() - 1] + 1)
+        for m in _WORD.finditer(folded)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class _Candidate:
+    value: str
+    start: int
+    end: int
+    position: int  # index among the candidates
+    token_index: int
+    fuzzy_score: float  # 100 for an exact match
+
+
+# Candidate features for the "main equipment" ranker.
+_FEATURES = ("first", "last", "locative", "genitive", "fuzzy", "value_prior", "multiword", "symptom")
+_DEFAULT_WEIGHTS = (0.8, 0.0, -1.2, -0.6, -0.3, 1.0, 0.3, -2.0)
+# Before any data: devices often named only to describe a symptom (« écran noir »).
+_DEFAULT_VALUE_PRIOR = {Equipment.MONITOR.value: -0.7, Equipment.KEYBOARD_MOUSE.value: -0.2}
+# « écran noir sur le PC »: the word names a symptom, not the device at fault.
+_SYMPTOM_WORDS = frozenset("noir bleu blanc fige gele eteint allume tactile".split())
+
+
+@dataclass
+class EntityExtractor:
+    """Finds Guichet's entities in a message; build it with `from_training_data`."""
+
+    forms: dict[tuple[str, ...], str]
+    regexes: dict[str, tuple[re.Pattern[str], ...]]
+    room_forms: tuple[tuple[str, ...], ...]
+    known_words: frozenset[str]
+    value_prior: dict[str, float] = field(default_factory=lambda: dict(_DEFAULT_VALUE_PRIOR))
+    weights: tuple[float, ...] = _DEFAULT_WEIGHTS
+    bias: float = 0.0
+    fuzzy_cutoff: float = 75.0
+    _vocabulary: list[str] = field(default_factory=list, repr=False)
+    _max_len: int = 1
+    _memo: dict[str, tuple[str, float] | None] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._vocabulary = sorted({t for key in self.forms for t in key if len(t) >= 5})
+        self._max_len = max((len(k) for k in self.forms), default=1)
+
+    def __getstate__(self) -> dict[str, object]:
+        state = {name: getattr(self, name) for name in self.__dataclass_fields__}
+        state["_memo"] = {}
+        return state
+
+    def __setstate__(self, state: dict[str, object]) -> None:
+        for name, value in state.items():
+            object.__setattr__(self, name, value)
+
+    # -- building ---------------------------------------------------------------------
+
+    @classmethod
+    def from_training_data(cls, data: TrainingData | None = None) -> EntityExtractor:
+        """Built-in lexicon + the data's synonyms, annotated surfaces, regexes and lookups."""
+        forms: dict[tuple[str, ...], str] = {}
+        for surface, value in lexicon.EQUIPMENT_FORMS.items():
+            forms[_key(surface)] = value.value
+        examples: Sequence[Example] = data.examples if data else ()
+        learned: dict[tuple[str, ...], str] = {}
+        if data:
+            for surface, value in data.synonyms.items():
+                if value in _EQUIPMENT_VALUES and _key(surface) and _key(surface) not in forms:
+                    learned[_key(surface)] = value
+            for value in _EQUIPMENT_VALUES:
+                forms.setdefault(_key(value), value)  # canonical values may be written as is
+            for ex in examples:
+                for ent in ex.entities:
+                    if ent.entity == EntityType.EQUIPMENT and ent.value in _EQUIPMENT_VALUES:
+                        if _key(ent.text) not in forms:
+                            learned.setdefault(_key(ent.text), ent.value)
+        forms.update(_reliable(learned, examples))
+        for key in [k for k in forms if len(k) > 1]:
+            joined = ("".join(key),)
+            forms.setdefault(joined, forms[key])  # « vidéo projecteur » -> « videoprojecteur »
+        forms.pop((), None)
+        regexes = {k: tuple(re.compile(p) for p in v) for k, v in DEFAULT_REGEXES.items()}
+        rooms = list(lexicon.ROOM_FORMS)
+        if data:
+            for name, patterns in data.regexes.items():
+                # Rasa's RegexEntityExtractor is case-insensitive by default.
+                regexes[name] = tuple(re.compile(p, re.IGNORECASE) for p in patterns)
+            rooms.extend(data.lookups.get(EntityType.ROOM, ()))
+            for ex in examples:
+                rooms.extend(e.text for e in ex.entities if e.entity == EntityType.ROOM)
+        room_forms = tuple(sorted({_key(r) for r in rooms if _key(r)}, key=len, reverse=True))
+        known = Counter[str]()
+        for ex in examples:
+            inside = [(e.start, e.end) for e in ex.entities]
+            for tok in tokenize(ex.text):
+                if not any(s <= tok.start < e for s, e in inside):
+                    known[tok.norm] += 1
+        known_words = frozenset(w for w, n in known.items() if n >= 1) | lexicon.COMMON_WORDS
+        extractor = cls(forms, regexes, room_forms, known_words)
+        if examples:
+            extractor._fit_ranker(examples)
+        return extractor
+
+    def _fit_ranker(self, examples: Iterable[Example]) -> None:
+        """Learn which of several named devices is the annotated one."""
+        present: Counter[str] = Counter()
+        chosen: Counter[str] = Counter()
+        rows: list[tuple[list[_Candidate], set[tuple[int, int]], list[_Token]]] = []
+        for ex in examples:
+            gold = _main_span(ex)
+            if not gold:
+                continue
+            tokens = tokenize(ex.text)
+            cands = self._candidates(tokens)
+            if len({c.value for c in cands}) < 2:
+                continue
+            rows.append((cands, gold, tokens))
+            for c in cands:
+                present[c.value] += 1
+                chosen[c.value] += _overlaps(c, gold)
+        # Smoothed log-odds that a device is the main one when several are named.
+        self.value_prior = {
+            **_DEFAULT_VALUE_PRIOR,
+            **{v: math.log((chosen[v] + 1) / (present[v] - chosen[v] + 1)) for v in present},
+        }
+        if len(rows) < 15:
+            return
+        from sklearn.linear_model import LogisticRegression
+
+        x: list[list[float]] = []
+        y: list[int] = []
+        for cands, gold, tokens in rows:
+            for c in cands:
+                x.append(self._features(c, cands, tokens))
+                y.append(int(_overlaps(c, gold)))
+        if len(set(y)) < 2:
+            return
+        model = LogisticRegression(C=1.0, max_iter=1000, random_state=0).fit(x, y)
+        self.weights = tuple(float(w) for w in model.coef_[0])
+        self.bias = float(model.intercept_[0])
+
+    # -- equipment --------------------------------------------------------------------
+
+    def _correct(self, token: str) -> tuple[str, float] | None:
+        """The gazetteer word a misspelt token stands for, with its score, or None."""
+        if token in self._memo:
+            return self._memo[token]
+        found: tuple[str, float] | None = None
+        if len(token) >= 5 and not token.isdigit() and token not in self.known_words:
+            best = process.extractOne(token, self._vocabulary, scorer=fuzz.ratio, score_cutoff=self.fuzzy_cutoff)
+            # One edit (a transposition counts as one) for short words, two from 7 letters.
+            allowed = 1 if len(token) < 7 else 2
+            if best is not None and best[0][0] == token[0] and OSA.distance(token, best[0]) <= allowed:
+                found = (best[0], float(best[1]))
+        self._memo[token] = found
+        return found
+
+    def _candidates(self, tokens: list[_Token]) -> list[_Candidate]:
+        words: list[str] = []
+        scores: list[float] = []
+        for tok in tokens:
+            fixed = None if (tok.norm,) in self.forms or _is_form_part(self, tok.norm) else self._correct(tok.norm)
+            words.append(fixed[0] if fixed else tok.norm)
+            scores.append(fixed[1] if fixed else 100.0)
+        found: list[_Candidate] = []
+        i = 0
+        while i < len(tokens):
+            match: tuple[int, str] | None = None
+            for n in range(min(self._max_len, len(tokens) - i), 0, -1):
+                seq = tuple(words[i : i + n])
+                value = self.forms.get(seq)
+                if value is None and n in (2, 3):
+                    value = self.forms.get(("".join(seq),))
+                if value is not None:
+                    match = (n, value)
+                    break
+            if match is None:
+                i += 1
+                continue
+            n, value = match
+            if found and found[-1].end == tokens[i - 1].end and tokens[i].start - found[-1].end <= 1:
+                i += n  # « enceinte portable », « téléphone portable »: the second word qualifies the first
+                continue
+            found.append(
+                _Candidate(value, tokens[i].start, tokens[i + n - 1].end, len(found), i, min(scores[i : i + n]))
+            )
+            i += n
+        # « écran noir sur le PC », « l'écran de la tablette »: the screen stands for the device.
+        return [
+            c
+            for c in found
+            if not (
+                c.value == Equipment.MONITOR.value
+                and c.end - c.start <= 6
+                and any(o.position > c.position and _screen_of(tokens, c, o) for o in found)
+            )
+        ]
+
+    def _features(self, c: _Candidate, cands: list[_Candidate], tokens: list[_Token]) -> list[float]:
+        prev = _previous_word(tokens, c.token_index)
+        return [
+            float(c.position == 0),
+            float(c.position == len(cands) - 1),
+            float(prev in lexicon.LOCATIVE_PREPOSITIONS),
+            float(prev in lexicon.GENITIVE_PREPOSITIONS or _after_genitive(tokens, c.token_index)),
+            float(c.fuzzy_score < 100.0),
+            self.value_prior.get(c.value, 0.0),
+            float(c.end - c.start > len(tokens[c.token_index].norm) + 1),
+            float(c.value == Equipment.MONITOR.value and _next_word(tokens, c) in _SYMPTOM_WORDS),
+        ]
+
+    def _score(self, c: _Candidate, cands: list[_Candidate], tokens: list[_Token]) -> float:
+        feats = self._features(c, cands, tokens)
+        return self.bias + sum(w * f for w, f in zip(self.weights, feats, strict=True))
+
+    def equipment(self, text: str, *, keep_all: bool = False) -> list[EntitySpan]:
+        """The main equipment named in `text` (or every one with `keep_all`)."""
+        tokens = tokenize(text)
+        cands = self._candidates(tokens)
+        if not cands:
+            return []
+        if len({c.value for c in cands}) > 1:
+            scored = [(self._score(c, cands, tokens), c) for c in cands]
+            top = max(s for s, _ in scored)
+            total = sum(math.exp(s - top) for s, _ in scored)
+            probs = {id(c): math.exp(s - top) / total for s, c in scored}  # P(main) among the named
+            main = next(c for s, c in scored if s == top)
+        else:
+            probs = {id(c): 1.0 for c in cands}
+            main = cands[0]
+        chosen = cands if keep_all else [main]
+        return [
+            EntitySpan(
+                EntityType.EQUIPMENT.value,
+                c.value,
+                c.start,
+                c.end,
+                EXTRACTOR,
+                round(min(probs[id(c)], c.fuzzy_score / 100.0), 4),
+            )
+            for c in chosen
+        ]
+
+    # -- other entities ---------------------------------------------------------------
+
+    def codes(self, text: str) -> list[EntitySpan]:
+        """Asset tags, school codes (UAI), ticket references and other regex entities."""
+        spans = []
+        for name, patterns in self.regexes.items():
+            for pattern in patterns:
+                for m in pattern.finditer(text):
+                    spans.append(EntitySpan(name, m.group(), m.start(), m.end(), REGEX_EXTRACTOR, 1.0))
+        return spans
+
+    def rooms(self, text: str) -> list[EntitySpan]:
+        """« salle 3 », « classe de CE1 », « en CM2 », and the lookup's room names."""
+        spans = []
+        for pattern, group in _ROOM_PATTERNS:
+            for m in pattern.finditer(text):
+                spans.append(
+                    EntitySpan(EntityType.ROOM.value, m.group(group), m.start(group), m.end(group), EXTRACTOR, 1.0)
+                )
+        tokens = tokenize(text)
+        norms = [t.norm for t in tokens]
+        for form in self.room_forms:
+            n = len(form)
+            for i in range(len(norms) - n + 1):
+                if tuple(norms[i : i + n]) == form:
+                    start, end = tokens[i].start, tokens[i + n - 1].end
+                    spans.append(EntitySpan(EntityType.ROOM.value, text[start:end], start, end, EXTRACTOR, 0.9))
+        return spans
+
+    def schools(self, text: str) -> list[EntitySpan]:
+        """School names written « école Jean Rostand »."""
+        return [
+            EntitySpan(EntityType.SCHOOL.value, m.group(1), m.start(1), m.end(1), EXTRACTOR, 0.8)
+            for m in _SCHOOL_NAME.finditer(text)
+        ]
+
+    def quantities(self, text: str) -> list[EntitySpan]:
+        """Counts of things: « 3 tablettes », « trois PC », « une dizaine de casques »."""
+        spans = []
+        tokens = tokenize(text)
+        for i, tok in enumerate(tokens):
+            word = fold(text[tok.start : tok.end])  # unstemmed: « deux », « six »
+            value: int | None = None
+            if word.isdigit() and len(word) <= 4 and _NUMBER.fullmatch(text[tok.start : tok.end]):
+                value = int(word)
+            elif word in lexicon.NUMBER_WORDS or (word + "s") in lexicon.NUMBER_WORDS:
+                value = lexicon.NUMBER_WORDS.get(word, lexicon.NUMBER_WORDS.get(word + "s"))
+            if value is None or value == 0:
+                continue
+            nxt = tokens[i + 1].norm if i + 1 < len(tokens) else ""
+            prev = tokens[i - 1].norm if i > 0 else ""
+            if nxt in lexicon.NOT_QUANTITY_UNITS or (nxt + "s") in lexicon.NOT_QUANTITY_UNITS:
+                continue
+            if prev in {"salle", "classe", "n", "no", "numero", "ce", "cm", "version", "windows", "office", "le", "du", "au"}:
+                continue  # a room, a version or a date (« le 12 »), not a count
+            if word.isdigit() and not nxt:
+                continue  # a bare trailing number is rarely a count
+            spans.append(EntitySpan(EntityType.QUANTITY.value, str(value), tok.start, tok.end, EXTRACTOR, 0.9))
+        return spans
+
+    def extract(self, text: str) -> list[EntitySpan]:
+        """Every entity of `text`, without overlaps (codes > rooms > equipment > school > quantity)."""
+        ordered = [
+            *self.codes(text),
+            *self.rooms(text),
+            *self.equipment(text),
+            *self.schools(text),
+            *self.quantities(text),
+        ]
+        kept: list[EntitySpan] = []
+        for span in ordered:
+            if not any(span.start < k.end and k.start < span.end for k in kept):
+                kept.append(span)
+        return sorted(kept, key=lambda s: (s.start, s.end))
+
+
+def _screen_of(tokens: list[_Token], screen: _Candidate, device: _Candidate) -> bool:
+    """« écran noir sur le PC », « l'écran de la tablette »: a screen described as a device's."""
+    between = [t.norm for t in tokens if screen.end <= t.start and t.end <= device.start]
+    return (
+        len(between) <= 5
+        and any(w in {"de", "du", "des", "d", "sur"} for w in between)
+        and not any(w in {"et", "pour", "ou", "avec", "mai", "plu"} for w in between)
+    )
+
+
+def _main_span(ex: Example) -> set[tuple[int, int]]:
+    """The annotated main device: the first equipment annotated (annotators name it first)."""
+    spans = sorted((e.start, e.end) for e in ex.entities if e.entity == EntityType.EQUIPMENT)
+    return set(spans[:1])
+
+
+def _reliable(learned: dict[tuple[str, ...], str], examples: Sequence[Example]) -> dict[tuple[str, ...], str]:
+    """Surfaces learned from annotations that are annotated at least half the times they occur.
+
+    « [ligne]{phone} coupée » must not make every « en ligne » a telephone.
+    """
+    if not learned:
+        return {}
+    seen: Counter[tuple[str, ...]] = Counter()
+    annotated: Counter[tuple[str, ...]] = Counter()
+    longest = max(len(k) for k in learned)
+    for ex in examples:
+        tokens = tokenize(ex.text)
+        spans = {(e.start, e.end) for e in ex.entities if e.entity == EntityType.EQUIPMENT}
+        norms = [t.norm for t in tokens]
+        for n in range(1, longest + 1):
+            for i in range(len(norms) - n + 1):
+                key = tuple(norms[i : i + n])
+                if key in learned:
+                    seen[key] += 1
+                    start, end = tokens[i].start, tokens[i + n - 1].end
+                    annotated[key] += (start, end) in spans
+    return {k: v for k, v in learned.items() if (annotated[k] + 1) / (seen[k] + 2) >= 0.5}
+
+
+def _is_form_part(extractor: EntityExtractor, token: str) -> bool:
+    return token in extractor._vocabulary or len(token) < 5
+
+
+def _overlaps(c: _Candidate, gold: set[tuple[int, int]]) -> bool:
+    return any(c.start < e and s < c.end for s, e in gold)
+
+
+def _previous_word(tokens: list[_Token], index: int) -> str:
+    """The word before a name, skipping articles and possessives."""
+    j = index - 1
+    while j >= 0 and tokens[j].norm in lexicon.DETERMINERS:
+        if tokens[j].norm in lexicon.GENITIVE_PREPOSITIONS and (j == 0 or tokens[j - 1].norm not in lexicon.LOCATIVE_PREPOSITIONS):
+            return tokens[j].norm  # « l'écran du PC »: « du » is the preposition itself
+        j -= 1
+    return tokens[j].norm if j >= 0 else ""
+
+
+def _next_word(tokens: list[_Token], c: _Candidate) -> str:
+    after = [t for t in tokens if t.start >= c.end]
+    return after[0].norm if after else ""
+
+
+def _after_genitive(tokens: list[_Token], index: int) -> bool:
+    return index > 0 and tokens[index - 1].norm in {"du", "des"}
+
+
+def equipment_accuracy(extractor: EntityExtractor, examples: Iterable[Example]) -> dict[str, float]:
+    """How often the main equipment found is the first annotated one, on examples annotated with one."""
+    total = hits = multi = multi_hits = found = 0
+    for ex in examples:
+        annotated = sorted((e.start, e.value) for e in ex.entities if e.entity == EntityType.EQUIPMENT)
+        if not annotated:
+            continue
+        gold = {annotated[0][1]}
+        total += 1
+        spans = extractor.equipment(ex.text, keep_all=True)
+        main = extractor.equipment(ex.text)
+        found += bool({s.value for s in spans} & gold)
+        ok = bool(main) and main[0].value in gold
+        hits += ok
+        if len({s.value for s in spans}) > 1:
+            multi += 1
+            multi_hits += ok
+    return {
+        "examples": float(total),
+        "accuracy": hits / total if total else 0.0,
+        "recall_any": found / total if total else 0.0,
+        "several_named": float(multi),
+        "accuracy_several": multi_hits / multi if multi else 0.0,
+    }

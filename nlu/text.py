@@ -1,0 +1,177 @@
+"""Text normalisation shared by the classifier and the entity extractor.
+
+Teachers write without accents, in SMS style, with stretched letters (« merciiii ») or
+in long e-mails: the classifier sees one canonical form of all of these.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+_ASSET_TAG = re.compile(r"\b[A-Z]{3}-\d{6}\b")
+_UAI = re.compile(r"\b\d{7}[A-Z]\b")
+_TICKET_REF = re.compile(r"\b20\d{2}-\d{3,5}\b")
+
+# SMS words and abbreviations, after lowercasing and accent stripping.
+SMS_WORDS: dict[str, str] = {
+    "pb": "probleme",
+    "pbs": "problemes",
+    "pbm": "probleme",
+    "pblm": "probleme",
+    "prob": "probleme",
+    "stp": "s il te plait",
+    "svp": "s il vous plait",
+    "svpl": "s il vous plait",
+    "bjr": "bonjour",
+    "bjour": "bonjour",
+    "bonjours": "bonjour",
+    "bsr": "bonsoir",
+    "slt": "salut",
+    "cc": "coucou",
+    "mrc": "merci",
+    "mci": "merci",
+    "mrci": "merci",
+    "thx": "merci",
+    "ds": "dans",
+    "pr": "pour",
+    "tt": "tout",
+    "ts": "tous",
+    "bcp": "beaucoup",
+    "mdp": "mot de passe",
+    "qd": "quand",
+    "pq": "pourquoi",
+    "pk": "pourquoi",
+    "pourkoi": "pourquoi",
+    "koi": "quoi",
+    "ke": "que",
+    "k": "que",
+    "c": "c est",
+    "g": "j ai",
+    "jsp": "je ne sais pas",
+    "dsl": "desole",
+    "tjrs": "toujours",
+    "tjs": "toujours",
+    "auj": "aujourd hui",
+    "ajd": "aujourd hui",
+    "ajrd": "aujourd hui",
+    "aujourdhui": "aujourd hui",
+    "ya": "il y a",
+    "pa": "pas",
+    "nn": "non",
+    "ouai": "oui",
+    "ouais": "oui",
+    "oki": "ok",
+    "okay": "ok",
+    "tel": "telephone",
+    "rdv": "rendez vous",
+    "mtn": "maintenant",
+    "mnt": "maintenant",
+    "vs": "vous",
+    "ms": "mais",
+    "bi1": "bien",
+    "b1": "bien",
+    "re": "rebonjour",
+    "wi": "wifi",
+    "wify": "wifi",
+    "ordi": "ordinateur",
+    "ordis": "ordinateurs",
+    "imprim": "imprimante",
+    "projo": "projecteur",
+    "videoprojo": "videoprojecteur",
+    "aprem": "apres midi",
+    "pcq": "parce que",
+    "psk": "parce que",
+    "pke": "parce que",
+    "mm": "meme",
+    "tte": "toute",
+    "ttes": "toutes",
+    "qqn": "quelqu un",
+    "qqch": "quelque chose",
+    "qlq": "quelque",
+    "qq": "quelques",
+}
+
+_REPEATS = re.compile(r"([a-z])\1{2,}")
+_PUNCT_REPEATS = re.compile(r"([!?.])\1+")
+_TOKEN = re.compile(r"[a-z0-9_]+")
+_GREETING_LINE = re.compile(
+    r"^\s*(bonjour|bonsoir|hello|salut|madame|monsieur|mesdames|messieurs|cher|chere)\b[^\n]{0,40}$",
+    re.IGNORECASE,
+)
+_CLOSING = re.compile(
+    r"\n\s*(cordialement|bien cordialement|bien a vous|bien à vous|sinceres salutations|"
+    r"sincères salutations|belle journee|belle journée|bonne journee|bonne journée)\b.*\Z",
+    re.IGNORECASE | re.DOTALL,
+)
+
+
+@lru_cache(maxsize=4096)
+def fold_char(ch: str) -> str:
+    """Lowercase one character and drop its accents (« É » -> « e », « œ » -> « oe »)."""
+    if ch.isascii():
+        return ch.lower()
+    if ch in "œŒ":
+        return "oe"
+    if ch in "æÆ":
+        return "ae"
+    if ch in "’‘`´":
+        return "'"
+    decomposed = unicodedata.normalize("NFKD", ch)
+    kept = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return kept.lower()
+
+
+def fold(text: str) -> str:
+    """Lowercase and strip accents."""
+    return "".join(fold_char(ch) for ch in text)
+
+
+def fold_with_offsets(text: str) -> tuple[str, list[int]]:
+    """Fold `text` and map every folded character back to its index in `text`."""
+    out: list[str] = []
+    index: list[int] = []
+    for i, ch in enumerate(text):
+        folded = fold_char(ch)
+        out.append(folded)
+        index.extend([i] * len(folded))
+    return "".join(out), index
+
+
+def strip_email_boilerplate(text: str) -> str:
+    """Drop an e-mail's greeting line and its closing formula with the signature after it."""
+    if text.count("\n") < 2 and len(text) < 200:
+        return text
+    body = _CLOSING.sub("", text)
+    lines = body.split("\n")
+    while lines and (not lines[0].strip() or _GREETING_LINE.match(lines[0])):
+        lines.pop(0)
+    stripped = "\n".join(lines).strip()
+    return stripped or text
+
+
+def mask_codes(text: str) -> str:
+    """Replace ticket references, asset tags and school codes by placeholder words."""
+    text = _TICKET_REF.sub(" refticket ", text)
+    text = _ASSET_TAG.sub(" etiquettemateriel ", text)
+    return _UAI.sub(" codeuai ", text)
+
+
+def normalize(text: str) -> str:
+    """The canonical form fed to the classifier: folded, de-stretched, SMS words expanded."""
+    text = mask_codes(strip_email_boilerplate(text))
+    text = fold(text)
+    text = _PUNCT_REPEATS.sub(r"\1", text)
+    text = _REPEATS.sub(r"\1", text)
+    text = re.sub(r"(?<=[a-z])-(?=[a-z])", "", text)  # vidéo-projecteur, wi-fi
+    tokens = _TOKEN.findall(text.replace("'", " "))
+    expanded = [SMS_WORDS.get(tok, tok) for tok in tokens]
+    # Keep question and exclamation marks: they separate questions from reports.
+    marks = " ".join("qmark" for _ in range(min(text.count("?"), 1)))
+    return " ".join(expanded) + (" " + marks if marks else "")
+
+
+def light_normalize(text: str) -> str:
+    """Only fold case and accents (the baseline the full normaliser is measured against)."""
+    return fold(text)

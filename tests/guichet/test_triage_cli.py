@@ -1,0 +1,80 @@
+"""`guichet triage --jsonl`: the stable contract of DOMAIN.md §3."""
+
+from __future__ import annotations
+
+import io
+import json
+
+import pytest
+
+from guichet.triage import run_jsonl
+from nlu import LocalNlu
+
+
+@pytest.fixture(scope="module")
+def nlu(tmp_path_factory: pytest.TempPathFactory) -> LocalNlu:
+    return LocalNlu(cache_dir=tmp_path_factory.mktemp("nlu-cache"))
+
+
+def _run(lines: list[str], nlu: LocalNlu, territory: str = "sem") -> list[dict]:
+    out = io.StringIO()
+    assert run_jsonl(io.StringIO("\n".join(lines) + "\n"), out, territory=territory, nlu=nlu) == 0
+    return [json.loads(line) for line in out.getvalue().splitlines()]
+
+
+def test_one_output_line_per_input_in_order(nlu: LocalNlu) -> None:
+    """Each input gives one output object with the contract's fields, in order."""
+    lines = [
+        json.dumps({"text": "le vidéoprojecteur de la classe de CM2 ne s'allume plus",
+                    "school_status": "public", "asset_owner": None}),
+        json.dumps({"text": "plus d'encre dans l'imprimante de la direction", "extra": 1}),
+    ]
+    first, second = _run(lines, nlu)
+    assert first["intent"] == "hardware_failure" and first["org"] == "sem"
+    assert first["role"] == "operator" and first["sla"] == "replacement"
+    assert "art. 3" in first["reason"]
+    assert {"entity": "equipment", "value": "projector"}.items() <= first["entities"][0].items()
+    assert 0.0 <= first["confidence"] <= 1.0
+    assert second["intent"] == "consumables" and second["org"] == "commune"
+
+
+def test_bad_lines_yield_errors_and_processing_goes_on(nlu: LocalNlu) -> None:
+    """Non-JSON, non-object, missing text and bad enum values give {"error"}; the next line works."""
+    lines = ["ceci n'est pas du JSON", "[1, 2]", json.dumps({"texte": "x"}),
+             json.dumps({"text": "x", "school_status": "semi"}), "",
+             json.dumps({"text": "merci beaucoup !"})]
+    results = _run(lines, nlu)
+    assert len(results) == 6
+    assert all("error" in r for r in results[:5])
+    assert results[5]["intent"] == "thanks" and results[5]["org"] == "none"
+
+
+def test_private_school_and_asset_owner_change_the_org(nlu: LocalNlu) -> None:
+    """A private school's school authority is its OGEC; a commune-owned asset goes to the commune."""
+    lines = [
+        json.dumps({"text": "il faudrait fixer le VPI au mur de la classe", "school_status": "private"}),
+        json.dumps({"text": "le PC de la mairie ne démarre plus", "asset_owner": "commune"}),
+    ]
+    works, pc = _run(lines, nlu)
+    assert works["org"] == "ogec"
+    assert pc["org"] == "commune"
+
+
+def test_theft_carries_the_followup(nlu: LocalNlu) -> None:
+    """A theft is declared by the commune first, then replaced by the operator."""
+    (theft,) = _run([json.dumps({"text": "cambriolage cette nuit, 3 tablettes volées"})], nlu)
+    assert theft["intent"] == "theft" and theft["org"] == "commune" and theft["sla"] == "declaration"
+    assert theft["followup"]["org"] == "sem"
+
+
+def test_other_territory(nlu: LocalNlu) -> None:
+    """--territory saint-denis routes plan equipment to the Ville."""
+    (pc,) = _run([json.dumps({"text": "l'ordi de la classe ne s'allume plus"})], nlu, "saint-denis")
+    assert pc["org"] == "commune"
+
+
+def test_unknown_territory_is_a_clear_error(nlu: LocalNlu) -> None:
+    """An unknown preset prints one error object and exits 2."""
+    out = io.StringIO()
+    assert run_jsonl(io.StringIO(""), out, territory="atlantide", nlu=nlu) == 2
+    assert "error" in json.loads(out.getvalue())
