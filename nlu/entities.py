@@ -14,6 +14,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -69,13 +70,15 @@ class _Token:
     end: int
 
 
-def tokenize(text: str) -> list[_Token]:
-    """Words of `text`, folded and stemmed, with offsets into the original text."""
+@lru_cache(maxsize=1024)
+def tokenize(text: str) -> tuple[_Token, ...]:
+    """Words of `text`, folded and stemmed, with offsets into the original text (memoised:
+    the extractors of one message all tokenise the same text)."""
     folded, index = fold_with_offsets(text)
-    return [
+    return tuple(
         _Token(_stem(m.group()), index[m.start()], index[m.end() - 1] + 1)
         for m in _WORD.finditer(folded)
-    ]
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -325,6 +328,17 @@ class EntityExtractor:
                     spans.append(EntitySpan(name, m.group(), m.start(), m.end(), REGEX_EXTRACTOR, 1.0))
         return spans
 
+    def _rooms_by_first_word(self) -> dict[str, tuple[tuple[str, ...], ...]]:
+        """The room lookup indexed by first word, longest forms first (built once)."""
+        index = self.__dict__.get("_room_index")
+        if index is None:
+            grouped: dict[str, list[tuple[str, ...]]] = {}
+            for form in self.room_forms:
+                grouped.setdefault(form[0], []).append(form)
+            index = {k: tuple(v) for k, v in grouped.items()}
+            self.__dict__["_room_index"] = index
+        return index
+
     def rooms(self, text: str) -> list[EntitySpan]:
         """« salle 3 », « classe de CE1 », « en CM2 », and the lookup's room names."""
         spans = []
@@ -335,9 +349,10 @@ class EntityExtractor:
                 )
         tokens = tokenize(text)
         norms = [t.norm for t in tokens]
-        for form in self.room_forms:
-            n = len(form)
-            for i in range(len(norms) - n + 1):
+        by_first = self._rooms_by_first_word()
+        for i, word in enumerate(norms):
+            for form in by_first.get(word, ()):
+                n = len(form)
                 if tuple(norms[i : i + n]) == form:
                     start, end = tokens[i].start, tokens[i + n - 1].end
                     spans.append(EntitySpan(EntityType.ROOM.value, text[start:end], start, end, EXTRACTOR, 0.9))
