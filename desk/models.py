@@ -9,6 +9,7 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    CheckConstraint,
     Date,
     Float,
     ForeignKey,
@@ -350,12 +351,46 @@ class SlaClock(Base):
     __table_args__ = (
         UniqueConstraint("ticket_id", "policy", "threshold"),
         Index("ix_sla_clocks_due", "fired", "due_at"),
+        Index("ix_sla_clocks_ticket_deadline", "ticket_id", "threshold", "fired", "deadline"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
     policy: Mapped[str] = mapped_column(String(32))
     threshold: Mapped[str] = mapped_column(String(16))
+    #: When the watcher acts on the row; later than `deadline` only while a notice is held
+    #: outside opening hours; NULL while the clock is paused (ticket waiting on the teacher).
     due_at: Mapped[datetime | None] = mapped_column()
+    #: The threshold's own instant (the commitment shown to people); never moved by a hold.
+    deadline: Mapped[datetime | None] = mapped_column()
     fired: Mapped[bool] = mapped_column(Boolean, default=False)
     fired_at: Mapped[datetime | None] = mapped_column()
+
+
+class ArticleFeedback(Base):
+    """One « Cet article vous a-t-il aidé ? » vote on a knowledge-base article."""
+
+    __tablename__ = "kb_feedback"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), index=True)
+    helpful: Mapped[bool] = mapped_column(Boolean)
+    channel: Mapped[str] = mapped_column(String(16))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=_now, index=True)
+
+
+class Deflection(Base):
+    """A tutorial offered before opening a ticket, and whether it solved the problem."""
+
+    __tablename__ = "kb_deflections"
+    __table_args__ = (CheckConstraint("outcome IN ('solved', 'not_solved')", name="outcome"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(120), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    channel: Mapped[str] = mapped_column(String(16))
+    requester_id: Mapped[int | None] = mapped_column(
+        ForeignKey("requesters.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(default=_now, index=True)

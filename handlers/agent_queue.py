@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, case, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, joinedload, selectinload
 
@@ -31,6 +31,7 @@ PAGE_SIZE = 50
 #: A commitment due within this window is shown « Bientôt dû ».
 AT_RISK_WINDOW = timedelta(hours=24)
 BREACH_THRESHOLD = "breach"
+TARGET_THRESHOLD = "target"
 OPEN_VALUES: tuple[str, ...] = tuple(sorted(s.value for s in OPEN_STATUSES))
 
 
@@ -53,7 +54,6 @@ class QueueFilters:
 class QueueRow:
     ticket: Ticket
     next_due: datetime | None
-    breached: bool
     urgency: str
 
 
@@ -65,31 +65,38 @@ class QueuePage:
     counts: dict[str, int] = field(default_factory=dict)
 
 
-def urgency(status: str, next_due: datetime | None, breached: bool, now: datetime) -> str:
-    """Badge of a ticket: breached, at_risk, on_time, paused (waiting) or none."""
-    if breached or (next_due is not None and next_due <= now):
-        return "breached"
+def urgency(status: str, next_due: datetime | None, now: datetime) -> str:
+    """Badge of a ticket: paused (waiting: its clock is stopped), breached, at_risk, on_time or none."""
     if status == TicketStatus.WAITING:
         return "paused"
+    if next_due is not None and next_due <= now:
+        return "breached"
     if next_due is None:
         return "none"
     return "at_risk" if next_due - now <= AT_RISK_WINDOW else "on_time"
 
 
-def next_due_expr() -> ColumnElement[datetime]:
+def due_expr() -> ColumnElement[datetime]:
+    """The commitment instant the ticket is racing against, shown as its « échéance ».
+
+    The earliest deadline among the unfired target and breach thresholds, or the breach's
+    once fired (the warning is the watcher's business, not a commitment). A breached
+    ticket keeps its past breach deadline, so ordering by it ascending puts breached
+    tickets first (most overdue first), then the soonest due, then tickets without a clock.
+    One index-only lookup per ticket (ix_sla_clocks_ticket_deadline).
+    """
     return (
-        select(func.min(SlaClock.due_at))
-        .where(SlaClock.ticket_id == Ticket.id, SlaClock.fired.is_(False))
+        select(func.min(SlaClock.deadline))
+        .where(
+            SlaClock.ticket_id == Ticket.id,
+            or_(
+                and_(SlaClock.threshold == TARGET_THRESHOLD, SlaClock.fired.is_(False)),
+                SlaClock.threshold == BREACH_THRESHOLD,
+            ),
+        )
         .correlate(Ticket)
         .scalar_subquery()
     )
-
-
-def breached_expr() -> ColumnElement[bool]:
-    return exists().where(
-        SlaClock.ticket_id == Ticket.id, SlaClock.fired.is_(True),
-        SlaClock.threshold == BREACH_THRESHOLD,
-    ).correlate(Ticket)
 
 
 def _like(text: str) -> str:
@@ -133,37 +140,40 @@ async def list_queue(
 ) -> QueuePage:
     """One page of the queue, most urgent first: breached, then soonest due, then oldest."""
     now = now or utcnow()
-    next_due, breached = next_due_expr(), breached_expr()
-    late = or_(breached, next_due <= now)
+    due = due_expr()
     per_page = max(1, min(filters.per_page, 200))
     page = max(1, filters.page)
     stmt = (
         _filtered(scoped_tickets(actor), actor, filters, with_status=True)
-        .add_columns(next_due.label("next_due"), breached.label("breached"))
+        .add_columns(due.label("due"))
         .options(
             defer(Ticket.description), defer(Ticket.checklist),
             joinedload(Ticket.school).joinedload(School.commune),
             joinedload(Ticket.assignee), joinedload(Ticket.organisation),
         )
-        .order_by(case((late, 0), else_=1), next_due.asc().nulls_last(), Ticket.opened_at, Ticket.id)
+        .order_by(due.asc().nulls_last(), Ticket.opened_at, Ticket.id)
         .offset((page - 1) * per_page)
         .limit(per_page + 1)
     )
     result = (await session.execute(stmt)).all()
-    rows = [
-        QueueRow(ticket, due, bool(late_flag), urgency(ticket.status, due, bool(late_flag), now))
-        for ticket, due, late_flag in result[:per_page]
-    ]
+    rows = [QueueRow(ticket, when, urgency(ticket.status, when, now)) for ticket, when in result[:per_page]]
     return QueuePage(rows=rows, page=page, has_next=len(result) > per_page,
                      counts=await status_counts(session, actor, filters))
 
 
 async def status_counts(session: AsyncSession, actor: Actor, filters: QueueFilters) -> dict[str, int]:
-    """Tickets per status under the same filters (except the status one)."""
+    """Tickets per status under the same filters (except the status one).
+
+    Open statuses only (an indexed, bounded count), plus the asked status when it is a
+    closed one; every status when the agent asks for all of them.
+    """
     stmt = _filtered(
         select(Ticket.status, func.count()).where(ticket_scope(actor)), actor, filters,
         with_status=False,
     ).group_by(Ticket.status)
+    if filters.status != "all":
+        wanted = set(OPEN_VALUES) | ({filters.status} if filters.status else set())
+        stmt = stmt.where(Ticket.status.in_(sorted(wanted)))
     return {status: count for status, count in (await session.execute(stmt)).all()}
 
 
@@ -188,7 +198,6 @@ class TicketFile:
     assignable: Sequence[Agent]
     organisations: Sequence[Organisation]
     next_due: datetime | None
-    breached: bool
     urgency: str
 
 
@@ -206,10 +215,9 @@ async def scoped_ticket(session: AsyncSession, actor: Actor, reference: str, *, 
 async def ticket_file(session: AsyncSession, actor: Actor, reference: str, now: datetime | None = None) -> TicketFile:
     """The whole file of one ticket in scope: timeline, attachments, asset logbook, choices."""
     now = now or utcnow()
-    next_due, breached = next_due_expr(), breached_expr()
     row = (await session.execute(
         scoped_tickets(actor).where(Ticket.reference == reference.strip())
-        .add_columns(next_due.label("next_due"), breached.label("breached"))
+        .add_columns(due_expr().label("due"))
         .options(
             selectinload(Ticket.events), joinedload(Ticket.organisation),
             joinedload(Ticket.school).joinedload(School.commune),
@@ -220,7 +228,7 @@ async def ticket_file(session: AsyncSession, actor: Actor, reference: str, now: 
     )).unique().first()
     if row is None:
         raise RecordNotFound(f"ticket {reference}")
-    ticket, due, late = row
+    ticket, due = row
     attachments: dict[int | None, list[Attachment]] = {}
     for attachment in await session.scalars(
         select(Attachment).options(defer(Attachment.content))
@@ -253,7 +261,7 @@ async def ticket_file(session: AsyncSession, actor: Actor, reference: str, now: 
     return TicketFile(
         ticket=ticket, events=ticket.events, attachments=attachments, agent_names=agent_names,
         logbook=logbook, assignable=assignable, organisations=organisations, next_due=due,
-        breached=bool(late), urgency=urgency(ticket.status, due, bool(late), now),
+        urgency=urgency(ticket.status, due, now),
     )
 
 

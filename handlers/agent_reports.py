@@ -6,13 +6,13 @@ import statistics
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.clock import utcnow
 from desk.models import Commune, School, Ticket
 from guichet.vocabulary import Intent
-from handlers.agent_queue import AT_RISK_WINDOW, OPEN_VALUES, breached_expr, next_due_expr
+from handlers.agent_queue import AT_RISK_WINDOW, OPEN_VALUES, due_expr
 from handlers.agent_scope import Actor, ticket_scope
 
 #: Thefts/damages in the period from which a school is flagged as unusual.
@@ -70,13 +70,13 @@ async def build_report(session: AsyncSession, actor: Actor, days: int = 60, now:
     by_commune = await grouped(Commune.name, joins=(school_join, commune_join))
     by_school = (await grouped(School.name, School.uai, joins=(school_join,)))[:20]
 
-    next_due, breached = next_due_expr(), breached_expr()
-    late = or_(breached, next_due <= now)
+    due = due_expr()
     open_scope = (scope, Ticket.status.in_(OPEN_VALUES))
     open_total = await session.scalar(select(func.count(Ticket.id)).where(*open_scope)) or 0
-    breached_count = await session.scalar(select(func.count(Ticket.id)).where(*open_scope, late)) or 0
+    breached_count = await session.scalar(select(func.count(Ticket.id)).where(
+        *open_scope, due <= now, Ticket.status != "waiting")) or 0
     at_risk = await session.scalar(select(func.count(Ticket.id)).where(
-        *open_scope, ~late, next_due <= now + AT_RISK_WINDOW)) or 0
+        *open_scope, due > now, due <= now + AT_RISK_WINDOW, Ticket.status != "waiting")) or 0
 
     per_intent: dict[str, list[float]] = {}
     for intent, opened, resolved in (await session.execute(

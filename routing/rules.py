@@ -11,7 +11,7 @@ from guichet.vocabulary import AssetOwner, Equipment, Intent, Role, SchoolStatus
 
 from .text import Keyword
 
-E = TypeVar("E", bound=StrEnum)
+_E = TypeVar("_E", bound=StrEnum)
 
 #: Written as `role: none` in a territory file: the message opens no ticket.
 NO_TICKET = "none"
@@ -192,12 +192,12 @@ def first_match(rules: Iterable[Rule], facts: Facts) -> Rule | None:
 # -- parsing the `when:` mapping of a territory file -------------------------------------
 
 
-def enum_values(enum: type[E], raw: Any, field: str, *, what: str) -> frozenset[E]:
+def enum_values(enum: type[_E], raw: Any, field: str, *, what: str) -> frozenset[_E]:
     """Parse a scalar or a non-empty list of enum values, naming the field on error."""
     items = raw if isinstance(raw, list) else [raw]
     if not items:
         raise ConditionError(field, "must list at least one value")
-    out: set[E] = set()
+    out: set[_E] = set()
     for item in items:
         try:
             out.add(enum(item))

@@ -6,25 +6,18 @@ import functools
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from importlib import resources
 from importlib.resources.abc import Traversable
 from os import PathLike, fspath
 from pathlib import Path
 from types import MappingProxyType
-from enum import StrEnum
 from typing import Any, NoReturn, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from guichet.vocabulary import (
-    AssetOwner,
-    Equipment,
-    OrgKind,
-    Role,
-    SchoolStatus,
-    SlaPolicy,
-)
+from guichet.vocabulary import AssetOwner, Equipment, OrgKind, Role, SchoolStatus, SlaPolicy
 
 from .calendar import Calendar
 from .clocks import Policy
@@ -32,7 +25,7 @@ from .rules import NO_TICKET, ConditionError, Outcome, Rule, enum_values, parse_
 
 DEFAULT_TERRITORY = "sem"
 
-E = TypeVar("E", bound=StrEnum)
+_E = TypeVar("_E", bound=StrEnum)
 
 _TERRITORIES = "territories"
 _SUFFIX = ".yml"
@@ -173,6 +166,8 @@ class Territory:
                 f" pass {spec.kind}_slug"
             )
         bare = slug.removeprefix(f"{spec.kind}-")
+        if not _SLUG.match(bare):
+            raise ValueError(f"{spec.kind}_slug {slug!r} must be lower-case words joined by '-'")
         return OrgRef(spec.kind, f"{spec.kind}-{bare}", name or f"{label} {_title(bare)}")
 
 
@@ -246,7 +241,7 @@ class _Reader:
             if key not in allowed:
                 self.fail(f"unknown field (expected one of: {', '.join(sorted(allowed))})", field=f"{prefix}{key}")
 
-    def member(self, enum: type[E], value: Any, field: str, what: str) -> E:
+    def member(self, enum: type[_E], value: Any, field: str, what: str) -> _E:
         try:
             return enum(value)
         except ValueError:
@@ -350,6 +345,7 @@ class _Reader:
         return followup
 
     def rule(self, index: int, raw: Any, policies: Mapping[Any, Any]) -> Rule:
+        self.rule_id = None
         raw = self.mapping(raw, f"rules[{index}]")
         rule_id = self.slug(raw.get("id"), f"rules[{index}].id")
         self.rule_id = rule_id
@@ -422,6 +418,10 @@ def parse_territory(text: str, *, source: str, expected_name: str | None = None)
     """Validate a territory's YAML text; `source` names it in errors."""
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark
+        where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+        raise TerritoryError(source, f"invalid YAML{where}: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
         raise TerritoryError(source, f"invalid YAML: {exc}") from None
     return _Reader(source).territory(data, expected_name)
@@ -451,17 +451,20 @@ def available_territories() -> list[str]:
     return sorted(names, key=lambda n: n != DEFAULT_TERRITORY)
 
 
-@functools.cache
 def load_territory(name: str = DEFAULT_TERRITORY) -> Territory:
     """A bundled preset by name (or a path to a .yml/.yaml file), validated once and cached."""
+    return _load_cached(name.strip())
+
+
+@functools.cache
+def _load_cached(name: str) -> Territory:
     if name.endswith((".yml", ".yaml")):
         return load_territory_file(name)
     entry = _presets().joinpath(name + _SUFFIX)
+    source = f"routing/{_TERRITORIES}/{name}{_SUFFIX}"
     if not _SLUG.match(name) or not entry.is_file():
         raise TerritoryError(
-            f"{_TERRITORIES}/{name}{_SUFFIX}",
+            source,
             f"unknown territory {name!r} (available: {', '.join(available_territories())})",
         )
-    return parse_territory(
-        entry.read_text(encoding="utf-8"), source=f"routing/{_TERRITORIES}/{name}{_SUFFIX}", expected_name=name
-    )
+    return parse_territory(entry.read_text(encoding="utf-8"), source=source, expected_name=name)

@@ -143,6 +143,7 @@ PRIVATE_TABLE = [
     ("building_works", "interactive_display", None, SA, "ogec"),
     ("consumables", "printer", None, SA, "ogec"),
     ("network_outage", "phone", None, SA, "ogec"),
+    ("network_outage", "router", None, OP, "sem"),
     ("damage", "whiteboard", None, SA, "ogec"),
     ("class_change", None, None, OP, "sem"),
     ("equipment_removal", "desktop", "ogec", SA, "ogec"),
@@ -439,3 +440,5 @@ def test_organisation_for_needs_the_school_slug(sem):
         sem.organisation_for(SA, school_status=PRIVATE)
     with pytest.raises(ValueError, match="commune_slug"):
         sem.organisation_for(SA, school_status=PUBLIC)
+    with pytest.raises(ValueError, match="lower-case"):
+        sem.organisation_for(SA, school_status=PUBLIC, commune_slug="Saint Étienne")

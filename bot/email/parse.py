@@ -1,0 +1,200 @@
+"""Raw RFC 5322 bytes -> IncomingMail: decoded text, sanitised HTML, attachments, threading keys.
+
+Parsing never raises on bad input: broken MIME, unknown charsets and malformed headers yield
+what could be read, with the parser's defects listed for the agents.
+"""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import hashlib
+import logging
+from email.message import EmailMessage, Message
+from email.utils import getaddresses, parseaddr
+
+from bot.email.loops import automated_reason
+from bot.email.text import clean, decode_bytes, html_to_text, one_line, sanitize_html, strip_reply
+from bot.email.threading import references_in, split_ids, subject_reference
+from handlers.email_intake import IncomingMail, MailAttachment, SkippedAttachment
+
+__all__ = ["MailParser", "external_id", "MAX_ATTACHMENT_BYTES", "MAX_PARTICIPANTS"]
+
+log = logging.getLogger(__name__)
+
+MAX_ATTACHMENT_BYTES = 10 * 1024 * 1024
+#: Addresses kept from To/Cc: enough for a school team, not a 10 000-name mailing.
+MAX_PARTICIPANTS = 20
+NO_SUBJECT = "(sans objet)"
+
+
+def external_id(raw: bytes) -> str:
+    """The de-duplication key: the Message-ID, or a hash of the bytes when there is none."""
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0]
+    msg = email.message_from_bytes(head + b"\n\n", policy=email.policy.compat32)
+    value = clean(str(msg.get("Message-ID", "") or "")).strip()
+    ids = split_ids(value)
+    if ids and len(ids[0]) <= 300:
+        return ids[0]
+    if value and len(value) <= 300 and "\n" not in value:
+        return value
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+class MailParser:
+    """Turns raw mail into the use case's IncomingMail; `ours` is the desk's own address."""
+
+    def __init__(self, ours: str, *, max_attachment: int = MAX_ATTACHMENT_BYTES) -> None:
+        self.ours = ours.lower()
+        self.domain = self.ours.rpartition("@")[2] or "localhost"
+        self.max_attachment = max_attachment
+
+    def __call__(self, raw: bytes) -> IncomingMail:
+        msg = email.message_from_bytes(raw, policy=email.policy.default)
+        assert isinstance(msg, EmailMessage)
+        sender_name, sender = _address(_header(msg, "From"))
+        subject = one_line(_header(msg, "Subject")) or NO_SUBJECT
+        return_path = _header(msg, "Return-Path") if "Return-Path" in msg else None
+        in_reply_to = split_ids(_header(msg, "In-Reply-To"))
+        references = split_ids(_header(msg, "References"))
+        text, html = _bodies(msg)
+        attachments, skipped = self._attachments(msg)
+        ids = references + [i for i in in_reply_to if i not in references]
+        defects = [type(d).__name__ for part in msg.walk() for d in part.defects][:20]
+        return IncomingMail(
+            message_id=external_id(raw),
+            sender=sender,
+            sender_name=sender_name,
+            subject=subject,
+            text=text,
+            triage_text=strip_reply(text),
+            html=html,
+            to=_addresses(msg, "To", self.ours),
+            cc=_addresses(msg, "Cc", self.ours),
+            in_reply_to=in_reply_to[0] if in_reply_to else None,
+            references=tuple(ids[-MAX_PARTICIPANTS:]),
+            thread_refs=tuple(references_in(ids, self.domain)),
+            subject_ref=subject_reference(subject),
+            automated=automated_reason(
+                msg, sender=sender, return_path=return_path, subject=subject, ours=self.ours
+            ),
+            attachments=tuple(attachments),
+            skipped=tuple(skipped),
+            defects=tuple(defects),
+        )
+
+    def _attachments(self, msg: EmailMessage) -> tuple[list[MailAttachment], list[SkippedAttachment]]:
+        kept: list[MailAttachment] = []
+        skipped: list[SkippedAttachment] = []
+        try:
+            parts = list(msg.iter_attachments()) if msg.is_multipart() else []
+        except Exception:  # noqa: BLE001 - broken structure: no attachments rather than no mail
+            parts = []
+        for part in _leaves(parts):
+            name = one_line(_filename(part) or "piece-jointe", 200) or "piece-jointe"
+            content_type = one_line(part.get_content_type(), 127)
+            try:
+                data = part.get_payload(decode=True) or b""
+            except Exception:  # noqa: BLE001
+                data = b""
+            if isinstance(data, str):
+                data = data.encode("utf-8", "replace")
+            if not data:
+                continue
+            if len(data) > self.max_attachment:
+                skipped.append(SkippedAttachment(name, len(data)))
+                continue
+            kept.append(MailAttachment(name, content_type, bytes(data)))
+        return kept, skipped
+
+
+def _leaves(parts: list[Message]) -> list[Message]:
+    """Attachments, with nested multiparts (a forwarded mail's files) flattened."""
+    out: list[Message] = []
+    for part in parts:
+        if part.is_multipart() and part.get_content_type() != "message/rfc822":
+            out.extend(_leaves(list(part.iter_parts())))  # type: ignore[attr-defined]
+        else:
+            out.append(part)
+    return out
+
+
+def _filename(part: Message) -> str | None:
+    try:
+        return part.get_filename()
+    except Exception:  # noqa: BLE001
+        return None
+
+
+def _header(msg: EmailMessage, name: str) -> str:
+    """A header's decoded value; a malformed one falls back to its raw text."""
+    try:
+        value = msg.get(name)
+        return clean(str(value)) if value is not None else ""
+    except Exception:  # noqa: BLE001
+        raw = msg.get_all(name, failobj=[]) if hasattr(msg, "get_all") else []
+        return clean(str(raw[0])) if raw else ""
+
+
+def _address(value: str) -> tuple[str | None, str | None]:
+    name, addr = parseaddr(one_line(value, 1000))
+    addr = addr.strip().lower()
+    if "@" not in addr:
+        return (name or None), None
+    return (one_line(name, 200) or None), addr[:254]
+
+
+def _addresses(msg: EmailMessage, name: str, ours: str) -> tuple[str, ...]:
+    """Up to MAX_PARTICIPANTS addresses of a header, without ours; parsed lazily for huge lists."""
+    raw = [str(v) for v in msg.get_all(name, failobj=[])] if msg.get_all(name) else []
+    found: list[str] = []
+    for text in raw:
+        for chunk_start in range(0, len(text), 20_000):
+            chunk = text[chunk_start:chunk_start + 20_000]
+            for _, addr in getaddresses([chunk]):
+                addr = addr.strip().lower()
+                if "@" in addr and addr != ours and addr not in found:
+                    found.append(addr[:254])
+                    if len(found) >= MAX_PARTICIPANTS:
+                        return tuple(found)
+    return tuple(found)
+
+
+def _bodies(msg: EmailMessage) -> tuple[str, str | None]:
+    """The plain text (from the HTML when there is no text part) and the sanitised HTML."""
+    plain = html = None
+    try:
+        plain = msg.get_body(preferencelist=("plain",))
+        html = msg.get_body(preferencelist=("html",))
+    except Exception:  # noqa: BLE001
+        pass
+    if plain is None and html is None and not msg.is_multipart():
+        plain = msg
+    html_text = _decoded(html) if html is not None else None
+    text = _decoded(plain) if plain is not None else ""
+    if not text.strip() and html_text:
+        text = html_to_text(html_text)
+    if not text.strip() and msg.is_multipart():
+        text = _first_text(msg)
+    return text.replace("\r\n", "\n").strip(), sanitize_html(html_text) if html_text else None
+
+
+def _decoded(part: Message) -> str:
+    try:
+        data = part.get_payload(decode=True)
+    except Exception:  # noqa: BLE001
+        data = None
+    if data is None:
+        payload = part.get_payload()
+        return clean(payload) if isinstance(payload, str) else ""
+    return clean(decode_bytes(data, part.get_content_charset()))
+
+
+def _first_text(msg: EmailMessage) -> str:
+    """Last resort for broken structures: the first readable text part anywhere."""
+    for part in msg.walk():
+        if part.get_content_maintype() == "text":
+            body = _decoded(part)
+            if body.strip():
+                return html_to_text(body) if part.get_content_subtype() == "html" else body
+    return ""

@@ -1,0 +1,55 @@
+"""The built-in SMTP receiver: a mail gets its 250 only once it is committed to the database."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiosmtpd.smtp import SMTP, Envelope, Session
+from sqlalchemy.exc import SQLAlchemyError
+
+from bot.email.parse import external_id
+from handlers.email_intake import EmailIntake
+
+__all__ = ["IntakeHandler", "start_smtp_intake", "MAX_MESSAGE_BYTES"]
+
+log = logging.getLogger(__name__)
+
+#: Larger than a 20 MB attachment once base64-encoded; aiosmtpd answers 552 above it.
+MAX_MESSAGE_BYTES = 40 * 1024 * 1024
+
+
+class IntakeHandler:
+    """aiosmtpd handler: persist (commit), then process, then answer; 451 when the database fails."""
+
+    def __init__(self, intake: EmailIntake) -> None:
+        self.intake = intake
+
+    async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
+        content = envelope.original_content or envelope.content or b""
+        if isinstance(content, str):
+            content = content.encode("utf-8", "surrogateescape")
+        key = external_id(content)
+        # Like a final delivery agent, record the envelope sender (empty for bounces).
+        mail_from = (envelope.mail_from or "").strip().strip("<>")
+        raw = b"Return-Path: <" + mail_from.encode("utf-8", "replace") + b">\r\n" + content
+        try:
+            receipt = await self.intake.store(raw, external_id=key, source="smtp", claim=True)
+        except (SQLAlchemyError, OSError, asyncio.TimeoutError) as exc:
+            log.warning("mail from %s not stored, sender asked to retry: %s", envelope.mail_from, exc)
+            return "451 4.3.0 Temporary failure, please try again later"
+        try:
+            await self.intake.process(receipt.inbound_id, claimed=receipt.created)
+        except Exception:  # noqa: BLE001 - stored: the retry sweep will try again
+            log.exception("mail %s stored but not processed yet", receipt.inbound_id)
+        return f"250 2.0.0 OK queued as {receipt.inbound_id}"
+
+
+async def start_smtp_intake(intake: EmailIntake, host: str, port: int, **smtp_kwargs: Any) -> asyncio.Server:
+    """Listen in the running loop (aiosmtpd's protocol on asyncio's server, no thread)."""
+    handler = IntakeHandler(intake)
+    loop = asyncio.get_running_loop()
+    smtp_kwargs.setdefault("data_size_limit", MAX_MESSAGE_BYTES)
+    smtp_kwargs.setdefault("hostname", "guichet")
+    return await loop.create_server(lambda: SMTP(handler, **smtp_kwargs), host=host, port=port)

@@ -1,0 +1,190 @@
+"""The dialogue engine: one inbound message in, the bot's answers out; all state in the database.
+
+Adapters call `handle(inbound)`. The message is persisted first (a duplicate `message_id`
+is ignored), then answered in one transaction that loads and saves the conversation state,
+so a restart resumes every conversation. Any failure is logged, the message stays stored
+(status `failed`) and the sender gets a polite apology: the engine never raises.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import traceback
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+from weakref import WeakValueDictionary
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.flows import bad_input, router
+from bot.messages import Inbound, Outbound
+from bot.ratelimit import RateLimit, SlidingWindow, Verdict
+from bot.state import DialogueState
+from bot.turn import DeflectionLog, KnowledgeBaseLike, Services, Turn, log_deflection
+from desk import repositories as repo
+from desk.clock import utcnow
+from desk.models import Attachment, Conversation, InboundMessage
+from handlers.context import DeskContext
+from nlu import NluBackend
+
+__all__ = ["DialogueEngine", "RateLimit"]
+
+log = logging.getLogger(__name__)
+
+#: Files larger than this are not stored (Telegram bots cannot download more than 20 MB).
+MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+
+
+class DialogueEngine:
+    """Channel-agnostic front desk: decides every answer; adapters only translate."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        ctx: DeskContext,
+        nlu: NluBackend,
+        kb: KnowledgeBaseLike,
+        *,
+        public_url: str,
+        record_deflection: DeflectionLog = log_deflection,
+        now: Callable[[], datetime] = utcnow,
+        rate_limit: RateLimit = RateLimit(),
+    ) -> None:
+        self._sessions = sessions
+        self._services = Services(ctx=ctx, nlu=nlu, kb=kb, public_url=public_url,
+                                  record_deflection=record_deflection)
+        self._now = now
+        self._limiter = SlidingWindow(rate_limit)
+        # One turn at a time per sender in this process (Telegram delivers concurrently).
+        self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]:
+        """Persist, then answer one message; [] for a duplicate. Never raises."""
+        try:
+            row_id = await self._record(inbound)
+        except Exception:
+            log.exception("could not store inbound %s/%s", inbound.channel, inbound.message_id)
+            return [Outbound(bad_input.APOLOGY)]
+        if row_id is None:
+            return []
+        key = f"{inbound.channel}:{inbound.sender_id}"
+        verdict = self._limiter.check(key)
+        if verdict is not Verdict.ALLOW:
+            await self._mark(row_id, "throttled", None)
+            return [Outbound(bad_input.FLOOD)] if verdict is Verdict.WARN else []
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
+            try:
+                return await self._answer(inbound, row_id)
+            except Exception:
+                log.exception("dialogue failed on inbound %s (%s/%s)", row_id, inbound.channel, inbound.message_id)
+                await self._mark(row_id, "failed", traceback.format_exc(limit=8))
+                return [Outbound(bad_input.APOLOGY)]
+
+    # --- persistence ------------------------------------------------------------------------
+
+    async def _record(self, inbound: Inbound) -> int | None:
+        """Store the message and its files before anything else; None for a duplicate."""
+        async with self._sessions.begin() as session:
+            row, created = await repo.record_inbound(
+                session, channel=inbound.channel.value, external_id=inbound.message_id,
+                payload=_payload(inbound), sender=inbound.sender_id,
+            )
+            if not created:
+                return None
+            ids = []
+            for item in inbound.attachments:
+                if item.data is None or item.too_large or len(item.data) > MAX_ATTACHMENT_BYTES:
+                    continue
+                attachment = Attachment(
+                    filename=(item.filename or "fichier")[:255], content_type=(item.content_type or "application/octet-stream")[:127],
+                    size=len(item.data), content=item.data, created_at=self._now(),
+                )
+                session.add(attachment)
+                await session.flush()
+                ids.append(attachment.id)
+            if ids:
+                row.payload = {**row.payload, "attachment_ids": ids}
+            row.received_at = self._now()
+            return row.id
+
+    async def _mark(self, row_id: int, status: str, error: str | None) -> None:
+        try:
+            async with self._sessions.begin() as session:
+                row = await session.get(InboundMessage, row_id)
+                if row is not None:
+                    row.status, row.error = status, error
+                    row.attempts = (row.attempts or 0) + 1
+        except Exception:
+            log.exception("could not mark inbound %s as %s", row_id, status)
+
+    async def _conversation(self, session: AsyncSession, inbound: Inbound) -> Conversation:
+        query = select(Conversation).where(
+            Conversation.channel == inbound.channel.value, Conversation.external_id == inbound.sender_id
+        )
+        found = await session.scalar(query.with_for_update())
+        if found is not None:
+            return found
+        conversation = Conversation(channel=inbound.channel.value, external_id=inbound.sender_id,
+                                    state="idle", data={}, updated_at=self._now())
+        try:
+            async with session.begin_nested():
+                session.add(conversation)
+        except IntegrityError:
+            found = await session.scalar(query.with_for_update())
+            assert found is not None
+            return found
+        return conversation
+
+    # --- one turn -------------------------------------------------------------------------------
+
+    async def _answer(self, inbound: Inbound, row_id: int) -> list[Outbound]:
+        ctx = self._services.ctx
+        async with self._sessions.begin() as session:
+            row = await session.get(InboundMessage, row_id)
+            assert row is not None
+            conversation = await self._conversation(session, inbound)
+            territory = await repo.get_territory(session, ctx.territory.name)
+            requester = await repo.requester_by_identity(session, inbound.channel.value, inbound.sender_id)
+            state = DialogueState.from_row(conversation.state, conversation.data)
+            turn = Turn(
+                session=session, services=self._services, inbound=inbound, inbound_row=row,
+                conversation=conversation, state=state, territory=territory, requester=requester,
+                now=self._now(),
+            )
+            await router.route(turn)
+            conversation.state = state.step.value
+            conversation.data = state.to_json()
+            conversation.updated_at = turn.now
+            if turn.requester is not None:
+                conversation.requester_id = turn.requester.id
+            row.status, row.processed_at, row.error = "processed", turn.now, None
+            row.attempts = (row.attempts or 0) + 1
+            row.ticket_id = turn.ticket_id or row.ticket_id
+            return list(turn.replies)
+
+
+def _payload(inbound: Inbound) -> dict[str, Any]:
+    """The message as stored (text kept whole; file contents go to the attachments table)."""
+    return {
+        "kind": inbound.kind,
+        "sender": inbound.sender_id,
+        "text": inbound.text,
+        "button": inbound.button,
+        "start_payload": inbound.start_payload,
+        "display_name": inbound.display_name,
+        "edited": inbound.edited,
+        "chat_is_group": inbound.chat_is_group,
+        "attachments": [
+            {"filename": a.filename, "content_type": a.content_type, "size": a.size, "too_large": a.too_large}
+            for a in inbound.attachments
+        ],
+    }
+
+

@@ -1,0 +1,229 @@
+"""Onboarding: link a new sender to a school of the territory (UAI or fuzzy name) and a role.
+
+Messages sent before the link are kept and handled once the sender is linked. Schools are
+only ever chosen among the territory's: an unknown school is never invented.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import select
+
+from bot import messages as m
+from bot.flows import common
+from bot.payloads import button
+from bot.state import Step
+from bot.turn import Turn
+from desk import repositories as repo
+from desk.models import Commune, School
+from desk.uai import is_valid_uai, normalise_uai
+from guichet.vocabulary import SMALL_TALK_INTENTS
+
+WELCOME = "Bonjour ! Je suis le guichet numérique des écoles."
+ASK_SCHOOL = (
+    "Pour commencer, dans quelle école travaillez-vous ? Écrivez son nom et sa commune "
+    "(par exemple « école Jules Ferry Firminy ») ou son code UAI (par exemple 0421234A)."
+)
+ROLES = {"teacher": "enseignant·e", "director": "directeur·rice"}
+MAX_HELD = 5
+MIN_SCORE = 70.0
+#: Words every school name has: they say nothing about which school is meant.
+_GENERIC = {
+    "ecole", "ecoles", "elementaire", "primaire", "maternelle", "groupe", "scolaire", "publique",
+    "privee", "prive", "de", "du", "des", "la", "le", "les", "l", "d", "a", "en", "ec", "mat", "elem",
+}
+_UAI = re.compile(r"\b(\d{7}[A-Za-z])\b")
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    id: int
+    name: str
+    commune: str
+    uai: str
+
+    @property
+    def label(self) -> str:
+        label = f"{self.name} — {self.commune}"
+        return label if len(label) <= 60 else label[:59] + "…"
+
+
+def _key(text: str) -> str:
+    words = re.split(r"[^a-z0-9]+", common.plain(text))
+    return " ".join(w for w in words if w and w not in _GENERIC)
+
+
+async def _schools(turn: Turn) -> list[Candidate]:
+    rows = await turn.session.execute(
+        select(School.id, School.name, Commune.name, School.uai)
+        .join(Commune, School.commune_id == Commune.id)
+        .where(School.territory_id == turn.territory.id)
+    )
+    return [Candidate(i, n, c, u) for i, n, c, u in rows.all()]
+
+
+async def find_schools(turn: Turn, text: str) -> tuple[list[Candidate], str | None]:
+    """Up to 3 schools matching a UAI or a name (+ commune); or none and the reason in French."""
+    match = _UAI.search(text)
+    if match:
+        code = normalise_uai(match.group(1))
+        if not is_valid_uai(code):
+            return [], f"Le code UAI {code} ne semble pas valide (vérifiez la lettre finale)."
+        found = await repo.school_by_uai(turn.session, code)
+        if found is None or found.territory_id != turn.territory.id:
+            return [], f"Je ne trouve pas d'école avec le code UAI {code} sur ce territoire."
+        return [Candidate(found.id, found.name, found.commune.name, found.uai)], None
+    query = _key(text)
+    if len(query) < 3:
+        return [], "Il me faut un peu plus de précisions : le nom de l'école et sa commune."
+    schools = await _schools(turn)
+    choices = {s.id: _key(f"{s.name} {s.commune}") for s in schools}
+    scored = process.extract(query, choices, scorer=fuzz.token_set_ratio, limit=12, score_cutoff=MIN_SCORE)
+    # Break ties of the subset-friendly token_set_ratio with the stricter WRatio.
+    ranked = sorted(scored, key=lambda hit: (-hit[1], -fuzz.WRatio(query, hit[0])))
+    by_id = {s.id: s for s in schools}
+    best = [by_id[hit[2]] for hit in ranked[:3]]
+    if not best:
+        return [], "Je ne trouve pas cette école sur le territoire."
+    return best, None
+
+
+def ask_school(turn: Turn, prefix: str | None = None) -> None:
+    turn.state.step = Step.ONBOARD_SCHOOL
+    turn.say((prefix + "\n" if prefix else "") + ASK_SCHOOL)
+
+
+async def search(turn: Turn, text: str) -> None:
+    """Offer the best matching schools as buttons."""
+    candidates, problem = await find_schools(turn, text)
+    if not candidates:
+        turn.state.step = Step.ONBOARD_SCHOOL
+        turn.say(
+            f"{problem} Essayez avec le code UAI de l'école (il figure sur les courriers officiels) "
+            "ou écrivez son nom autrement, avec la commune."
+        )
+        return
+    turn.state.step = Step.ONBOARD_PICK
+    turn.state.school_candidates = [c.id for c in candidates]
+    question = "Est-ce bien votre école ?" if len(candidates) == 1 else "Laquelle de ces écoles est la vôtre ?"
+    lines = [question] + [f"• {c.name} ({c.commune}, UAI {c.uai})" for c in candidates]
+    turn.say(
+        "\n".join(lines),
+        [button(c.label, "school", c.id) for c in candidates] + [button("Aucune de ces écoles", "school", "none")],
+    )
+
+
+async def on_message(turn: Turn) -> None:
+    """A message from a sender not yet linked to a school."""
+    inbound, state = turn.inbound, turn.state
+    if inbound.kind == m.KIND_START:
+        if inbound.start_payload:
+            state.held_start = inbound.start_payload
+        ask_school(turn, WELCOME)
+        return
+    if inbound.attachments:
+        state.held_attachments = state.held_attachments + list(turn.inbound_row.payload.get("attachment_ids", []))
+    text = (inbound.text or "").strip()
+    if state.step in (Step.ONBOARD_SCHOOL, Step.ONBOARD_PICK) and common.has_words(text):
+        await search(turn, text)
+        return
+    if state.step is Step.ONBOARD_ROLE and common.has_words(text):
+        role = _role_from_text(text)
+        if role:
+            await link(turn, role)
+        else:
+            ask_role(turn, "Je n'ai pas compris.")
+        return
+    if common.has_words(text) and (_UAI.search(text) or await _names_a_school(turn, text)):
+        await search(turn, text)
+        return
+    if common.has_words(text) and len(state.held_texts) < MAX_HELD and not await _is_small_talk(turn, text):
+        state.held_texts = state.held_texts + [text]
+        ask_school(turn, WELCOME + " J'ai bien noté votre message : je m'en occupe dès que je connais votre école.")
+        return
+    ask_school(turn, WELCOME)
+
+
+async def _is_small_talk(turn: Turn, text: str) -> bool:
+    parsed = await turn.services.nlu.aparse(text[: common.MAX_TRIAGE_CHARS])
+    return parsed.intent in SMALL_TALK_INTENTS and parsed.confidence >= 0.6 and len(text) < 40
+
+
+async def _names_a_school(turn: Turn, text: str) -> bool:
+    """True when a first message is just a school's name (« ecole jules ferry firminy »)."""
+    if "ecole" not in common.plain(text) or len(text) > 120:
+        return False
+    candidates, _ = await find_schools(turn, text)
+    return bool(candidates)
+
+
+def _role_from_text(text: str) -> str | None:
+    words = common.plain(text)
+    if "direct" in words:
+        return "director"
+    if any(w in words for w in ("enseign", "profess", "maitre", "maitresse", "instit", "prof")):
+        return "teacher"
+    return None
+
+
+def ask_role(turn: Turn, prefix: str = "") -> None:
+    turn.state.step = Step.ONBOARD_ROLE
+    turn.say(
+        (prefix + " " if prefix else "") + "Vous êtes…",
+        [button("Enseignant·e", "role", "teacher"), button("Directeur·rice", "role", "director")],
+    )
+
+
+async def on_school_button(turn: Turn, value: str) -> bool:
+    """school:<id> | school:none; False when the button is not valid any more."""
+    state = turn.state
+    if value == "none":
+        if state.step not in (Step.ONBOARD_PICK, Step.ONBOARD_SCHOOL):
+            return False
+        state.school_candidates = []
+        ask_school(turn, "D'accord. Je ne peux choisir que parmi les écoles du territoire.")
+        return True
+    if state.step is not Step.ONBOARD_PICK or not value.isdigit() or int(value) not in state.school_candidates:
+        return False
+    chosen = await common.school(turn, int(value))
+    if chosen is None:
+        return False
+    state.school_id = chosen.id
+    state.school_candidates = []
+    ask_role(turn, f"C'est noté : {chosen.name} ({chosen.commune.name}).")
+    return True
+
+
+async def on_role_button(turn: Turn, value: str) -> bool:
+    if turn.state.step is not Step.ONBOARD_ROLE or value not in ROLES or turn.state.school_id is None:
+        return False
+    await link(turn, value)
+    return True
+
+
+async def link(turn: Turn, role: str) -> None:
+    """Create (or complete) the requester and replay what was held."""
+    from bot.flows import replay
+
+    state = turn.state
+    chosen = await common.school(turn, state.school_id)
+    if chosen is None:
+        ask_school(turn, "Je ne retrouve pas cette école.")
+        return
+    requester = await repo.ensure_requester(
+        turn.session, turn.territory.id, turn.inbound.channel.value, turn.inbound.sender_id,
+        name=turn.inbound.display_name, school_id=chosen.id, role=role,
+    )
+    requester.school_id, requester.role = chosen.id, role
+    if turn.inbound.display_name and not requester.name:
+        requester.name = turn.inbound.display_name
+    await turn.session.flush()
+    turn.requester = requester
+    turn.conversation.requester_id = requester.id
+    state.step = Step.IDLE
+    turn.say(f"Merci ! Vous êtes inscrit·e comme {ROLES[role]} : {chosen.name} ({chosen.commune.name}).")
+    await replay.held(turn)
+

@@ -1,0 +1,351 @@
+"""Report a problem: gather only what is missing, confirm in one summary, open the ticket.
+
+Order of the questions: is it an open ticket's problem (same or new?), a tutorial first when
+one fits, then equipment, room, optional asset tag or photo, and the summary.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot.flows import common, deflection, theft
+from bot.payloads import button
+from bot.state import Draft, Step
+from bot.turn import Turn
+from desk import repositories as repo
+from guichet.vocabulary import Equipment, Intent, TicketStatus, TICKET_INTENTS
+from handlers.labels import EQUIPMENT_FR, INTENT_FR
+from handlers.report import NotATicket, ReportDraft, open_report
+from nlu import ParseResult
+
+NEEDS_EQUIPMENT = frozenset({Intent.HARDWARE_FAILURE, Intent.THEFT, Intent.DAMAGE})
+NEEDS_ROOM = frozenset({Intent.HARDWARE_FAILURE, Intent.DAMAGE, Intent.BUILDING_WORKS})
+ASKS_DETAILS = frozenset({Intent.HARDWARE_FAILURE, Intent.DAMAGE, Intent.THEFT})
+#: Equipment offered as buttons when none was named, most reported first.
+COMMON_EQUIPMENT = (
+    Equipment.PROJECTOR, Equipment.INTERACTIVE_DISPLAY, Equipment.DESKTOP,
+    Equipment.LAPTOP, Equipment.TABLET, Equipment.PRINTER,
+)
+_TAG = re.compile(r"\b([A-Za-z]{2,5}-\d{3,8})\b")
+
+
+async def start(turn: Turn, text: str, parsed: ParseResult, intent: Intent, *, draft: Draft | None = None) -> None:
+    """Begin (or refine) a report from a triaged message."""
+    d = draft or Draft()
+    d.text = f"{d.text}\n{text}".strip() if draft and draft.text and draft.text != text else text
+    d.intent = intent.value
+    d.confidence = parsed.confidence
+    if parsed.equipment and not d.asset_tag:
+        d.equipment, d.equipment_known = parsed.equipment, True
+    if parsed.first("room") and not d.room:
+        d.room, d.room_asked = parsed.first("room"), True
+    tag = parsed.first("asset_tag") or _tag_in(text)
+    if tag and not d.asset_tag:
+        await _apply_asset(turn, d, tag)
+    if intent is Intent.HOWTO:
+        d.fallback_intent = _fallback_intent(parsed, d)
+    turn.state.reset()
+    turn.state.draft = d
+    await advance(turn)
+
+
+def _tag_in(text: str) -> str | None:
+    match = _TAG.search(text)
+    return match.group(1).upper() if match else None
+
+
+async def _apply_asset(turn: Turn, d: Draft, tag: str) -> bool:
+    """Fill the draft from the inventory; False when no device carries this tag."""
+    asset = await repo.asset_by_tag(turn.session, turn.territory.id, tag)
+    if asset is None:
+        return False
+    d.asset_tag = asset.tag
+    d.equipment, d.equipment_known = asset.type, True
+    if asset.room is not None:
+        d.room, d.room_asked = asset.room.name, True
+    d.details_asked = True
+    d.school_id = asset.school_id or d.school_id
+    return True
+
+
+def _fallback_intent(parsed: ParseResult, d: Draft) -> str:
+    """The ticket a question becomes when its tutorial did not help."""
+    for score in parsed.intent_ranking:
+        if score.intent in TICKET_INTENTS and score.intent not in (Intent.THEFT, Intent.DAMAGE):
+            return score.intent.value
+    return (Intent.HARDWARE_FAILURE if d.equipment else Intent.SOFTWARE_ISSUE).value
+
+
+async def advance(turn: Turn) -> None:
+    """Ask the next missing thing, or show the summary."""
+    d = turn.state.draft
+    assert d is not None and d.intent is not None
+    intent = Intent(d.intent)
+    if not d.duplicate_checked:
+        d.duplicate_checked = True
+        if await _ask_same_or_new(turn, d):
+            return
+    if not d.deflection_done:
+        d.deflection_done = True
+        if await deflection.offer(turn, d):
+            return
+        if intent is Intent.HOWTO:
+            turn.state.step = Step.OFFER_TICKET
+            turn.say(
+                "Je n'ai pas de tutoriel pour cette question. Voulez-vous que je la transmette au support ?",
+                [button("Oui, ouvrir une demande", "report", "open"), button("Non merci", "report", "cancel")],
+            )
+            return
+    if intent is Intent.HOWTO:
+        d.intent = d.fallback_intent or Intent.SOFTWARE_ISSUE.value
+        intent = Intent(d.intent)
+    if intent in NEEDS_EQUIPMENT and not d.equipment_known:
+        turn.state.step = Step.EQUIPMENT
+        turn.say(
+            "Quel appareil est concerné ?",
+            [button(EQUIPMENT_FR[e], "eq", e.value) for e in COMMON_EQUIPMENT] + [button("Autre", "eq", "other")],
+        )
+        return
+    if intent in NEEDS_ROOM and not d.room_asked:
+        turn.state.step = Step.ROOM
+        turn.say("Dans quelle salle ou quelle classe ? (par exemple « salle 3 » ou « classe de CE1 »)",
+                 [button("Passer", "skip", "room")])
+        return
+    if intent in ASKS_DETAILS and not d.details_asked and not d.asset_tag:
+        turn.state.step = Step.DETAILS
+        turn.say(
+            "Facultatif : indiquez le numéro de l'étiquette collée sur l'appareil (par exemple SEM-004512), "
+            "ou envoyez une photo du problème.",
+            [button("Passer", "skip", "details")],
+        )
+        return
+    await summary(turn)
+
+
+async def _ask_same_or_new(turn: Turn, d: Draft) -> bool:
+    """A new problem is a new ticket: ask instead of appending to an open ticket."""
+    if turn.requester is None:
+        return False
+    candidates = await common.open_tickets(turn)
+    same = next((t for t in candidates if d.equipment and t.equipment == d.equipment), None)
+    same = same or next((t for t in candidates if t.status == TicketStatus.WAITING), None)
+    if same is None:
+        return False
+    turn.state.step = Step.SAME_OR_NEW
+    turn.state.ticket_id = same.id
+    what = common.excerpt(same.subject, 80)
+    turn.say(
+        f"S'agit-il de votre demande {same.reference} ({what}) ou d'un nouveau problème ?",
+        [button(f"Ma demande {same.reference}", "dup", "same", same.id), button("Un nouveau problème", "dup", "new")],
+    )
+    return True
+
+
+async def on_dup_button(turn: Turn, args: tuple[str, ...]) -> bool:
+    state, d = turn.state, turn.state.draft
+    if state.step is not Step.SAME_OR_NEW or d is None:
+        return False
+    if args[0] == "new" and len(args) == 1:
+        state.step, state.ticket_id = Step.IDLE, None
+        await advance(turn)
+        return True
+    if args[0] != "same" or len(args) != 2 or not args[1].isdigit() or int(args[1]) != state.ticket_id:
+        return False
+    ticket = await common.own_ticket(turn, int(args[1]))
+    if ticket is None or not common.is_open(ticket):
+        return False
+    await common.add_message(turn, ticket, d.text, d.attachment_ids)
+    state.reset()
+    turn.say(f"C'est noté : j'ai ajouté votre message à la demande {ticket.reference}. L'équipe en est informée.")
+    return True
+
+
+async def summary(turn: Turn) -> None:
+    d = turn.state.draft
+    assert d is not None and d.intent is not None
+    turn.state.step = Step.CONFIRM
+    lines = ["Voici le résumé de votre demande :", f"• Objet : {INTENT_FR[d.intent]}"]
+    if d.equipment:
+        device = EQUIPMENT_FR.get(d.equipment, d.equipment)
+        lines.append(f"• Matériel : {device}" + (f" (étiquette {d.asset_tag})" if d.asset_tag else ""))
+    if d.room:
+        lines.append(f"• Lieu : {d.room}")
+    school = await common.school(turn, d.school_id or (turn.requester.school_id if turn.requester else None))
+    if school is not None:
+        lines.append(f"• École : {school.name} ({school.commune.name})")
+    if d.attachment_ids:
+        lines.append(f"• Pièce(s) jointe(s) : {len(d.attachment_ids)}")
+    if d.tried_articles:
+        lines.append("• Tutoriel déjà essayé : oui")
+    lines.append(f"• Description : « {common.excerpt(d.text, 300)} »")
+    lines.append("Je l'envoie ?")
+    turn.say("\n".join(lines), [
+        button("Envoyer", "report", "send"), button("Modifier", "report", "edit"), button("Annuler", "report", "cancel"),
+    ])
+
+
+REPORT_STEPS = frozenset({
+    Step.DEFLECT, Step.OFFER_TICKET, Step.EQUIPMENT, Step.ROOM, Step.DETAILS, Step.CONFIRM, Step.EDIT,
+    Step.SAME_OR_NEW, Step.DESCRIBE,
+})
+
+
+async def on_report_button(turn: Turn, value: str) -> bool:
+    """report:send | edit | cancel | open."""
+    state, d = turn.state, turn.state.draft
+    if d is None or state.step not in REPORT_STEPS:
+        return False
+    if value == "cancel":
+        state.reset()
+        turn.say("C'est annulé : rien n'a été envoyé. Je reste à votre disposition.")
+        return True
+    if value == "open" and state.step is Step.OFFER_TICKET:
+        await advance(turn)
+        return True
+    if value == "edit" and state.step is Step.CONFIRM:
+        state.step = Step.EDIT
+        turn.say("Que voulez-vous modifier ?", [
+            button("La description", "edit", "text"), button("Le matériel", "edit", "eq"),
+            button("Le lieu", "edit", "room"),
+        ])
+        return True
+    if value == "send" and state.step is Step.CONFIRM:
+        await send(turn)
+        return True
+    return False
+
+
+async def on_edit_button(turn: Turn, value: str) -> bool:
+    d = turn.state.draft
+    if turn.state.step is not Step.EDIT or d is None:
+        return False
+    if value == "text":
+        turn.state.step = Step.DESCRIBE
+        d.text = ""
+        turn.say("D'accord : décrivez de nouveau le problème en quelques mots.")
+        return True
+    if value == "eq":
+        d.equipment, d.equipment_known, d.asset_tag = None, False, None
+        d.intent = d.intent if Intent(d.intent or "") in NEEDS_EQUIPMENT else Intent.HARDWARE_FAILURE.value
+    elif value == "room":
+        d.room, d.room_asked = None, False
+        turn.state.step = Step.ROOM
+        turn.say("Dans quelle salle ou quelle classe ?", [button("Passer", "skip", "room")])
+        return True
+    else:
+        return False
+    await advance(turn)
+    return True
+
+
+async def on_equipment_button(turn: Turn, value: str) -> bool:
+    d = turn.state.draft
+    if turn.state.step is not Step.EQUIPMENT or d is None:
+        return False
+    if value != "other" and value not in Equipment.__members__.values():
+        return False
+    d.equipment = None if value == "other" else value
+    d.equipment_known = True
+    await advance(turn)
+    return True
+
+
+async def on_skip_button(turn: Turn, value: str) -> bool:
+    d = turn.state.draft
+    if d is None:
+        return False
+    if value == "room" and turn.state.step is Step.ROOM:
+        d.room_asked = True
+    elif value == "details" and turn.state.step is Step.DETAILS:
+        d.details_asked = True
+    else:
+        return False
+    await advance(turn)
+    return True
+
+
+async def on_text(turn: Turn, text: str) -> bool:
+    """Text while a report is in progress; False when it is not an answer to the question."""
+    from bot.flows import triage
+
+    state, d = turn.state, turn.state.draft
+    if d is None:
+        return False
+    step = state.step
+    if step is Step.EQUIPMENT:
+        parsed = await triage.parse(turn, text)
+        d.equipment, d.equipment_known = parsed.equipment, True
+        if parsed.equipment is None:
+            d.text = f"{d.text}\nAppareil : {text}"
+    elif step is Step.ROOM:
+        d.room_asked = True
+        if not common.is_skip(text):
+            d.room = common.excerpt(text, 120)
+    elif step is Step.DETAILS:
+        d.details_asked = True
+        tag = _tag_in(text)
+        if tag and not await _apply_asset(turn, d, tag):
+            d.asset_tag = tag
+        elif not tag and not common.is_skip(text):
+            d.text = f"{d.text}\n{text}"
+    elif step in (Step.DESCRIBE, Step.EDIT):
+        await triage.handle_text(turn, text, draft=d)
+        return True
+    elif step is Step.CONFIRM:
+        words = common.plain(text)
+        if words.startswith(("envoy", "oui", "ok", "valid")):
+            await send(turn)
+            return True
+        if words.startswith(("annul", "non")):
+            state.reset()
+            turn.say("C'est annulé : rien n'a été envoyé. Je reste à votre disposition.")
+            return True
+        d.text = f"{d.text}\n{text}"
+        turn.say("J'ai ajouté cette précision.")
+    else:
+        return False
+    await advance(turn)
+    return True
+
+
+async def send(turn: Turn) -> None:
+    """Open the ticket(s) and answer with the reference, who handles it and by when."""
+    d = turn.state.draft
+    assert d is not None and d.intent is not None and turn.requester is not None
+    draft = ReportDraft(
+        text=d.text, intent=Intent(d.intent), channel=turn.inbound.channel,
+        requester_id=turn.requester.id, school_id=d.school_id or turn.requester.school_id,
+        equipment=Equipment(d.equipment) if d.equipment else None, asset_tag=d.asset_tag,
+        room=d.room, confidence=d.confidence, tried_articles=tuple(d.tried_articles),
+        attachment_ids=tuple(d.attachment_ids),
+    )
+    try:
+        outcome = await open_report(turn.session, turn.ctx, draft)
+    except NotATicket:
+        turn.state.reset()
+        turn.say(
+            "Cette question ne donne pas lieu à une demande d'intervention. "
+            "Écrivez « aide » pour voir ce que je peux faire, ou décrivez une panne précise."
+        )
+        return
+    first = outcome.tickets[0]
+    if d.attachment_ids:
+        ticket = await common.own_ticket(turn, first.ticket_id)
+        if ticket is not None:
+            names = await common.attachment_names(turn, d.attachment_ids)
+            event = await repo.add_event(
+                turn.session, ticket, "message", body="Pièce(s) jointe(s) : " + ", ".join(names),
+                actor_kind="requester", actor_id=turn.requester.id, channel=turn.inbound.channel.value,
+                data={"attachments": list(d.attachment_ids)}, at=turn.now,
+            )
+            await common.link_attachments(turn, d.attachment_ids, first.ticket_id, event.id)
+    turn.ticket_id = first.ticket_id
+    turn.state.reset()
+    turn.say(outcome.message + "\nPour suivre vos demandes, écrivez « où en est ma demande ? ».")
+    if Intent(d.intent) in (Intent.THEFT, Intent.DAMAGE):
+        await theft.checklist(turn, outcome, d)
+
+
+def in_report(turn: Turn) -> bool:
+    return turn.state.draft is not None and turn.state.step in REPORT_STEPS
+

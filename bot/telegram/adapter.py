@@ -1,0 +1,172 @@
+"""One update in, replies out: Telegram -> Inbound -> dialogue engine -> sendMessage.
+
+The adapter translates and delivers; every decision (what to answer, whether a file is
+welcome, what a stale button means, how to refuse a group) belongs to the engine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from sqlalchemy import select
+from sqlalchemy import update as sql_update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, Update
+from telegram.constants import ChatMemberStatus
+from telegram.error import BadRequest, TelegramError
+
+from bot.messages import Inbound, InboundAttachment, Outbound
+from bot.telegram.inbox import UpdateStatus, record_edit, take_write_lock
+from bot.telegram.sender import deliver, mark_unreachable
+from bot.telegram.translate import FileRef, IncomingMessage, translate_update, with_attachments
+from desk import repositories as repo
+from desk.models import Organisation, RequesterIdentity
+from desk.outbox import PermanentFailure, TemporaryFailure
+from guichet.vocabulary import Channel
+
+log = logging.getLogger(__name__)
+
+#: Said by the button itself when there is no conversation to hand the press to.
+STALE_BUTTON = "Ce bouton n'est plus valable."
+
+
+class Engine(Protocol):
+    """What the adapter needs from bot.engine.DialogueEngine."""
+
+    async def handle(self, inbound: Inbound) -> list[Outbound]: ...
+
+
+@dataclass(frozen=True, slots=True)
+class Delivery:
+    sent: int
+    queued: int
+
+
+class TelegramAdapter:
+    """Processes one Telegram update with the bot it came to and the dialogue engine."""
+
+    def __init__(
+        self, bot: Bot, engine: Engine, sessions: async_sessionmaker[AsyncSession],
+        *, max_inline_wait: float = 2.0,
+    ) -> None:
+        self.bot = bot
+        self.engine = engine
+        self.sessions = sessions
+        self.max_inline_wait = max_inline_wait
+
+    async def process(self, update: Update, *, row_id: int | None = None) -> UpdateStatus:
+        """Handle one update; returns the status for its inbox row. Raises only on real failures."""
+        if update.my_chat_member is not None:
+            await self._membership(update)
+            return UpdateStatus.PROCESSED
+        incoming = translate_update(update)
+        if incoming is None:
+            if update.callback_query is not None:
+                # A button with no chat to answer in (inline mode, message gone): Telegram still
+                # wants the query answered, or the button spins for everyone.
+                await self.bot.answer_callback_query(update.callback_query.id, text=STALE_BUTTON)
+            return UpdateStatus.IGNORED
+        if incoming.callback_query_id is not None:
+            await self._acknowledge(incoming)
+        if incoming.chat_is_group and await self._is_agents_group(incoming.chat_id):
+            # The agents' group only receives notifications; chatter there is not for the desk.
+            return UpdateStatus.IGNORED
+        if update.edited_message is not None:
+            await record_edit(self.sessions, update.edited_message.to_dict())
+        inbound = with_attachments(incoming, await self._download(incoming.files))
+        replies = await self.engine.handle(inbound)
+        await self.send_replies(incoming.chat_id, replies, key=f"tg-reply:{row_id or inbound.message_id}")
+        return UpdateStatus.PROCESSED
+
+    async def _acknowledge(self, incoming: IncomingMessage) -> None:
+        """Stop the button's spinner at once, and take the keyboard away so it is pressed once."""
+        assert incoming.callback_query_id is not None
+        try:
+            await self.bot.answer_callback_query(incoming.callback_query_id)
+        except BadRequest as exc:  # too old (over 15 minutes) or already answered
+            log.info("callback %s not answered: %s", incoming.callback_query_id, exc.message)
+        if incoming.callback_message_id is not None and incoming.inbound.button:
+            try:
+                await self.bot.edit_message_reply_markup(
+                    chat_id=incoming.chat_id, message_id=incoming.callback_message_id, reply_markup=None
+                )
+            except TelegramError as exc:  # unchanged or deleted message: harmless
+                log.debug("keyboard of %s kept: %s", incoming.callback_message_id, exc)
+
+    async def _is_agents_group(self, chat_id: int) -> bool:
+        async with self.sessions() as session:
+            found = await session.scalar(
+                select(Organisation.id).where(Organisation.telegram_chat_id == chat_id).limit(1)
+            )
+        return found is not None
+
+    async def _membership(self, update: Update) -> None:
+        """A person blocking (or unblocking) the bot in a private chat changes their reachability."""
+        member = update.my_chat_member
+        assert member is not None
+        if member.chat.type != "private":
+            return
+        blocked = member.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
+        if blocked:
+            await mark_unreachable(self.sessions, member.chat.id)
+            return
+        async with self.sessions.begin() as session:
+            await session.execute(
+                sql_update(RequesterIdentity)
+                .where(
+                    RequesterIdentity.channel == Channel.TELEGRAM.value,
+                    RequesterIdentity.external_id == str(member.chat.id),
+                )
+                .values(unreachable=False)
+            )
+
+    async def _download(self, files: Sequence[FileRef]) -> tuple[InboundAttachment, ...]:
+        """Fetch the files Telegram lets bots download; larger ones arrive marked too_large."""
+        attachments = []
+        for ref in files:
+            data: bytes | None = None
+            too_large = ref.too_large
+            if not too_large:
+                try:
+                    file = await self.bot.get_file(ref.file_id)
+                    data = bytes(await file.download_as_bytearray())
+                except BadRequest as exc:
+                    # The size in the message can be missing; Telegram still refuses big files.
+                    if "too big" not in exc.message.lower():
+                        raise
+                    too_large = True
+            attachments.append(InboundAttachment(
+                filename=ref.filename, content_type=ref.content_type, data=data,
+                size=len(data) if data is not None else ref.size, too_large=too_large,
+            ))
+        return tuple(attachments)
+
+    async def send_replies(self, chat_id: int, replies: Sequence[Outbound], *, key: str) -> Delivery:
+        """Send now; what Telegram defers (flood control, network) goes to the outbox for retries."""
+        sent = 0
+        for index, outbound in enumerate(replies):
+            try:
+                await deliver(self.bot, self.sessions, chat_id, outbound,
+                              max_inline_wait=self.max_inline_wait)
+            except TemporaryFailure as exc:
+                log.info("reply to %s deferred to the outbox: %s", chat_id, exc)
+                await self._queue(chat_id, replies[index:], key=key, first=index)
+                return Delivery(sent=sent, queued=len(replies) - index)
+            except PermanentFailure as exc:
+                log.warning("reply to %s dropped: %s", chat_id, exc)
+                return Delivery(sent=sent, queued=0)
+            sent += 1
+        return Delivery(sent=sent, queued=0)
+
+    async def _queue(self, chat_id: int, replies: Sequence[Outbound], *, key: str, first: int) -> None:
+        async with self.sessions.begin() as session:
+            await take_write_lock(session)
+            for offset, outbound in enumerate(replies):
+                await repo.enqueue(
+                    session, channel=Channel.TELEGRAM.value, recipient=str(chat_id),
+                    body=outbound.text, payload={"outbound": outbound.to_json()},
+                    dedupe_key=f"{key}:{first + offset}",
+                )

@@ -1,0 +1,144 @@
+"""Background processing of stored updates: sharded bounded queues, a sweeper, a recovery pass.
+
+The webhook answers as soon as an update is stored; a worker then processes it. Updates of
+one chat always land on the same shard, so a conversation's messages are handled in the
+order they arrived. When a queue is full the update simply waits in the database: the
+sweeper resubmits rows still `received` (and rows whose worker died) every
+`sweep_interval` seconds, and once at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import zlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot, Update
+
+from bot.telegram import inbox
+from bot.telegram.adapter import TelegramAdapter
+from bot.telegram.inbox import UpdateStatus
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class PipelineOptions:
+    shards: int = 8
+    queue_size: int = 256
+    sweep_interval: float = 30.0
+    #: A `processing` claim older than this belongs to a dead worker.
+    lease: timedelta = timedelta(minutes=5)
+    #: Rows younger than this are probably still queued in memory: the sweeper leaves them.
+    sweep_grace: timedelta = timedelta(seconds=10)
+    max_attempts: int = 5
+
+
+class UpdatePipeline:
+    """Feeds stored updates to the adapter, one worker per shard."""
+
+    def __init__(
+        self, adapter: TelegramAdapter, bot: Bot, sessions: async_sessionmaker[AsyncSession],
+        options: PipelineOptions | None = None,
+    ) -> None:
+        self.adapter = adapter
+        self.bot = bot
+        self.sessions = sessions
+        self.options = options or PipelineOptions()
+        self._queues: list[asyncio.Queue[int]] = []
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stop = asyncio.Event()
+        self._queued: set[int] = set()
+        self.processed = 0
+
+    async def start(self) -> None:
+        self._stop.clear()
+        self._queues = [asyncio.Queue(self.options.queue_size) for _ in range(self.options.shards)]
+        self._tasks = [
+            asyncio.create_task(self._work(queue), name=f"telegram-shard-{i}")
+            for i, queue in enumerate(self._queues)
+        ]
+        self._tasks.append(asyncio.create_task(self._sweep(), name="telegram-sweeper"))
+
+    async def stop(self) -> None:
+        """Stop taking work; rows still queued stay `received` and are recovered at next start."""
+        self._stop.set()
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        self._tasks = []
+
+    def submit(self, row_id: int, chat: str | None) -> bool:
+        """Queue a stored update; False when its shard is full (the sweeper will bring it back)."""
+        if row_id in self._queued:
+            return True
+        shard = zlib.crc32((chat or str(row_id)).encode()) % len(self._queues)
+        try:
+            self._queues[shard].put_nowait(row_id)
+        except asyncio.QueueFull:
+            log.warning("telegram shard %s full: update row %s left to the sweeper", shard, row_id)
+            return False
+        self._queued.add(row_id)
+        return True
+
+    async def recover(self, *, older_than: timedelta = timedelta(0)) -> int:
+        """Resubmit updates never finished (a crash, a full queue); the number resubmitted."""
+        rows = await inbox.unfinished(
+            self.sessions, lease=self.options.lease, older_than=older_than,
+            limit=self.options.queue_size,
+        )
+        count = sum(1 for row_id, chat in rows if self.submit(row_id, chat))
+        if count:
+            log.info("resubmitted %s stored Telegram update(s)", count)
+        return count
+
+    async def drain(self) -> None:
+        """Wait until every queued update was handled (tests, benchmark)."""
+        for queue in self._queues:
+            await queue.join()
+
+    async def _sweep(self) -> None:
+        first = True
+        while not self._stop.is_set():
+            try:
+                await self.recover(older_than=timedelta(0) if first else self.options.sweep_grace)
+            except Exception:
+                log.exception("telegram sweeper failed")
+            first = False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._stop.wait(), self.options.sweep_interval)
+
+    async def _work(self, queue: asyncio.Queue[int]) -> None:
+        while True:
+            row_id = await queue.get()
+            try:
+                await self.run(row_id)
+            except Exception:
+                log.exception("telegram update row %s: unexpected failure", row_id)
+            finally:
+                self._queued.discard(row_id)
+                queue.task_done()
+
+    async def run(self, row_id: int) -> UpdateStatus | None:
+        """Claim, process and close one stored update; None when someone else had it."""
+        data = await inbox.claim(self.sessions, row_id, lease=self.options.lease)
+        if data is None:
+            return None
+        try:
+            update = Update.de_json(data, self.bot)
+            status = await self.adapter.process(update, row_id=row_id)
+        except Exception as exc:
+            log.exception("telegram update row %s failed", row_id)
+            return await inbox.release(
+                self.sessions, row_id, f"{type(exc).__name__}: {exc}",
+                max_attempts=self.options.max_attempts,
+            )
+        await inbox.finish(self.sessions, row_id, status)
+        self.processed += 1
+        return status

@@ -1,0 +1,113 @@
+"""Delivers outbox rows of channel "telegram" (ticket updates, agents' group notices)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import warnings
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram import Bot
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.warnings import PTBDeprecationWarning
+
+from bot.messages import Outbound
+from bot.telegram.translate import outbound_from_payload, render
+from desk.models import RequesterIdentity
+from desk.outbox import Outgoing, PermanentFailure, TemporaryFailure
+from guichet.vocabulary import Channel
+
+log = logging.getLogger(__name__)
+
+
+class TelegramRetryAfter(TemporaryFailure):
+    """Telegram asked to wait `retry_after` seconds before sending again (HTTP 429)."""
+
+    def __init__(self, retry_after: float) -> None:
+        super().__init__(f"flood control: retry after {retry_after:g} s")
+        self.retry_after = retry_after
+
+
+class Blocked(PermanentFailure):
+    """The person blocked the bot (HTTP 403): nothing can reach them on Telegram any more."""
+
+
+def retry_after_seconds(exc: RetryAfter) -> float:
+    """The wait Telegram asked for, in seconds, whatever PTB's int/timedelta transition says."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", PTBDeprecationWarning)
+        value = exc.retry_after
+    return value.total_seconds() if isinstance(value, timedelta) else float(value)
+
+
+async def mark_unreachable(sessions: async_sessionmaker[AsyncSession], chat_id: int | str) -> None:
+    """Flag the Telegram identity behind `chat_id` so nobody waits for a reply on it."""
+    async with sessions.begin() as session:
+        await session.execute(
+            update(RequesterIdentity)
+            .where(
+                RequesterIdentity.channel == Channel.TELEGRAM.value,
+                RequesterIdentity.external_id == str(chat_id),
+            )
+            .values(unreachable=True)
+        )
+
+
+async def deliver(
+    bot: Bot,
+    sessions: async_sessionmaker[AsyncSession],
+    chat_id: int,
+    outbound: Outbound,
+    *,
+    max_inline_wait: float = 5.0,
+) -> None:
+    """Send one outbound message; raises TemporaryFailure or PermanentFailure (desk.outbox)."""
+    pieces = render(outbound)
+    index, waited, migrated = 0, False, False
+    while index < len(pieces):
+        piece = pieces[index]
+        try:
+            await bot.send_message(chat_id, piece.text, reply_markup=piece.keyboard)
+        except RetryAfter as exc:
+            seconds = retry_after_seconds(exc)
+            if waited or seconds > max_inline_wait:
+                raise TelegramRetryAfter(seconds) from exc
+            # A short flood wait is cheaper to sit out here than a trip through the outbox.
+            waited = True
+            await asyncio.sleep(seconds)
+            continue
+        except Forbidden as exc:
+            await mark_unreachable(sessions, chat_id)
+            raise Blocked(f"chat {chat_id}: {exc.message}") from exc
+        except ChatMigrated as exc:
+            if migrated:
+                raise PermanentFailure(f"chat {chat_id}: migrated again") from exc
+            log.warning("chat %s became supergroup %s: update its telegram_chat_id", chat_id, exc.new_chat_id)
+            chat_id, migrated = exc.new_chat_id, True
+            continue
+        except BadRequest as exc:
+            raise PermanentFailure(f"chat {chat_id}: {exc.message}") from exc
+        except (NetworkError, TelegramError) as exc:
+            raise TemporaryFailure(f"chat {chat_id}: {type(exc).__name__}: {exc.message}") from exc
+        index += 1
+
+
+class TelegramSender:
+    """The outbox sender of channel "telegram": sendMessage with the row's buttons and links."""
+
+    def __init__(
+        self, bot: Bot, sessions: async_sessionmaker[AsyncSession], *, max_inline_wait: float = 5.0
+    ) -> None:
+        self.bot = bot
+        self.sessions = sessions
+        self.max_inline_wait = max_inline_wait
+
+    async def send(self, message: Outgoing) -> None:
+        try:
+            chat_id = int(message.recipient)
+        except ValueError as exc:
+            raise PermanentFailure(f"not a Telegram chat id: {message.recipient!r}") from exc
+        outbound = outbound_from_payload(message.body, message.payload)
+        await deliver(self.bot, self.sessions, chat_id, outbound, max_inline_wait=self.max_inline_wait)

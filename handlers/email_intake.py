@@ -1,0 +1,633 @@
+"""The e-mail use case: one transaction per mail — thread it, open a ticket, or hold it.
+
+The adapter (bot.email) persists the raw bytes first, then calls `EmailIntake.process`.
+A row of `inbound_messages` (channel "email") goes `received` -> `processing` -> one of
+`processed` (joined or opened a ticket, or answered a how-to), `held` (waits for an agent),
+`ignored` (machine mail that belongs to no ticket), or, after `max_attempts` failures or a
+mail that can never be read (no sender), `quarantined` with the error. Nothing is retried
+forever and nothing is dropped: the raw mail stays in an Attachment row.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any, Protocol
+
+from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import inspect
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from desk import repositories as repo
+from desk.clock import utcnow
+from desk.errors import DeskError, RecordNotFound
+from desk.lifecycle import change_status
+from desk.models import (
+    Attachment, InboundMessage, OutboxMessage, Requester, RequesterIdentity, Ticket, TicketEvent,
+)
+from desk.uai import is_valid_uai, normalise_uai
+from guichet.vocabulary import TICKET_INTENTS, Channel, Equipment, Intent, TicketStatus
+from handlers.context import DeskContext
+from handlers.report import NotATicket, ReportDraft, ReportOutcome, open_report
+from nlu import ParseResult
+
+__all__ = [
+    "EmailIntake", "IncomingMail", "InboundStatus", "MailAttachment", "NotQuarantined",
+    "Receipt", "SkippedAttachment", "held", "quarantined", "replay",
+]
+
+log = logging.getLogger(__name__)
+
+CHANNEL = Channel.EMAIL.value
+SCHOOL_QUESTION = "Pouvez-vous nous indiquer le nom ou le code UAI de votre école ?"
+SIGNATURE = "Bien cordialement,\nL'équipe du guichet unique SVP-m@intenanceEcole"
+_ACADEMIC = re.compile(r"(^|\.)ac-[a-z]+(-[a-z]+)*\.fr$")
+_UAI = re.compile(r"\b(\d{7}\s?[A-Za-z])\b")
+
+
+class InboundStatus(StrEnum):
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    PROCESSED = "processed"
+    HELD = "held"
+    IGNORED = "ignored"
+    QUARANTINED = "quarantined"
+
+
+@dataclass(frozen=True, slots=True)
+class MailAttachment:
+    filename: str
+    content_type: str
+    content: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.content)
+
+
+@dataclass(frozen=True, slots=True)
+class SkippedAttachment:
+    """A file over the size limit: named in the ticket and in the acknowledgement, not kept."""
+
+    filename: str
+    size: int
+
+
+@dataclass(frozen=True)
+class IncomingMail:
+    """One mail as the adapter read it: addresses lower-cased, text decoded, threading keys found."""
+
+    message_id: str
+    sender: str | None
+    sender_name: str | None
+    subject: str
+    text: str
+    triage_text: str
+    html: str | None = None
+    to: tuple[str, ...] = ()
+    cc: tuple[str, ...] = ()
+    in_reply_to: str | None = None
+    references: tuple[str, ...] = ()
+    thread_refs: tuple[str, ...] = ()
+    subject_ref: str | None = None
+    automated: str | None = None
+    attachments: tuple[MailAttachment, ...] = ()
+    skipped: tuple[SkippedAttachment, ...] = ()
+    defects: tuple[str, ...] = ()
+
+    @property
+    def participants(self) -> list[str]:
+        seen: list[str] = []
+        for address in ((self.sender,) if self.sender else ()) + self.to + self.cc:
+            if address not in seen:
+                seen.append(address)
+        return seen
+
+
+@dataclass(frozen=True)
+class Receipt:
+    inbound_id: int
+    created: bool
+    status: str
+
+
+class Nlu(Protocol):
+    async def aparse(self, text: str) -> ParseResult: ...
+
+
+class Tutorials(Protocol):
+    def best_for(self, text: str, intent: str | None = None, equipment: str | None = None) -> list[Any]: ...
+
+
+class Unreadable(DeskError):
+    """A mail that no retry can fix (no sender address): quarantined at once."""
+
+
+class NotQuarantined(DeskError):
+    """Only a quarantined mail can be replayed."""
+
+
+class EmailIntake:
+    """Stores raw mail, then turns each into a ticket message, a new ticket, or a held mail."""
+
+    def __init__(
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        ctx: DeskContext,
+        nlu: Nlu,
+        parse: Callable[[bytes], IncomingMail],
+        *,
+        our_address: str,
+        message_id_for: Callable[[str | None], str],
+        tutorials: Tutorials | None = None,
+        public_url: str | None = None,
+        max_attempts: int = 3,
+        replies_per_hour: int = 5,
+        lease: timedelta = timedelta(minutes=5),
+        now: Callable[[], datetime] = utcnow,
+    ) -> None:
+        self._sessions = sessions
+        self._ctx = ctx
+        self._nlu = nlu
+        self._parse = parse
+        self.our_address = our_address.lower()
+        self._message_id_for = message_id_for
+        self._tutorials = tutorials
+        self._public_url = (public_url or "").rstrip("/")
+        self.max_attempts = max_attempts
+        self.replies_per_hour = replies_per_hour
+        self.lease = lease
+        self._now = now
+        self._territory_id: int | None = None
+
+    # --- storage and retries ----------------------------------------------------------------
+
+    async def store(self, raw: bytes, *, external_id: str, source: str, claim: bool = False) -> Receipt:
+        """Persist the raw mail (commit) before anyone acknowledges it; duplicates are found by key.
+
+        With `claim`, a new row is stored already claimed for its first attempt (one commit less).
+        """
+        key = external_id[:300]
+        now = utcnow()
+        try:
+            async with self._sessions.begin() as session:
+                blob = Attachment(filename="message.eml", content_type="message/rfc822",
+                                  size=len(raw), content=raw)
+                session.add(blob)
+                await session.flush()
+                row = InboundMessage(
+                    channel=CHANNEL, external_id=key,
+                    payload={"source": source, "size": len(raw), "raw_attachment_id": blob.id},
+                    status=(InboundStatus.PROCESSING if claim else InboundStatus.RECEIVED).value,
+                    attempts=1 if claim else 0, processed_at=now if claim else None,
+                )
+                session.add(row)
+                await session.flush()
+                return Receipt(row.id, True, row.status)
+        except IntegrityError:
+            async with self._sessions() as session:
+                existing = await session.scalar(select(InboundMessage).where(
+                    InboundMessage.channel == CHANNEL, InboundMessage.external_id == key))
+                if existing is None:
+                    raise
+                return Receipt(existing.id, False, existing.status)
+
+    async def receive(self, raw: bytes, *, external_id: str, source: str) -> Receipt:
+        """Store then process; a processing failure is recorded on the row, never raised."""
+        receipt = await self.store(raw, external_id=external_id, source=source, claim=True)
+        status = await self.process(receipt.inbound_id, claimed=receipt.created)
+        return Receipt(receipt.inbound_id, receipt.created, status)
+
+    async def process(self, inbound_id: int, *, claimed: bool = False) -> str:
+        """One attempt at one stored mail, in one transaction; returns the row's status after it.
+
+        `claimed` says the caller stored the row already claimed (`store(claim=True)`).
+        """
+        if not claimed and not await self._claim(inbound_id):
+            async with self._sessions() as session:
+                return str(await session.scalar(
+                    select(InboundMessage.status).where(InboundMessage.id == inbound_id)))
+        try:
+            async with self._sessions.begin() as session:
+                row = await session.get(InboundMessage, inbound_id)
+                assert row is not None
+                await self._handle(session, row)
+                return row.status
+        except Unreadable as exc:
+            return await self._failed(inbound_id, str(exc), final=True)
+        except Exception as exc:  # noqa: BLE001 - counted and bounded, then quarantined
+            log.exception("mail %s: processing failed", inbound_id)
+            return await self._failed(inbound_id, f"{type(exc).__name__}: {exc}", final=False)
+
+    async def retry_pending(self, limit: int = 50) -> int:
+        """Process stored mails that are due for another attempt; returns how many were tried."""
+        now = utcnow()
+        async with self._sessions() as session:
+            ids = (await session.scalars(
+                select(InboundMessage.id)
+                .where(InboundMessage.channel == CHANNEL, self._claimable(now))
+                .order_by(InboundMessage.id).limit(limit)
+            )).all()
+        for inbound_id in ids:
+            await self.process(inbound_id)
+        return len(ids)
+
+    async def replay(self, inbound_id: int) -> str:
+        """Give a quarantined mail a fresh set of attempts and process it now."""
+        async with self._sessions.begin() as session:
+            await replay(session, inbound_id)
+        return await self.process(inbound_id)
+
+    def _claimable(self, now: datetime) -> Any:
+        return and_(
+            InboundMessage.attempts < self.max_attempts,
+            or_(
+                InboundMessage.status == InboundStatus.RECEIVED.value,
+                and_(InboundMessage.status == InboundStatus.PROCESSING.value,
+                     InboundMessage.processed_at < now - self.lease),
+            ),
+        )
+
+    async def _claim(self, inbound_id: int) -> bool:
+        now = utcnow()
+        async with self._sessions.begin() as session:
+            result = await session.execute(
+                update(InboundMessage)
+                .where(InboundMessage.id == inbound_id, self._claimable(now))
+                .values(status=InboundStatus.PROCESSING.value,
+                        attempts=InboundMessage.attempts + 1, processed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            return result.rowcount == 1
+
+    async def _failed(self, inbound_id: int, error: str, *, final: bool) -> str:
+        async with self._sessions.begin() as session:
+            row = await session.get(InboundMessage, inbound_id)
+            assert row is not None
+            give_up = final or row.attempts >= self.max_attempts
+            row.status = (InboundStatus.QUARANTINED if give_up else InboundStatus.RECEIVED).value
+            row.error = error[:4000]
+            if give_up:
+                log.warning("mail %s quarantined after %s attempt(s): %s", inbound_id, row.attempts, error)
+            return row.status
+
+    # --- the decision -----------------------------------------------------------------------
+
+    async def _handle(self, session: AsyncSession, row: InboundMessage) -> None:
+        blob = await session.get(Attachment, (row.payload or {}).get("raw_attachment_id"))
+        if blob is None:
+            raise Unreadable("raw message missing")
+        mail = self._parse(blob.content)
+        if mail.sender is None:
+            raise Unreadable("no sender address (From header missing or unreadable)")
+        row.sender = mail.sender
+        row.payload = {**row.payload, "subject": mail.subject, "automated": mail.automated,
+                       "defects": list(mail.defects)}
+        if self._territory_id is None:
+            self._territory_id = (await repo.get_territory(session, self._ctx.territory.name)).id
+        territory_id = self._territory_id
+        ticket = await self._thread(session, territory_id, mail)
+        if ticket is not None:
+            await self._join(session, ticket, mail)
+            self._done(row, InboundStatus.PROCESSED, ticket.id)
+        elif mail.automated:
+            self._done(row, InboundStatus.IGNORED, None, note=mail.automated)
+        else:
+            await self._new_mail(session, row, territory_id, mail)
+
+    def _done(self, row: InboundMessage, status: InboundStatus, ticket_id: int | None,
+              note: str | None = None) -> None:
+        row.status = status.value
+        row.ticket_id = ticket_id
+        row.processed_at = utcnow()
+        row.error = note
+
+    async def _thread(self, session: AsyncSession, territory_id: int, mail: IncomingMail) -> Ticket | None:
+        """Headers first (our Message-IDs, or a mail already on a ticket); the subject tag only from participants."""
+        for reference in mail.thread_refs:
+            ticket = await self._ticket(session, territory_id, reference)
+            if ticket is not None:
+                return ticket
+        ids = [i for i in mail.references + ((mail.in_reply_to,) if mail.in_reply_to else ()) if i]
+        if ids:
+            reference = await session.scalar(
+                select(Ticket.reference).join(InboundMessage, InboundMessage.ticket_id == Ticket.id)
+                .where(InboundMessage.channel == CHANNEL, InboundMessage.external_id.in_(ids),
+                       Ticket.territory_id == territory_id)
+                .order_by(InboundMessage.id.desc()).limit(1)
+            )
+            if reference:
+                return await self._ticket(session, territory_id, reference)
+        if mail.subject_ref:
+            ticket = await self._ticket(session, territory_id, mail.subject_ref)
+            if ticket is not None and await _is_participant(session, ticket, mail.sender or ""):
+                return ticket
+        return None
+
+    @staticmethod
+    async def _ticket(session: AsyncSession, territory_id: int, reference: str) -> Ticket | None:
+        try:
+            return await repo.ticket_by_reference(session, territory_id, reference)
+        except RecordNotFound:
+            return None
+
+    async def _join(self, session: AsyncSession, ticket: Ticket, mail: IncomingMail) -> None:
+        """The reply becomes a message on its ticket; a ticket waiting on the teacher resumes."""
+        from_requester = await _is_requester(session, ticket, mail.sender or "")
+        event = await repo.add_event(
+            session, ticket, "message", body=_full_text(mail),
+            actor_kind="requester" if from_requester else "participant",
+            actor_id=ticket.requester_id if from_requester else None, channel=CHANNEL,
+            data=_event_data(mail), internal=bool(mail.automated),
+        )
+        await self._keep_attachments(session, ticket, event, mail)
+        if not mail.automated and ticket.status == TicketStatus.WAITING.value:
+            change_status(ticket, TicketStatus.IN_PROGRESS, actor_kind="requester",
+                          reason="Réponse reçue par courriel.", at=self._ctx.now())
+
+    async def _new_mail(self, session: AsyncSession, row: InboundMessage, territory_id: int,
+                        mail: IncomingMail) -> None:
+        sender = mail.sender or ""
+        requester = await repo.requester_by_identity(session, CHANNEL, sender)
+        if requester is None and not _ACADEMIC.search(sender.rpartition("@")[2]):
+            self._done(row, InboundStatus.HELD, None, note="unknown sender")
+            await self._reply(session, row, mail, body=_unknown_sender_text(mail))
+            return
+        if requester is None:
+            requester = Requester(territory_id=territory_id, name=mail.sender_name)
+            requester.identities = [RequesterIdentity(channel=CHANNEL, external_id=sender)]
+            session.add(requester)
+            await session.flush()
+        text = _triage_text(mail)
+        parsed = await self._nlu.aparse(text)
+        school_id = requester.school_id or await _school_in(session, text, parsed)
+        if requester.school_id is None and school_id is not None:
+            requester.school_id = school_id
+        if parsed.intent is Intent.HOWTO and await self._answer_howto(session, row, mail, parsed):
+            return
+        if parsed.intent not in TICKET_INTENTS:
+            self._done(row, InboundStatus.HELD, None, note=f"intent {parsed.intent}")
+            await self._reply(session, row, mail, body=_held_text(mail))
+            return
+        try:
+            outcome = await open_report(session, self._ctx, ReportDraft(
+                text=text, intent=parsed.intent, channel=Channel.EMAIL, requester_id=requester.id,
+                school_id=school_id, equipment=_equipment(parsed), asset_tag=parsed.first("asset_tag"),
+                room=parsed.first("room"), confidence=parsed.confidence, subject=mail.subject,
+            ))
+        except NotATicket:
+            self._done(row, InboundStatus.HELD, None, note=f"no ticket for {parsed.intent}")
+            await self._reply(session, row, mail, body=_held_text(mail))
+            return
+        ticket = await session.get(Ticket, outcome.tickets[0].ticket_id)
+        assert ticket is not None
+        event = await self._first_message(session, ticket, mail)
+        await self._keep_attachments(session, ticket, event, mail)
+        self._done(row, InboundStatus.PROCESSED, ticket.id)
+        await self._reply(session, row, mail, reference=ticket.reference, ticket_id=ticket.id,
+                          body=_ack_text(mail, outcome, ask_school=school_id is None))
+
+    async def _first_message(self, session: AsyncSession, ticket: Ticket, mail: IncomingMail) -> TicketEvent:
+        """The ticket's first message keeps the whole mail (quotes, signature) and its participants."""
+        if "events" in inspect(ticket).unloaded:
+            await session.refresh(ticket, ["events"])
+        for event in ticket.events:
+            if event.kind == "message":
+                event.body = _full_text(mail)
+                event.data = _event_data(mail)
+                return event
+        return await repo.add_event(session, ticket, "message", body=_full_text(mail),
+                                    actor_kind="requester", actor_id=ticket.requester_id,
+                                    channel=CHANNEL, data=_event_data(mail))
+
+    async def _keep_attachments(self, session: AsyncSession, ticket: Ticket, event: TicketEvent,
+                                mail: IncomingMail) -> None:
+        for part in mail.attachments:
+            session.add(Attachment(ticket_id=ticket.id, event_id=event.id, filename=part.filename[:255],
+                                   content_type=part.content_type[:127] or "application/octet-stream",
+                                   size=part.size, content=part.content))
+        if mail.skipped:
+            await repo.add_event(
+                session, ticket, "note", internal=True, channel=CHANNEL,
+                body="Pièce(s) jointe(s) non conservée(s), au-delà de 10 Mo : "
+                + ", ".join(f"{s.filename} ({_size_fr(s.size)})" for s in mail.skipped) + ".",
+                data={"skipped": [{"filename": s.filename, "size": s.size} for s in mail.skipped]},
+            )
+
+    async def _answer_howto(self, session: AsyncSession, row: InboundMessage, mail: IncomingMail,
+                            parsed: ParseResult) -> bool:
+        """A how-to question gets the best tutorial and no ticket; False when none fits."""
+        if self._tutorials is None:
+            return False
+        hits = self._tutorials.best_for(parsed.text, intent=str(parsed.intent), equipment=parsed.equipment)
+        if not hits:
+            return False
+        self._done(row, InboundStatus.PROCESSED, None, note="tutorial")
+        row.payload = {**row.payload, "tutorials": [h.article.slug for h in hits]}
+        await self._reply(session, row, mail, body=_howto_text(mail, hits, self._public_url))
+        return True
+
+    async def _reply(self, session: AsyncSession, row: InboundMessage, mail: IncomingMail, *,
+                     body: str, reference: str | None = None, ticket_id: int | None = None) -> None:
+        """Queue one automatic answer, unless the mail is automatic itself or the sender had enough."""
+        if mail.automated or mail.sender is None:
+            return
+        since = utcnow() - timedelta(hours=1)
+        recent = await session.scalar(
+            select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.channel == CHANNEL, OutboxMessage.recipient == mail.sender,
+                OutboxMessage.dedupe_key.like("mail-reply:%"), OutboxMessage.created_at >= since)
+        ) or 0
+        if recent >= self.replies_per_hour:
+            log.warning("mail %s: no automatic answer, %s already sent to %s this hour",
+                        row.id, recent, mail.sender)
+            row.payload = {**row.payload, "reply_suppressed": "rate limit"}
+            return
+        from_ticket_subject = reference is not None
+        subject = f"[Guichet {reference}] {_strip_tag(mail.subject)}" if from_ticket_subject else (
+            mail.subject if mail.subject.lower().startswith("re:") else f"Re: {mail.subject}")
+        references = [i for i in mail.references if i != mail.message_id]
+        if mail.message_id.startswith("<"):
+            references.append(mail.message_id)
+        # One answer per stored mail: the dedupe key is unique, and a retry rolls back first.
+        session.add(OutboxMessage(
+            channel=CHANNEL, recipient=mail.sender, subject=subject[:300], body=body,
+            ticket_id=ticket_id, dedupe_key=f"mail-reply:{row.id}",
+            payload={
+                "kind": "mail-reply",
+                "reference": reference,
+                "message_id": self._message_id_for(reference),
+                "in_reply_to": mail.message_id if mail.message_id.startswith("<") else None,
+                "references": references[-20:],
+                "auto_submitted": "auto-replied",
+                "x_loop": self.our_address,
+            },
+        ))
+
+
+# --- agents' and administrators' views ----------------------------------------------------------
+
+
+async def quarantined(session: AsyncSession, *, limit: int = 100, offset: int = 0) -> Sequence[InboundMessage]:
+    """Mails given up on (with their error), most recent first."""
+    return await _by_status(session, InboundStatus.QUARANTINED, limit, offset)
+
+
+async def held(session: AsyncSession, *, limit: int = 100, offset: int = 0) -> Sequence[InboundMessage]:
+    """Mails waiting for an agent (unknown senders, small talk, questions without a ticket)."""
+    return await _by_status(session, InboundStatus.HELD, limit, offset)
+
+
+async def _by_status(session: AsyncSession, status: InboundStatus, limit: int, offset: int) -> Sequence[InboundMessage]:
+    result = await session.scalars(
+        select(InboundMessage)
+        .where(InboundMessage.channel == CHANNEL, InboundMessage.status == status.value)
+        .order_by(InboundMessage.id.desc()).limit(limit).offset(offset)
+    )
+    return result.all()
+
+
+async def replay(session: AsyncSession, inbound_id: int) -> InboundMessage:
+    """Put a quarantined mail back in line with a fresh set of attempts (its last error is kept)."""
+    row = await session.get(InboundMessage, inbound_id, with_for_update=True)
+    if row is None or row.channel != CHANNEL:
+        raise RecordNotFound(f"mail {inbound_id}")
+    if row.status != InboundStatus.QUARANTINED.value:
+        raise NotQuarantined(f"mail {inbound_id} is {row.status}, not quarantined")
+    row.status = InboundStatus.RECEIVED.value
+    row.attempts = 0
+    await session.flush()
+    return row
+
+
+# --- small pure helpers -------------------------------------------------------------------------
+
+
+async def _is_requester(session: AsyncSession, ticket: Ticket, address: str) -> bool:
+    if ticket.requester_id is None or not address:
+        return False
+    requester = await repo.requester_by_identity(session, CHANNEL, address)
+    return requester is not None and requester.id == ticket.requester_id
+
+
+async def _is_participant(session: AsyncSession, ticket: Ticket, address: str) -> bool:
+    """The requester, or someone in From/To/Cc of an earlier mail of this ticket."""
+    if await _is_requester(session, ticket, address):
+        return True
+    events = (await session.scalars(
+        select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.channel == CHANNEL)
+    )).all()
+    return any(address in ((e.data or {}).get("participants") or []) for e in events)
+
+
+async def _school_in(session: AsyncSession, text: str, parsed: ParseResult) -> int | None:
+    """A school named by its UAI code in the mail (the NLU's entity first, then any valid code)."""
+    candidates = [parsed.first("school") or ""] + [m.group(1) for m in _UAI.finditer(text)]
+    for candidate in candidates:
+        code = normalise_uai(candidate)
+        if is_valid_uai(code):
+            school = await repo.school_by_uai(session, code)
+            if school is not None:
+                return school.id
+    return None
+
+
+def _equipment(parsed: ParseResult) -> Equipment | None:
+    value = parsed.equipment
+    try:
+        return Equipment(value) if value else None
+    except ValueError:
+        return None
+
+
+def _triage_text(mail: IncomingMail) -> str:
+    subject = "" if mail.subject == "(sans objet)" else re.sub(
+        r"^((re|tr|fw|fwd)\s?:\s?)+", "", _strip_tag(mail.subject), flags=re.I)
+    body = mail.triage_text or mail.text
+    return (subject + "\n" + body).strip()[:20_000] or mail.subject
+
+
+def _full_text(mail: IncomingMail) -> str:
+    return (mail.text or "(message sans texte)")[:200_000]
+
+
+def _event_data(mail: IncomingMail) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "message_id": mail.message_id, "from": mail.sender, "subject": mail.subject,
+        "participants": mail.participants, "in_reply_to": mail.in_reply_to,
+    }
+    if mail.html:
+        data["html"] = mail.html[:500_000]
+    if mail.automated:
+        data["automated"] = mail.automated
+    if mail.defects:
+        data["defects"] = list(mail.defects)
+    return data
+
+
+def _strip_tag(subject: str) -> str:
+    return re.sub(r"\[Guichet \d{4}-\d{3,7}\]\s*", "", subject, flags=re.I).strip() or "(sans objet)"
+
+
+def _size_fr(size: int) -> str:
+    return f"{size / (1024 * 1024):.1f} Mo".replace(".", ",")
+
+
+def _greeting(mail: IncomingMail) -> str:
+    return f"Bonjour {mail.sender_name}," if mail.sender_name else "Bonjour,"
+
+
+def _ack_text(mail: IncomingMail, outcome: ReportOutcome, *, ask_school: bool) -> str:
+    parts = [_greeting(mail), f"Nous avons bien reçu votre message « {_strip_tag(mail.subject)} ».",
+             outcome.message]
+    if ask_school:
+        parts.append(SCHOOL_QUESTION + " Il vous suffit de répondre à ce message.")
+    for skipped in mail.skipped:
+        parts.append(
+            f"La pièce jointe « {skipped.filename} » ({_size_fr(skipped.size)}) dépasse la taille "
+            "maximale de 10 Mo : elle n'a pas été conservée. Vous pouvez la compresser ou "
+            "l'envoyer en plusieurs fichiers plus petits."
+        )
+    parts.append(f"Pour compléter votre demande, répondez simplement à ce message en gardant "
+                 f"la référence {outcome.reference} dans l'objet.")
+    parts.append(SIGNATURE)
+    return "\n\n".join(parts)
+
+
+def _howto_text(mail: IncomingMail, hits: Sequence[Any], public_url: str) -> str:
+    lines = [_greeting(mail), "Voici un tutoriel qui devrait vous aider :"]
+    for hit in hits:
+        link = f"\n{public_url}/kb/{hit.article.slug}" if public_url else ""
+        lines.append(f"« {hit.article.title} » — {hit.article.summary}{link}")
+    lines.append("Si cela ne résout pas votre problème, répondez à ce message en décrivant "
+                 "ce que vous avez essayé : nous ouvrirons une demande.")
+    lines.append(SIGNATURE)
+    return "\n\n".join(lines)
+
+
+def _held_text(mail: IncomingMail) -> str:
+    return "\n\n".join([
+        _greeting(mail),
+        "Merci pour votre message. Il a été transmis à un agent du guichet, qui vous répondra "
+        "dès que possible.",
+        "Pour signaler une panne, décrivez le matériel concerné, ce qui ne fonctionne pas et "
+        "le nom de votre école : nous ouvrirons une demande aussitôt.",
+        SIGNATURE,
+    ])
+
+
+def _unknown_sender_text(mail: IncomingMail) -> str:
+    return "\n\n".join([
+        _greeting(mail),
+        "Merci pour votre message. Votre adresse n'est pas encore connue du guichet : un agent "
+        "va examiner votre demande et reviendra vers vous.",
+        "Si vous êtes enseignant·e ou directeur·rice d'école, le plus simple est de nous écrire "
+        "depuis votre adresse académique (…@ac-….fr) en indiquant le nom ou le code UAI de "
+        "votre école.",
+        SIGNATURE,
+    ])

@@ -1,0 +1,177 @@
+"""Reporting: one message to a ticket, tutorials first, only the missing questions, theft checklist."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from desk.models import Attachment, Deflection, Ticket, TicketEvent
+from tests.bot.conftest import Chat
+
+
+async def _tickets(db) -> list[Ticket]:
+    async with db.sessions() as session:
+        return list((await session.scalars(select(Ticket).order_by(Ticket.id))).all())
+
+
+async def _skip_tutorial(chat: Chat) -> None:
+    if "Toujours en panne" in chat.labels:
+        await chat.press("Toujours en panne")
+
+
+async def test_one_message_report_gives_reference_and_date(chat: Chat, desk_db) -> None:
+    """The projector message needs no question but the optional tag: the answer has reference, SEM and date."""
+    await chat.onboard()
+    await chat.say("le vidéoprojecteur de la classe de CM2 ne s'allume plus")
+    await _skip_tutorial(chat)
+    assert "étiquette" in chat.text and chat.labels == ["Passer"]
+    await chat.press("Passer")
+    assert "Voici le résumé" in chat.text and "Vidéoprojecteur" in chat.text and "classe de CM2" in chat.text
+    assert chat.labels == ["Envoyer", "Modifier", "Annuler"]
+    await chat.press("Envoyer")
+    assert "2026-00001" in chat.text
+    assert "Saint-Étienne Métropole" in chat.text
+    assert "mardi 24 novembre à 10 h" in chat.text
+    (ticket,) = await _tickets(desk_db)
+    assert ticket.equipment == "projector" and ticket.room == "classe de CM2" and ticket.channel == "webchat"
+
+
+async def test_asset_tag_skips_questions(chat: Chat, desk_db) -> None:
+    """A known asset tag gives equipment and room: straight to the summary."""
+    await chat.onboard()
+    await chat.say("l'appareil SEM-004514 ne fonctionne plus, voyant orange")
+    await _skip_tutorial(chat)
+    assert "Voici le résumé" in chat.text and "SEM-004514" in chat.text and "Bureau de la direction" in chat.text
+
+
+async def test_deflection_solved_opens_no_ticket(chat: Chat, desk_db) -> None:
+    """« Ça a marché » closes with no ticket and records a solved deflection."""
+    await chat.onboard()
+    await chat.say("comment brancher mon portable au vidéoprojecteur ?")
+    assert "Avez-vous essayé" in chat.text
+    assert chat.last[0].links and chat.last[0].links[0].url.startswith("http://guichet.test/kb/")
+    await chat.press("Ça a marché")
+    assert "Aucune demande n'a été ouverte" in chat.text
+    assert await _tickets(desk_db) == []
+    async with desk_db.sessions() as session:
+        outcomes = (await session.scalars(select(Deflection.outcome))).all()
+    assert outcomes and set(outcomes) == {"solved"}
+
+
+async def test_deflection_not_solved_opens_ticket_with_tried_article(chat: Chat, desk_db) -> None:
+    """« Toujours en panne » goes on to a ticket noting the tutorial, and records not_solved."""
+    await chat.onboard()
+    await chat.say("comment brancher mon portable au vidéoprojecteur ?")
+    slug = chat.last[0].links[0].url.rsplit("/", 1)[1]
+    await chat.press("Toujours en panne")
+    for _ in range(4):
+        if "Envoyer" in chat.labels:
+            break
+        await chat.press(chat.labels[0] if "Passer" not in chat.labels else "Passer")
+    assert "Tutoriel déjà essayé : oui" in chat.text
+    await chat.press("Envoyer")
+    (ticket,) = await _tickets(desk_db)
+    async with desk_db.sessions() as session:
+        kb_events = (await session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "kb"))).all()
+        outcomes = (await session.scalars(select(Deflection.outcome))).all()
+    assert kb_events and slug in kb_events[0].data["articles"]
+    assert "not_solved" in outcomes
+
+
+async def test_missing_equipment_is_asked_with_buttons(chat: Chat, desk_db) -> None:
+    """A breakdown with no device named asks which one, then where."""
+    await chat.onboard()
+    await chat.say("c'est en panne depuis ce matin, plus rien ne s'allume dans la classe")
+    if "Je veux être sûr" in chat.text:
+        await chat.press("Panne matérielle")
+    await _skip_tutorial(chat)
+    assert "Quel appareil est concerné ?" in chat.text
+    assert "Vidéoprojecteur" in chat.labels and "Autre" in chat.labels
+    await chat.press("Tablette")
+    if "Dans quelle salle" in chat.text:
+        await chat.say("salle 3")
+    if "étiquette" in chat.text:
+        await chat.press("Passer")
+    assert "Voici le résumé" in chat.text and "Tablette" in chat.text
+
+
+async def test_summary_cancel_and_edit(chat: Chat, desk_db) -> None:
+    """« Modifier » changes the room; « Annuler » sends nothing."""
+    await chat.onboard()
+    await chat.say("le vidéoprojecteur de la classe de CM2 ne s'allume plus")
+    await _skip_tutorial(chat)
+    await chat.press("Passer")
+    await chat.press("Modifier")
+    await chat.press("Le lieu")
+    await chat.say("salle 12")
+    await chat.press("Passer") if "Passer" in chat.labels else None
+    assert "• Lieu : salle 12" in chat.text
+    await chat.press("Annuler")
+    assert "rien n'a été envoyé" in chat.text
+    assert await _tickets(desk_db) == []
+
+
+async def test_photo_joins_the_report(chat: Chat, desk_db) -> None:
+    """A photo sent at the optional question becomes an attachment of the ticket."""
+    await chat.onboard()
+    await chat.say("le vidéoprojecteur de la classe de CM2 ne s'allume plus")
+    await _skip_tutorial(chat)
+    await chat.photo()
+    assert "le fichier est joint" in chat.text and "Voici le résumé" in chat.text
+    await chat.press("Envoyer")
+    (ticket,) = await _tickets(desk_db)
+    async with desk_db.sessions() as session:
+        files = (await session.scalars(select(Attachment).where(Attachment.ticket_id == ticket.id))).all()
+    assert [f.filename for f in files] == ["photo.jpg"] and files[0].event_id is not None
+
+
+async def test_theft_opens_two_linked_tickets_and_explains_the_checklist(chat: Chat, desk_db) -> None:
+    """A theft opens the commune's declaration and SEM's replacement, then the 48 h checklist."""
+    await chat.onboard()
+    await chat.say("cambriolage cette nuit, la tablette SEM-004513 a été volée")
+    assert "Voici le résumé" in chat.text and "Vol" in chat.text
+    await chat.press("Envoyer")
+    text = chat.text
+    assert "48 h" in text and "assureur" in text and "plainte" in text
+    assert "fiche d'engagement de versement" in text
+    assert "N-1 80 %" in text and "plus de 6 ans" in text
+    assert "participation serait de 80 %, soit 232 €" in text  # acquired 2025, worth 290 €
+    declaration, replacement = await _tickets(desk_db)
+    assert declaration.linked_ticket_id == replacement.id and replacement.linked_ticket_id == declaration.id
+    assert declaration.reference in text and replacement.reference in text
+
+
+async def test_low_confidence_asks_instead_of_guessing(chat: Chat, desk_db) -> None:
+    """An ambiguous message gets the likely intents as buttons; the chosen one drives the report."""
+    await chat.onboard()
+    await chat.say("souci sur le pc de la classe")
+    assert "Je veux être sûr de bien comprendre" in chat.text
+    assert {"Panne matérielle", "Problème logiciel", "Autre chose"} <= set(chat.labels)
+    async with desk_db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(Ticket)) == 0
+    await chat.press("Panne matérielle")
+    await _skip_tutorial(chat)
+    assert "Dans quelle salle" in chat.text or "étiquette" in chat.text or "Voici le résumé" in chat.text
+    await chat.payload("intent:hardware_failure")
+    assert "Ce bouton n'est plus valable" in chat.text
+
+
+async def test_deep_link_asset_opens_a_report_on_that_device(chat: Chat, desk_db) -> None:
+    """`/start asset-SEM-004512` names the device, its room and school; the description leads to the summary."""
+    await chat.onboard()
+    await chat.start("asset-SEM-004512")
+    assert "SEM-004512" in chat.text and "CM2" in chat.text and "Que se passe-t-il" in chat.text
+    await chat.say("il ne s'allume plus")
+    await _skip_tutorial(chat)
+    assert "Voici le résumé" in chat.text and "étiquette SEM-004512" in chat.text
+    await chat.press("Envoyer")
+    (ticket,) = await _tickets(desk_db)
+    assert ticket.asset_id is not None and ticket.equipment == "projector"
+
+
+async def test_deep_link_before_onboarding_is_kept(chat: Chat, desk_db) -> None:
+    """A deep link from an unknown sender asks the school, then resumes on the device."""
+    await chat.start("asset-SEM-004512")
+    assert "dans quelle école" in chat.text
+    await chat.onboard()
+    assert "SEM-004512" in chat.text and "Que se passe-t-il" in chat.text

@@ -1,0 +1,240 @@
+"""Administration pages: organisations, agents and schools of the admin's territory."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from desk.models import Agent, Commune, Organisation, School
+from desk.security import hash_password
+from desk.uai import is_valid_uai, normalise_uai
+from handlers.agent_scope import Actor
+from web import labels
+from web.agents import admin_forms as forms
+from web.agents.templating import flash, render
+from web.agents.views_ticket import not_found
+from web.app import sessions_key
+from web.auth import actor_key
+
+PAGE = 50
+MIN_PASSWORD = 10
+
+
+def _admin(request: web.Request) -> Actor | None:
+    actor = request[actor_key]
+    return actor if actor.is_admin else None
+
+
+def _id(request: web.Request) -> int | None:
+    raw = request.match_info.get("id", "new")
+    return None if raw == "new" else int(raw) if raw.isdigit() else -1
+
+
+async def _form_page(request: web.Request, title: str, fields: list[forms.Field], back: str, status: int = 200) -> web.Response:
+    return await render("agents/admin/form.html", request, {
+        "title": title, "fields": fields, "back": back, "action": request.path}, status=status)
+
+
+# --- organisations -------------------------------------------------------------------------
+
+
+async def organisations(request: web.Request) -> web.Response:
+    if (actor := _admin(request)) is None:
+        return await not_found(request, "Cette page est introuvable.")
+    async with request.app[sessions_key]() as db:
+        rows = (await db.execute(
+            select(Organisation, func.count(Agent.id)).outerjoin(Agent, Agent.organisation_id == Organisation.id)
+            .where(Organisation.territory_id == actor.territory_id)
+            .group_by(Organisation.id).order_by(Organisation.kind, Organisation.name))).all()
+    return await render("agents/admin/list.html", request, {
+        "title": "Organisations", "new_url": "/agents/admin/organisations/new",
+        "new_label": "Ajouter une organisation",
+        "columns": ["Nom", "Type", "Identifiant", "Agents"],
+        "rows": [(f"/agents/admin/organisations/{o.id}",
+                  [o.name, labels.label(labels.ORG_KIND, o.kind), o.slug, str(n)]) for o, n in rows],
+        "search": False, "q": "", "prev_url": None, "next_url": None})
+
+
+async def organisation_form(request: web.Request) -> web.Response:
+    if (actor := _admin(request)) is None:
+        return await not_found(request, "Cette page est introuvable.")
+    org_id = _id(request)
+    async with request.app[sessions_key].begin() as db:
+        org = None
+        if org_id is not None:
+            org = await db.scalar(select(Organisation).where(
+                Organisation.id == org_id, Organisation.territory_id == actor.territory_id))
+            if org is None:
+                return await not_found(request, "Cette organisation est introuvable.")
+        fields = forms.organisation_fields()
+        title = f"Modifier « {org.name} »" if org else "Nouvelle organisation"
+        if request.method == "GET":
+            data = {"name": org.name, "kind": org.kind, "slug": org.slug, "email": org.email or ""} if org else {}
+            return await _form_page(request, title, forms.bind(fields, data), "/agents/admin/organisations")
+        values = forms.read(fields, await request.post())
+        errors = forms.check_required(fields, values)
+        if values["slug"] and not forms.SLUG.match(values["slug"]):
+            errors["slug"] = "Utilisez des minuscules, des chiffres et des tirets (2 caractères au moins)."
+        clash = await db.scalar(select(Organisation.id).where(
+            Organisation.territory_id == actor.territory_id, Organisation.slug == values["slug"],
+            Organisation.id != (org.id if org else -1)))
+        if clash is not None:
+            errors["slug"] = "Une autre organisation porte déjà cet identifiant."
+        if errors:
+            return await _form_page(request, title, forms.with_errors(fields, values, errors),
+                                    "/agents/admin/organisations", 422)
+        if org is None:
+            org = Organisation(territory_id=actor.territory_id)
+            db.add(org)
+        org.name, org.kind, org.slug, org.email = (
+            values["name"], values["kind"], values["slug"], values["email"] or None)
+    await flash(request, f"Organisation « {values['name']} » enregistrée.")
+    raise web.HTTPSeeOther("/agents/admin/organisations")
+
+
+# --- agents --------------------------------------------------------------------------------
+
+
+async def _org_options(db: AsyncSession, actor: Actor) -> list[tuple[str, str]]:
+    rows = (await db.execute(select(Organisation.id, Organisation.name).where(
+        Organisation.territory_id == actor.territory_id).order_by(Organisation.name))).all()
+    return [(str(i), n) for i, n in rows]
+
+
+async def agents(request: web.Request) -> web.Response:
+    if (actor := _admin(request)) is None:
+        return await not_found(request, "Cette page est introuvable.")
+    async with request.app[sessions_key]() as db:
+        rows = (await db.execute(
+            select(Agent, Organisation.name).join(Organisation, Agent.organisation_id == Organisation.id)
+            .where(Organisation.territory_id == actor.territory_id)
+            .order_by(Organisation.name, Agent.name))).all()
+    return await render("agents/admin/list.html", request, {
+        "title": "Agents", "new_url": "/agents/admin/agents/new", "new_label": "Ajouter un agent",
+        "columns": ["Nom", "Adresse électronique", "Organisation", "Rôle", "État"],
+        "rows": [(f"/agents/admin/agents/{a.id}",
+                  [a.name, a.email, org, labels.label(labels.ROLE, a.role),
+                   "Actif" if a.active else "Désactivé"]) for a, org in rows],
+        "search": False, "q": "", "prev_url": None, "next_url": None})
+
+
+async def agent_form(request: web.Request) -> web.Response:
+    if (actor := _admin(request)) is None:
+        return await not_found(request, "Cette page est introuvable.")
+    agent_id = _id(request)
+    async with request.app[sessions_key].begin() as db:
+        agent = None
+        if agent_id is not None:
+            agent = await db.scalar(select(Agent).join(Organisation, Agent.organisation_id == Organisation.id)
+                                    .where(Agent.id == agent_id, Organisation.territory_id == actor.territory_id))
+            if agent is None:
+                return await not_found(request, "Cet agent est introuvable.")
+        options = await _org_options(db, actor)
+        fields = forms.agent_fields(options, creating=agent is None)
+        title = f"Modifier « {agent.name} »" if agent else "Nouvel agent"
+        if request.method == "GET":
+            data: dict[str, Any] = {"name": agent.name, "email": agent.email, "role": agent.role,
+                                    "organisation": str(agent.organisation_id), "active": agent.active} if agent else {}
+            return await _form_page(request, title, forms.bind(fields, data), "/agents/admin/agents")
+        values = forms.read(fields, await request.post())
+        values["email"] = values["email"].lower()
+        errors = forms.check_required(fields, values)
+        if values["password"] and len(values["password"]) < MIN_PASSWORD:
+            errors["password"] = f"Le mot de passe doit compter {MIN_PASSWORD} caractères au moins."
+        clash = await db.scalar(select(Agent.id).where(
+            Agent.email == values["email"], Agent.id != (agent.id if agent else -1)))
+        if clash is not None:
+            errors["email"] = "Un autre agent utilise déjà cette adresse."
+        if agent is not None and agent.id == actor.id and (values["role"] != "admin" or not values["active"]):
+            errors["role"] = "Vous ne pouvez pas retirer vos propres droits d'administration."
+        if errors:
+            values["password"] = ""
+            return await _form_page(request, title, forms.with_errors(fields, values, errors),
+                                    "/agents/admin/agents", 422)
+        if agent is None:
+            agent = Agent(password_hash="")
+            db.add(agent)
+        agent.name, agent.email, agent.role, agent.active = (
+            values["name"], values["email"], values["role"], values["active"])
+        agent.organisation_id = int(values["organisation"])
+        if values["password"]:
+            agent.password_hash = hash_password(values["password"])
+    await flash(request, f"Agent « {values['name']} » enregistré.")
+    raise web.HTTPSeeOther("/agents/admin/agents")
+
+
+# --- schools -------------------------------------------------------------------------------
+
+
+async def schools(request: web.Request) -> web.Response:
+    if (actor := _admin(request)) is None:
+        return await not_found(request, "Cette page est introuvable.")
+    q = request.query.get("q", "").strip()[:100]
+    page = max(1, int(request.query["page"])) if request.query.get("page", "").isdigit() else 1
+    stmt = (select(School, Commune.name).join(Commune, School.commune_id == Commune.id)
+            .where(School.territory_id == actor.territory_id))
+    if q:
+        like = f"%{q.replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(School.name.ilike(like) | School.uai.ilike(like) | Commune.name.ilike(like))
+    async with request.app[sessions_key]() as db:
+        rows = (await db.execute(stmt.order_by(Commune.name, School.name)
+                                 .offset((page - 1) * PAGE).limit(PAGE + 1))).all()
+
+    def link(n: int) -> str:
+        return f"/agents/admin/schools?page={n}" + (f"&q={q}" if q else "")
+
+    return await render("agents/admin/list.html", request, {
+        "title": "Écoles", "new_url": "/agents/admin/schools/new", "new_label": "Ajouter une école",
+        "columns": ["UAI", "Nom", "Commune", "Statut"],
+        "rows": [(f"/agents/admin/schools/{s.id}",
+                  [s.uai, s.name, commune, labels.label(labels.SCHOOL_STATUS, s.status)])
+                 for s, commune in rows[:PAGE]],
+        "search": True, "q": q, "prev_url": link(page - 1) if page > 1 else None,
+        "next_url": link(page + 1) if len(rows) > PAGE else None})
+
+
+async def school_form(request: web.Request) -> web.Response:
+    if (actor := _admin(request)) is None:
+        return await not_found(request, "Cette page est introuvable.")
+    school_id = _id(request)
+    async with request.app[sessions_key].begin() as db:
+        school = None
+        if school_id is not None:
+            school = await db.scalar(select(School).where(
+                School.id == school_id, School.territory_id == actor.territory_id))
+            if school is None:
+                return await not_found(request, "Cette école est introuvable.")
+        communes = [(str(i), n) for i, n in (await db.execute(
+            select(Commune.id, Commune.name).where(Commune.territory_id == actor.territory_id)
+            .order_by(Commune.name))).all()]
+        fields = forms.school_fields(communes)
+        title = f"Modifier « {school.name} »" if school else "Nouvelle école"
+        if request.method == "GET":
+            data = {f.name: getattr(school, f.name if f.name != "commune" else "commune_id") for f in fields} if school else {}
+            data = {k: "" if v is None else str(v) for k, v in data.items()}
+            return await _form_page(request, title, forms.bind(fields, data), "/agents/admin/schools")
+        values = forms.read(fields, await request.post())
+        values["uai"] = normalise_uai(values["uai"])
+        errors = forms.check_required(fields, values)
+        if values["uai"] and not is_valid_uai(values["uai"]):
+            errors["uai"] = "Code UAI invalide : 7 chiffres et la bonne lettre de contrôle."
+        clash = await db.scalar(select(School.id).where(
+            School.uai == values["uai"], School.id != (school.id if school else -1)))
+        if clash is not None:
+            errors["uai"] = "Une autre école porte déjà ce code UAI."
+        if errors:
+            return await _form_page(request, title, forms.with_errors(fields, values, errors),
+                                    "/agents/admin/schools", 422)
+        if school is None:
+            school = School(territory_id=actor.territory_id)
+            db.add(school)
+        school.uai, school.name, school.kind, school.status = (
+            values["uai"], values["name"], values["kind"], values["status"])
+        school.commune_id = int(values["commune"])
+        for name in ("address", "postal_code", "email", "phone"):
+            setattr(school, name, values[name] or None)
+    await flash(request, f"École « {values['name']} » enregistrée.")
+    raise web.HTTPSeeOther("/agents/admin/schools")

@@ -1,0 +1,77 @@
+"""Sign-in and sign-out of the agents."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import cache
+
+from aiohttp import web
+
+from sqlalchemy import select
+
+from desk.models import Agent
+from desk.security import hash_password, verify_password
+from web.app import sessions_key
+from web.agents.templating import render
+from web.auth import AGENT_ID, limiter_key
+from web.sessions import get_session, new_session
+
+TOO_MANY = "Trop de tentatives, réessayez dans quelques minutes."
+WRONG = "Adresse électronique ou mot de passe incorrect."
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash checked when the e-mail is unknown, so both failures take the same time."""
+    return hash_password("guichet-dummy-password")
+
+
+def _safe_next(raw: str | None) -> str:
+    """Only our own pages as a destination after sign-in (no open redirect)."""
+    if raw and raw.startswith("/agents") and not raw.startswith("//") and "\\" not in raw:
+        return raw
+    return "/agents"
+
+
+async def login_form(request: web.Request) -> web.Response:
+    session = await get_session(request)
+    if isinstance(session.get(AGENT_ID), int):
+        raise web.HTTPSeeOther(_safe_next(request.query.get("suivant")))
+    notice = "Vous êtes déconnecté·e. À bientôt !" if "sortie" in request.query else None
+    return await render("agents/login.html", request, {
+        "next": _safe_next(request.query.get("suivant")), "email": "", "notice": notice})
+
+
+async def login(request: web.Request) -> web.Response:
+    form = await request.post()
+    email = str(form.get("email", "")).strip().lower()[:254]
+    password = str(form.get("password", ""))[:1024]
+    target = _safe_next(str(form.get("next", "")))
+    address = request.remote or "inconnue"
+    limiter = request.app[limiter_key]
+
+    async def refuse(message: str, status: int) -> web.Response:
+        return await render("agents/login.html", request, {
+            "next": target, "email": email, "error": message, "notice": None}, status=status)
+
+    if limiter.blocked(email, address):
+        return await refuse(TOO_MANY, 429)
+    async with request.app[sessions_key]() as db:
+        agent = await db.scalar(select(Agent).where(Agent.email == email, Agent.active.is_(True)))
+    loop = asyncio.get_running_loop()
+    stored = agent.password_hash if agent is not None else await loop.run_in_executor(None, _dummy_hash)
+    valid = await loop.run_in_executor(None, verify_password, stored, password)
+    if agent is None or not valid:
+        limiter.failed(email, address)
+        if limiter.blocked(email, address):
+            return await refuse(TOO_MANY, 429)
+        return await refuse(WRONG, 401)
+    limiter.succeeded(email, address)
+    session = await new_session(request)  # a fresh session (and CSRF token) at sign-in
+    session[AGENT_ID] = agent.id
+    raise web.HTTPSeeOther(target)
+
+
+async def logout(request: web.Request) -> web.Response:
+    (await get_session(request)).invalidate()
+    raise web.HTTPSeeOther(request.app.router["agents_login"].url_for().with_query(sortie="1"))

@@ -1,0 +1,39 @@
+"""The supervisor's reports page."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from handlers.agent_reports import build_report
+from web import labels
+from web.agents.templating import duration, render
+from web.agents.views_ticket import not_found
+from web.app import sessions_key
+from web.auth import actor_key
+
+PERIODS = (7, 30, 60, 90, 365)
+
+
+async def reports(request: web.Request) -> web.Response:
+    actor = request[actor_key]
+    if not actor.can_see_reports:
+        return await not_found(request, "Cette page est introuvable.")
+    try:
+        days = int(request.query.get("jours", "60"))
+    except ValueError:
+        days = 60
+    days = days if days in PERIODS else 60
+    async with request.app[sessions_key]() as db:
+        report = await build_report(db, actor, days)
+    def hours(value: float | None) -> str:
+        return duration(value)
+
+    return await render("agents/reports.html", request, {
+        "r": report, "periods": PERIODS,
+        "status_rows": [(labels.label(labels.STATUS, s), n) for s, n in report.by_status],
+        "intent_rows": [(labels.label(labels.INTENT, i), n) for i, n in report.by_intent],
+        "resolution_rows": [("Toutes catégories", report.resolution.count,
+                             hours(report.resolution.mean_hours), hours(report.resolution.median_hours))]
+        + [(labels.label(labels.INTENT, i), res.count, hours(res.mean_hours), hours(res.median_hours))
+           for i, res in report.resolution_by_intent],
+    })

@@ -1,0 +1,100 @@
+"""The ticket page, its action forms and attachment downloads."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from urllib.parse import quote
+
+from aiohttp import web
+from multidict import MultiDictProxy
+
+from desk.errors import IllegalTransition, RecordNotFound
+from handlers.agent_actions import ActionRefused, ActionResult, AgentActions
+from handlers.agent_queue import scoped_attachment, ticket_file
+from handlers.agent_scope import Actor
+from web.agent_services import agent_actions
+from web.agents.templating import flash, render
+from web.app import sessions_key
+from web.auth import actor_key
+
+Form = MultiDictProxy
+Action = Callable[[AgentActions, Actor, str, Form], Awaitable[ActionResult]]
+
+#: Form action name -> use case; the form's fields are read here and nowhere else.
+ACTIONS: dict[str, Action] = {
+    "claim": lambda a, actor, ref, f: a.claim(actor, ref),
+    "assign": lambda a, actor, ref, f: a.assign(actor, ref, _int(f.get("agent"))),
+    "reply": lambda a, actor, ref, f: a.reply(actor, ref, str(f.get("body", ""))),
+    "note": lambda a, actor, ref, f: a.note(actor, ref, str(f.get("body", ""))),
+    "ask": lambda a, actor, ref, f: a.ask(actor, ref, str(f.get("body", ""))),
+    "reroute": lambda a, actor, ref, f: a.reroute(
+        actor, ref, str(f.get("organisation", "")), str(f.get("reason", ""))),
+    "resolve": lambda a, actor, ref, f: a.resolve(actor, ref, str(f.get("body", ""))),
+    "merge": lambda a, actor, ref, f: a.merge(actor, ref, str(f.get("into", ""))),
+    "link-asset": lambda a, actor, ref, f: a.link_asset(actor, ref, str(f.get("tag", ""))),
+}
+
+#: Content types shown as they are; anything else downloads as bytes.
+SAFE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "application/pdf", "text/plain"})
+
+
+def _int(raw: object) -> int:
+    try:
+        return int(str(raw))
+    except ValueError:
+        return 0
+
+
+async def not_found(request: web.Request, what: str = "Cette demande est introuvable.") -> web.Response:
+    """The same answer for « does not exist » and « not yours »."""
+    return await render("agents/error.html", request, {
+        "title": "Introuvable", "message": what}, status=404)
+
+
+async def ticket_page(request: web.Request) -> web.Response:
+    actor = request[actor_key]
+    async with request.app[sessions_key]() as db:
+        try:
+            file = await ticket_file(db, actor, request.match_info["reference"])
+        except RecordNotFound:
+            return await not_found(request)
+    return await render("agents/ticket.html", request, {"f": file, "t": file.ticket})
+
+
+async def ticket_action(request: web.Request) -> web.Response:
+    actor = request[actor_key]
+    reference = request.match_info["reference"]
+    action = ACTIONS.get(request.match_info["action"])
+    if action is None:
+        return await not_found(request, "Cette action n'existe pas.")
+    form = await request.post()
+    page = f"/agents/tickets/{quote(reference)}"
+    try:
+        result = await action(agent_actions(request), actor, reference, form)
+    except RecordNotFound:
+        return await not_found(request)
+    except ActionRefused as refused:
+        await flash(request, refused.message, "error")
+        raise web.HTTPSeeOther(page) from None
+    except IllegalTransition:
+        await flash(request, "Ce changement de statut n'est pas possible pour cette demande.", "error")
+        raise web.HTTPSeeOther(page) from None
+    await flash(request, result.message)
+    still_mine = actor.is_admin or request.match_info["action"] != "reroute"
+    raise web.HTTPSeeOther(page if still_mine else "/agents")
+
+
+async def attachment(request: web.Request) -> web.Response:
+    actor = request[actor_key]
+    async with request.app[sessions_key]() as db:
+        try:
+            item = await scoped_attachment(db, actor, _int(request.match_info["id"]))
+        except RecordNotFound:
+            return await not_found(request, "Cette pièce jointe est introuvable.")
+    content_type = item.content_type if item.content_type in SAFE_TYPES else "application/octet-stream"
+    ascii_name = item.filename.encode("ascii", "replace").decode().replace('"', "").replace("?", "_")
+    return web.Response(body=item.content, headers={
+        "Content-Type": content_type,
+        "Content-Disposition": f"attachment; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(item.filename)}",
+        "Cache-Control": "private, no-store",
+    })

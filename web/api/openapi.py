@@ -1,0 +1,174 @@
+"""The OpenAPI 3.1 description of /api/v1, written by hand and served at /api/openapi.json."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from guichet.vocabulary import Equipment, Intent, TicketStatus
+
+_REF = {"name": "reference", "in": "path", "required": True,
+        "schema": {"type": "string", "pattern": r"^\d{4}-\d{5}$"}, "description": "Référence de la demande (AAAA-NNNNN)"}
+_PAGE = [
+    {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
+    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},
+]
+
+
+def _error(description: str) -> dict[str, Any]:
+    return {"description": description,
+            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+
+
+_ERRORS = {"401": _error("Jeton absent ou invalide"), "422": _error("Paramètres ou corps invalides")}
+_NULL_STR = {"type": ["string", "null"]}
+_NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _action(name: str, summary: str, body: str | None) -> dict[str, Any]:
+    op: dict[str, Any] = {
+        "operationId": f"ticket_{name}", "summary": summary, "tags": ["demandes"],
+        "parameters": [_REF],
+        "responses": {
+            "200": {"description": "Action effectuée",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/ActionResult"}}}},
+            "404": _error("Demande introuvable ou hors de votre périmètre"),
+            "409": _error("Changement de statut impossible"), **_ERRORS,
+        },
+    }
+    if body:
+        op["requestBody"] = {"required": name != "resolve", "content": {
+            "application/json": {"schema": {"$ref": f"#/components/schemas/{body}"}}}}
+    return op
+
+
+def openapi_document() -> dict[str, Any]:
+    """The whole document; the enums come from the vocabulary, so they never drift."""
+    ticket_props: dict[str, Any] = {
+        "reference": {"type": "string"}, "subject": {"type": "string"},
+        "status": {"type": "string", "enum": [s.value for s in TicketStatus]}, "status_label": {"type": "string"},
+        "intent": {"type": "string", "enum": [i.value for i in Intent]}, "intent_label": {"type": "string"},
+        "equipment": {"type": ["string", "null"], "enum": [e.value for e in Equipment] + [None]},
+        "organisation": {"type": "object", "properties": {"slug": {"type": "string"}, "name": {"type": "string"}},
+                         "required": ["slug", "name"]},
+        "school": {"oneOf": [{"$ref": "#/components/schemas/School"}, {"type": "null"}]},
+        "assignee": {"oneOf": [{"type": "object", "properties": {"id": {"type": "integer"}, "name": {"type": "string"}}},
+                               {"type": "null"}]},
+        "channel": {"type": "string"}, "opened_at": {"type": "string", "format": "date-time"},
+        "updated_at": {"type": "string", "format": "date-time"}, "resolved_at": _NULL_TIME, "next_due": _NULL_TIME,
+        "urgency": {"type": "string", "enum": ["breached", "at_risk", "on_time", "paused", "none"]},
+        "urgency_label": {"type": "string"},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Guichet — API des agents", "version": "1.0.0",
+                 "description": "Les demandes de l'organisation de l'agent porteur du jeton (tout le territoire pour "
+                                "un administrateur). Une demande hors de ce périmètre répond 404. "
+                                "Jeton : `guichet token create --agent E`."},
+        "servers": [{"url": "/"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/api/v1/tickets": {"get": {
+                "operationId": "list_tickets", "summary": "Demandes du périmètre, les plus urgentes d'abord",
+                "tags": ["demandes"],
+                "parameters": [
+                    {"name": "statut", "in": "query", "description": "Statut, ou `all` ; par défaut les demandes ouvertes",
+                     "schema": {"type": "string", "enum": [s.value for s in TicketStatus] + ["all"]}},
+                    {"name": "categorie", "in": "query", "schema": {"type": "string", "enum": [i.value for i in Intent]}},
+                    {"name": "commune", "in": "query", "schema": {"type": "integer"}, "description": "Identifiant de la commune"},
+                    {"name": "ecole", "in": "query", "schema": {"type": "string"}, "description": "Code UAI de l'école"},
+                    {"name": "materiel", "in": "query", "schema": {"type": "string", "enum": [e.value for e in Equipment]}},
+                    {"name": "attribution", "in": "query", "schema": {"type": "string", "enum": ["me", "none"]}},
+                    {"name": "q", "in": "query", "schema": {"type": "string"},
+                     "description": "Recherche dans la référence, l'objet, la description et le nom de l'école"},
+                    *_PAGE,
+                ],
+                "responses": {"200": {"description": "Une page de demandes", "content": {"application/json": {"schema": {
+                    "type": "object", "required": ["items", "page", "per_page", "next_page", "counts"],
+                    "properties": {
+                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}},
+                        "page": {"type": "integer"}, "per_page": {"type": "integer"},
+                        "next_page": {"type": ["integer", "null"]},
+                        "counts": {"type": "object", "additionalProperties": {"type": "integer"},
+                                   "description": "Demandes par statut avec les mêmes filtres"}}}}}},
+                    **_ERRORS},
+            }},
+            "/api/v1/tickets/{reference}": {"get": {
+                "operationId": "get_ticket", "summary": "Une demande avec son historique", "tags": ["demandes"],
+                "parameters": [_REF],
+                "responses": {"200": {"description": "La demande", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/TicketDetail"}}}},
+                    "404": _error("Demande introuvable ou hors de votre périmètre"), **_ERRORS},
+            }},
+            "/api/v1/tickets/{reference}/actions/claim": {"post": _action("claim", "Prendre en charge", "Empty")},
+            "/api/v1/tickets/{reference}/actions/reply": {"post": _action("reply", "Répondre au demandeur (sur son canal)", "Text")},
+            "/api/v1/tickets/{reference}/actions/note": {"post": _action("note", "Ajouter une note interne", "Text")},
+            "/api/v1/tickets/{reference}/actions/ask": {"post": _action("ask", "Demander une information (statut « en attente »)", "Text")},
+            "/api/v1/tickets/{reference}/actions/reroute": {"post": _action("reroute", "Réacheminer vers une autre organisation", "Reroute")},
+            "/api/v1/tickets/{reference}/actions/resolve": {"post": _action("resolve", "Résoudre et prévenir le demandeur", "Resolve")},
+            "/api/v1/schools": {"get": {
+                "operationId": "list_schools", "summary": "Écoles du territoire", "tags": ["référentiel"],
+                "parameters": [{"name": "q", "in": "query", "schema": {"type": "string"}}, *_PAGE],
+                "responses": {"200": {"description": "Une page d'écoles", "content": {"application/json": {"schema": {
+                    "type": "object", "properties": {
+                        "items": {"type": "array", "items": {"$ref": "#/components/schemas/School"}},
+                        "page": {"type": "integer"}, "per_page": {"type": "integer"},
+                        "next_page": {"type": ["integer", "null"]}}}}}}, **_ERRORS},
+            }},
+            "/api/v1/assets": {"get": {
+                "operationId": "find_asset", "summary": "Un matériel par son étiquette, avec son carnet de bord",
+                "tags": ["référentiel"],
+                "parameters": [{"name": "tag", "in": "query", "required": True, "schema": {"type": "string"}}],
+                "responses": {"200": {"description": "Le matériel", "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/AssetWithLogbook"}}}},
+                    "404": _error("Aucun matériel ne porte cette étiquette"), **_ERRORS},
+            }},
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer",
+                                           "description": "Jeton créé par `guichet token create`"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {"error": {
+                    "type": "object", "required": ["code", "message"], "properties": {
+                        "code": {"type": "string"}, "message": {"type": "string"},
+                        "details": {"type": "array", "items": {"type": "object"}}}}}},
+                "School": {"type": "object", "properties": {
+                    "uai": {"type": "string"}, "name": {"type": "string"},
+                    "status": {"type": "string", "enum": ["public", "private"]}, "commune": _NULL_STR}},
+                "Ticket": {"type": "object", "properties": ticket_props, "required": list(ticket_props)},
+                "Event": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "at": {"type": "string", "format": "date-time"},
+                    "kind": {"type": "string"}, "kind_label": {"type": "string"}, "actor_kind": {"type": "string"},
+                    "actor_name": _NULL_STR, "channel": _NULL_STR, "from_status": _NULL_STR, "to_status": _NULL_STR,
+                    "body": _NULL_STR, "internal": {"type": "boolean"}, "data": {"type": ["object", "null"]}}},
+                "Attachment": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "filename": {"type": "string"}, "content_type": {"type": "string"},
+                    "size": {"type": "integer"}, "event_id": {"type": ["integer", "null"]}}},
+                "Asset": {"type": "object", "properties": {
+                    "tag": {"type": "string"}, "type": {"type": "string"}, "type_label": {"type": "string"},
+                    "model": _NULL_STR, "owner": {"type": "string"}, "school_uai": _NULL_STR,
+                    "acquired_on": {"type": ["string", "null"], "format": "date"}}},
+                "AssetWithLogbook": {"allOf": [{"$ref": "#/components/schemas/Asset"}, {"type": "object", "properties": {
+                    "tickets": {"type": "array", "items": {"type": "object", "properties": {
+                        "reference": {"type": "string"}, "opened_at": {"type": "string", "format": "date-time"},
+                        "intent": {"type": "string"}, "status": {"type": "string"}}}}}}]},
+                "TicketDetail": {"allOf": [{"$ref": "#/components/schemas/Ticket"}, {"type": "object", "properties": {
+                    "description": {"type": "string"}, "room": _NULL_STR, "reason": _NULL_STR,
+                    "asset": {"oneOf": [{"$ref": "#/components/schemas/Asset"}, {"type": "null"}]},
+                    "merged_into": _NULL_STR,
+                    "events": {"type": "array", "items": {"$ref": "#/components/schemas/Event"}},
+                    "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}}}}]},
+                "Empty": {"type": "object", "additionalProperties": False},
+                "Text": {"type": "object", "additionalProperties": False, "required": ["body"],
+                         "properties": {"body": {"type": "string", "minLength": 1, "maxLength": 20000}}},
+                "Resolve": {"type": "object", "additionalProperties": False,
+                            "properties": {"body": {"type": ["string", "null"], "maxLength": 20000,
+                                                    "description": "Message au demandeur ; un message par défaut sinon"}}},
+                "Reroute": {"type": "object", "additionalProperties": False, "required": ["organisation", "reason"],
+                            "properties": {"organisation": {"type": "string", "description": "Identifiant court (slug)"},
+                                           "reason": {"type": "string", "minLength": 1}}},
+                "ActionResult": {"type": "object", "required": ["reference", "status", "message"], "properties": {
+                    "reference": {"type": "string"}, "status": {"type": "string"}, "message": {"type": "string"},
+                    "outbox_id": {"type": ["integer", "null"]}}},
+            },
+        },
+    }

@@ -1,0 +1,140 @@
+"""JSON endpoints of /api/v1: tickets, their actions, schools and assets."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+from pydantic import BaseModel, ValidationError
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from desk import repositories as repo
+from desk.errors import IllegalTransition, RecordNotFound
+from desk.models import Commune, School, Ticket
+from handlers.agent_actions import ActionRefused, ActionResult, AgentActions
+from handlers.agent_queue import list_queue, ticket_file
+from handlers.agent_scope import Actor, ticket_scope
+from web.agent_services import agent_actions
+from web.agents.views_queue import filters_from
+from web.api import schemas
+from web.api.auth import api_actor_key, api_error
+from web.app import sessions_key
+
+MAX_PER_PAGE = 100
+
+Run = Callable[[AgentActions, Actor, str, Any], Awaitable[ActionResult]]
+#: action name -> (body model, use case)
+ACTIONS: dict[str, tuple[type[BaseModel], Run]] = {
+    "claim": (schemas.EmptyBody, lambda a, actor, ref, b: a.claim(actor, ref)),
+    "reply": (schemas.TextBody, lambda a, actor, ref, b: a.reply(actor, ref, b.body)),
+    "note": (schemas.TextBody, lambda a, actor, ref, b: a.note(actor, ref, b.body)),
+    "ask": (schemas.TextBody, lambda a, actor, ref, b: a.ask(actor, ref, b.body)),
+    "reroute": (schemas.RerouteBody, lambda a, actor, ref, b: a.reroute(actor, ref, b.organisation, b.reason)),
+    "resolve": (schemas.ResolveBody, lambda a, actor, ref, b: a.resolve(actor, ref, b.body or "")),
+}
+
+
+def _page(query: Any) -> tuple[int, int] | None:
+    try:
+        page = int(query.get("page", "1"))
+        per_page = int(query.get("per_page", "50"))
+    except ValueError:
+        return None
+    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+        return None
+    return page, per_page
+
+
+async def list_tickets(request: web.Request) -> web.Response:
+    actor = request[api_actor_key]
+    paging = _page(request.query)
+    if paging is None:
+        return api_error(422, f"page doit être ≥ 1 et per_page entre 1 et {MAX_PER_PAGE}.")
+    filters = replace(filters_from(request.query), page=paging[0], per_page=paging[1])
+    async with request.app[sessions_key]() as db:
+        page = await list_queue(db, actor, filters)
+    return web.json_response({
+        "items": [schemas.row_json(r) for r in page.rows],
+        "page": page.page, "per_page": paging[1],
+        "next_page": page.page + 1 if page.has_next else None,
+        "counts": page.counts,
+    })
+
+
+async def get_ticket(request: web.Request) -> web.Response:
+    async with request.app[sessions_key]() as db:
+        try:
+            file = await ticket_file(db, request[api_actor_key], request.match_info["reference"])
+        except RecordNotFound:
+            return api_error(404, "Demande introuvable.")
+    return web.json_response(schemas.file_json(file))
+
+
+async def ticket_action(request: web.Request) -> web.Response:
+    entry = ACTIONS.get(request.match_info["action"])
+    if entry is None:
+        return api_error(404, "Action inconnue.")
+    model, run = entry
+    raw = await request.read()
+    try:
+        payload = json.loads(raw) if raw.strip() else {}
+    except (ValueError, UnicodeDecodeError):
+        return api_error(422, "Le corps de la requête n'est pas du JSON valide.")
+    if not isinstance(payload, dict):
+        return api_error(422, "Le corps de la requête doit être un objet JSON.")
+    try:
+        body = model.model_validate(payload)
+    except ValidationError as exc:
+        details = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
+        return api_error(422, "Champs manquants ou invalides.", details)
+    try:
+        result = await run(agent_actions(request), request[api_actor_key], request.match_info["reference"], body)
+    except RecordNotFound:
+        return api_error(404, "Demande introuvable.")
+    except ActionRefused as refused:
+        return api_error(422, refused.message)
+    except IllegalTransition:
+        return api_error(409, "Ce changement de statut n'est pas possible pour cette demande.")
+    return web.json_response({"reference": result.reference, "status": result.status,
+                              "message": result.message, "outbox_id": result.outbox_id})
+
+
+async def list_schools(request: web.Request) -> web.Response:
+    actor = request[api_actor_key]
+    paging = _page(request.query)
+    if paging is None:
+        return api_error(422, f"page doit être ≥ 1 et per_page entre 1 et {MAX_PER_PAGE}.")
+    page, per_page = paging
+    stmt = (select(School).join(Commune, School.commune_id == Commune.id)
+            .options(joinedload(School.commune)).where(School.territory_id == actor.territory_id))
+    if q := request.query.get("q", "").strip()[:100]:
+        like = f"%{q.replace('%', '').replace('_', '')}%"
+        stmt = stmt.where(School.name.ilike(like) | School.uai.ilike(like) | Commune.name.ilike(like))
+    async with request.app[sessions_key]() as db:
+        rows = (await db.scalars(stmt.order_by(School.uai).offset((page - 1) * per_page).limit(per_page + 1))).all()
+    return web.json_response({
+        "items": [schemas.school_json(s) for s in rows[:per_page]], "page": page, "per_page": per_page,
+        "next_page": page + 1 if len(rows) > per_page else None})
+
+
+async def find_asset(request: web.Request) -> web.Response:
+    actor = request[api_actor_key]
+    tag = request.query.get("tag", "").strip()
+    if not tag:
+        return api_error(422, "Le paramètre tag (étiquette du matériel) est obligatoire.")
+    async with request.app[sessions_key]() as db:
+        asset = await repo.asset_by_tag(db, actor.territory_id, tag)
+        if asset is None:
+            return api_error(404, "Aucun matériel ne porte cette étiquette.")
+        logbook = (await db.execute(
+            select(Ticket.reference, Ticket.opened_at, Ticket.intent, Ticket.status)
+            .where(Ticket.asset_id == asset.id, ticket_scope(actor)).order_by(Ticket.opened_at.desc()).limit(100)
+        )).all()
+    data = schemas.asset_json(asset)
+    data["tickets"] = [{"reference": r, "opened_at": o.isoformat(), "intent": i, "status": s}
+                       for r, o, i, s in logbook]
+    return web.json_response(data)

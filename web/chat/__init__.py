@@ -1,0 +1,137 @@
+"""The teachers' web chat: `GET /chat` (an accessible page) and `GET /chat/ws` (the JSON websocket).
+
+`setup_chat(app)` adds the routes, the hub of open pages and the `webchat` outbox sender. The
+dialogue engine is the one the composition root publishes in `app[services_key]["dialogue_engine"]`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import jinja2
+from aiohttp import WSMsgType, web
+
+from bot.webchat import (
+    Engine,
+    FrameError,
+    WebchatHub,
+    WebchatSender,
+    error_frame,
+    known_session,
+    new_token,
+    start_inbound,
+    to_inbound,
+    valid_asset,
+    valid_token,
+)
+from web.app import services_key, sessions_key
+
+__all__ = ["DIALOGUE_ENGINE", "WEBCHAT_SENDER", "chat_hub_key", "chat_sender_key", "setup_chat"]
+
+log = logging.getLogger(__name__)
+
+DIALOGUE_ENGINE = "dialogue_engine"
+WEBCHAT_SENDER = "sender:webchat"
+TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
+STATIC = Path(__file__).resolve().parent.parent / "static"
+#: Largest websocket frame accepted from a page.
+MAX_FRAME_BYTES = 256 * 1024
+
+chat_hub_key = web.AppKey("chat_hub", WebchatHub)
+chat_sender_key = web.AppKey("chat_sender", WebchatSender)
+chat_jinja_key = web.AppKey("chat_jinja", jinja2.Environment)
+
+
+def _engine(app: web.Application) -> Engine:
+    engine = app[services_key].get(DIALOGUE_ENGINE)
+    if engine is None:
+        raise web.HTTPServiceUnavailable(text="Le guichet démarre, réessayez dans un instant.")
+    return engine
+
+
+async def index(request: web.Request) -> web.StreamResponse:
+    """`/` is the web chat: the first thing a newcomer sees."""
+    raise web.HTTPFound("/chat" + (f"?{request.query_string}" if request.query_string else ""))
+
+
+async def chat_page(request: web.Request) -> web.Response:
+    env = request.app[chat_jinja_key]
+    asset = valid_asset(request.query.get("asset"))
+    html = env.get_template("chat/chat.html").render(
+        asset=asset, static=lambda name: f"/chat/static/{name}",
+    )
+    return web.Response(text=html, content_type="text/html", charset="utf-8",
+                        headers={"Cache-Control": "no-store"})
+
+
+async def chat_ws(request: web.Request) -> web.WebSocketResponse:
+    """One page: greet it if new, push what waited, then answer each frame in order."""
+    app = request.app
+    engine = _engine(app)
+    hub, sender = app[chat_hub_key], app[chat_sender_key]
+    ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=MAX_FRAME_BYTES)
+    await ws.prepare(request)
+    token = valid_token(request.query.get("session"))
+    fresh = token is None
+    token = token or new_token()
+    asset = valid_asset(request.query.get("asset"))
+    hub.add(token, ws)
+    try:
+        if fresh or asset or not await known_session(app[sessions_key], token):
+            replies = await engine.handle(start_inbound(token, asset))
+            for index, reply in enumerate(replies):
+                frame = reply.to_json()
+                if index == 0:
+                    frame["session"] = token
+                await ws.send_json(frame)
+            if not replies:
+                await ws.send_json({"text": "", "buttons": [], "links": [], "session": token})
+        await sender.deliver_pending(token)
+        async for msg in ws:
+            if msg.type is WSMsgType.TEXT:
+                try:
+                    inbound = to_inbound(msg.data, token)
+                except FrameError as exc:
+                    log.info("web chat %s…: malformed frame (%s)", token[:6], exc.reason)
+                    await ws.send_json(error_frame())
+                    continue
+                for reply in await engine.handle(inbound):
+                    await ws.send_json(reply.to_json())
+            elif msg.type is WSMsgType.BINARY:
+                await ws.send_json(error_frame())
+            elif msg.type is WSMsgType.ERROR:
+                log.info("web chat %s…: socket error %s", token[:6], ws.exception())
+    except (ConnectionResetError, RuntimeError) as exc:
+        log.info("web chat %s…: page gone (%s)", token[:6], exc)
+    finally:
+        hub.remove(token, ws)
+    return ws
+
+
+async def _outbox_context(app: web.Application) -> AsyncIterator[None]:
+    """Register the sender with the outbox dispatcher (when the background loops are set up)."""
+    from desk.background import dispatcher_key
+
+    sender = app[chat_sender_key]
+    app[services_key][WEBCHAT_SENDER] = sender
+    if dispatcher_key in app:
+        app[dispatcher_key].register("webchat", sender)
+    yield
+    await app[chat_hub_key].close_all()
+
+
+def setup_chat(app: web.Application) -> None:
+    """Routes of the web chat, its hub of open pages and its outbox sender."""
+    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+                             undefined=jinja2.StrictUndefined)
+    app[chat_jinja_key] = env
+    hub = WebchatHub()
+    app[chat_hub_key] = hub
+    app[chat_sender_key] = WebchatSender(hub, app[sessions_key])
+    app.router.add_get("/", index)
+    app.router.add_get("/chat", chat_page)
+    app.router.add_get("/chat/ws", chat_ws)
+    app.router.add_static("/chat/static", STATIC, name="chat_static")
+    app.cleanup_ctx.append(_outbox_context)
