@@ -1,4 +1,8 @@
-"""The ticket lifecycle of DOMAIN.md §8: the one place where a status may change."""
+"""The ticket lifecycle of DOMAIN.md §8: the one place where a status may change.
+
+Back to `new` is allowed from any open status: a re-routed ticket lands unassigned in the
+receiving queue, and a theft's replacement leaves `waiting` when the declaration arrives.
+"""
 
 from __future__ import annotations
 
@@ -13,10 +17,10 @@ from desk.models import Ticket, TicketEvent
 ALLOWED: dict[S, frozenset[S]] = {
     S.NEW: frozenset({S.ASSIGNED, S.IN_PROGRESS, S.WAITING, S.RESOLVED, S.CANCELLED}),
     S.ASSIGNED: frozenset({S.NEW, S.IN_PROGRESS, S.WAITING, S.RESOLVED, S.CANCELLED}),
-    S.IN_PROGRESS: frozenset({S.ASSIGNED, S.WAITING, S.RESOLVED, S.CANCELLED}),
-    S.WAITING: frozenset({S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED, S.CANCELLED}),
+    S.IN_PROGRESS: frozenset({S.NEW, S.ASSIGNED, S.WAITING, S.RESOLVED, S.CANCELLED}),
+    S.WAITING: frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED, S.CANCELLED}),
     S.RESOLVED: frozenset({S.CLOSED, S.REOPENED}),
-    S.REOPENED: frozenset({S.ASSIGNED, S.IN_PROGRESS, S.WAITING, S.RESOLVED, S.CANCELLED}),
+    S.REOPENED: frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING, S.RESOLVED, S.CANCELLED}),
     S.CLOSED: frozenset(),
     S.CANCELLED: frozenset(),
 }

@@ -32,6 +32,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk.clock import utcnow
 from desk.errors import DeskError, RecordNotFound
+from desk.loops import run_passes
 from desk.models import OutboxMessage
 
 __all__ = [
@@ -62,7 +63,15 @@ class OutboxStatus(StrEnum):
 
 
 class TemporaryFailure(Exception):
-    """The channel could not deliver now (server down, rate limit, 4xx): try again later."""
+    """The channel could not deliver now (server down, rate limit, 4xx): try again later.
+
+    A sender that knows when to come back (Telegram's 429 `retry_after`, in seconds) says so;
+    the dispatcher never retries sooner than that.
+    """
+
+    def __init__(self, *args: object, retry_after: float | None = None) -> None:
+        super().__init__(*args)
+        self.retry_after = retry_after
 
 
 class PermanentFailure(Exception):
@@ -144,20 +153,12 @@ class OutboxDispatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Dispatch until `stop` is set: at once while rows keep coming, else every `interval` seconds."""
-        while not stop.is_set():
-            busy = False
-            try:
-                report = await self.run_once()
-                busy = report.claimed >= self.batch_size
-            except Exception:
-                log.exception("outbox dispatch failed; retrying in %s s", self.interval)
-            if busy:
-                await asyncio.sleep(0)
-                continue
-            try:
-                await asyncio.wait_for(stop.wait(), self.interval)
-            except TimeoutError:
-                pass
+
+        async def one_pass() -> int:
+            return (await self.run_once()).claimed
+
+        await run_passes(one_pass, stop, interval=self.interval, batch_size=self.batch_size,
+                         name="outbox dispatch")
 
     async def run_once(self) -> DispatchReport:
         """Claim one batch, send it, record each outcome."""
@@ -242,8 +243,12 @@ class OutboxDispatcher:
                         log.warning("outbox %s (%s to %s) is dead: %s", message.id, message.channel,
                                     message.recipient, reason)
                     else:
+                        delay = self.backoff(message.attempt)
+                        asked = getattr(error, "retry_after", None)
+                        if isinstance(asked, (int, float)) and asked > 0:
+                            delay = max(delay, timedelta(seconds=float(asked)))
                         values = {"status": OutboxStatus.PENDING, "last_error": reason,
-                                  "next_attempt_at": now + self.backoff(message.attempt)}
+                                  "next_attempt_at": now + delay}
                         report.retried += 1
                         if not isinstance(error, (TemporaryFailure, TimeoutError, OSError)):
                             log.error("outbox %s: unexpected sender error %s", message.id, reason)

@@ -35,6 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk.clock import utcnow
 from desk.lifecycle import OPEN_STATUSES
+from desk.loops import run_passes
 from desk.models import Agent, Organisation, OutboxMessage, SlaClock, Territory, Ticket, TicketEvent
 from desk.sla_store import Threshold
 from desk.sla_text import THRESHOLD_LABELS, format_due_fr, policy_label
@@ -146,20 +147,12 @@ class SlaWatcher:
 
     async def run(self, stop: asyncio.Event) -> None:
         """Run passes until `stop` is set: at once while rows keep coming, else every `interval` seconds."""
-        while not stop.is_set():
-            busy = False
-            try:
-                report = await self.run_once()
-                busy = report.claimed >= self.batch_size
-            except Exception:
-                log.exception("SLA watcher pass failed; retrying in %s s", self.interval)
-            if busy:
-                await asyncio.sleep(0)
-                continue
-            try:
-                await asyncio.wait_for(stop.wait(), self.interval)
-            except TimeoutError:
-                pass
+
+        async def one_pass() -> int:
+            return (await self.run_once()).claimed
+
+        await run_passes(one_pass, stop, interval=self.interval, batch_size=self.batch_size,
+                         name="SLA watcher")
 
     async def run_until_idle(self, max_passes: int = 1_000_000) -> PassReport:
         """Run passes until no due row is left (catching up after an outage, or in tests)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -62,6 +63,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     stdout = stdout or sys.stdout
+    # python-telegram-bot 22: opt in to timedelta durations (RetryAfter warns otherwise).
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = _parser().parse_args(argv)
     from guichet.settings import SettingsError, load_settings
 

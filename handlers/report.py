@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from desk import repositories as repo
 from desk.lifecycle import change_status
 from desk.models import Asset, Commune, Organisation, Requester, School, Ticket
-from desk.sla_store import schedule_clocks
+from desk.sla_store import recompute_clocks, schedule_clocks
 from desk.sla_text import format_due_fr
 from guichet.vocabulary import (
     AssetOwner,
@@ -202,8 +202,10 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
             ), at=now)
         policy = ctx.policy(step.sla)
         if policy is not None and index == 0:
-            # A follow-up's clocks start when it leaves `waiting` (handlers.theft).
             await schedule_clocks(session, ticket, policy, ctx.calendar)
+        elif policy is not None:
+            # The follow-up's clock is paused until it leaves `waiting` (handlers.status_hooks).
+            await recompute_clocks(session, ticket, policy, ctx.calendar, now)
         opened.append((ticket, step, org))
         if org.email:
             await repo.enqueue(

@@ -18,6 +18,9 @@ from desk.models import Base
 
 POSTGRES_ENV = "GUICHET_TEST_POSTGRES_URL"
 
+# As `guichet` sets it: python-telegram-bot 22's timedelta durations (no deprecation warning).
+os.environ.setdefault("PTB_TIMEDELTA", "true")
+
 
 @dataclass
 class Database:

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from guichet.vocabulary import AgentRole, Equipment, Intent, OrgKind, TicketStatus
+from guichet.vocabulary import AgentRole, OrgKind, TicketStatus
+from handlers.labels import EQUIPMENT_FR, INTENT_FR
 
 STATUS: dict[str, str] = {
     TicketStatus.NEW: "Nouveau",
@@ -15,46 +16,9 @@ STATUS: dict[str, str] = {
     TicketStatus.CANCELLED: "Annulé",
 }
 
-INTENT: dict[str, str] = {
-    Intent.HARDWARE_FAILURE: "Panne matérielle",
-    Intent.NETWORK_OUTAGE: "Panne réseau ou internet",
-    Intent.SOFTWARE_ISSUE: "Problème logiciel",
-    Intent.ACCOUNT_ACCESS: "Accès à un compte",
-    Intent.THEFT: "Vol",
-    Intent.DAMAGE: "Dégradation",
-    Intent.CONSUMABLES: "Consommables",
-    Intent.BUILDING_WORKS: "Travaux",
-    Intent.EQUIPMENT_REQUEST: "Demande d'équipement",
-    Intent.TRAINING_REQUEST: "Demande de formation",
-    Intent.CLASS_CHANGE: "Ouverture ou fermeture de classe",
-    Intent.EQUIPMENT_REMOVAL: "Enlèvement de matériel",
-    Intent.TICKET_STATUS: "Suivi d'une demande",
-    Intent.HOWTO: "Question pratique",
-}
-
-EQUIPMENT: dict[str, str] = {
-    Equipment.PROJECTOR: "Vidéoprojecteur",
-    Equipment.INTERACTIVE_PROJECTOR: "Vidéoprojecteur interactif (VPI)",
-    Equipment.INTERACTIVE_DISPLAY: "Écran interactif (TNI)",
-    Equipment.DESKTOP: "Ordinateur fixe",
-    Equipment.LAPTOP: "Ordinateur portable",
-    Equipment.TABLET: "Tablette",
-    Equipment.PRINTER: "Imprimante",
-    Equipment.COPIER: "Copieur multifonction",
-    Equipment.WIFI_ACCESS_POINT: "Borne wifi",
-    Equipment.DISPLAY_DONGLE: "Boîtier de partage d'écran",
-    Equipment.NAS: "Serveur de fichiers (NAS)",
-    Equipment.ROUTER: "Box ou routeur",
-    Equipment.DOCUMENT_CAMERA: "Visualiseur",
-    Equipment.SPEAKER: "Enceinte",
-    Equipment.HEADSET: "Casque audio",
-    Equipment.MONITOR: "Écran d'ordinateur",
-    Equipment.KEYBOARD_MOUSE: "Clavier ou souris",
-    Equipment.PHONE: "Téléphone",
-    Equipment.WHITEBOARD: "Tableau blanc",
-    Equipment.CHARGING_CART: "Chariot de recharge",
-    Equipment.NETWORK_SOCKET: "Prise réseau ou câblage",
-}
+#: The same wording as the teachers read (handlers.labels), so both sides name things alike.
+INTENT: dict[str, str] = INTENT_FR
+EQUIPMENT: dict[str, str] = EQUIPMENT_FR
 
 ROLE: dict[str, str] = {
     AgentRole.AGENT: "Agent",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from collections.abc import AsyncIterator, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -37,7 +39,12 @@ async def mailbox(imap_server) -> AsyncIterator[aioimaplib.IMAP4]:
     client = aioimaplib.IMAP4("127.0.0.1", imap_server.port, timeout=10)
     await client.wait_hello_from_server()
     await client.login(dovecot.USER, dovecot.PASSWORD)
-    await client.select("INBOX")
+    for _ in range(20):  # the previous test's poller may still hold the mailbox for a moment
+        if (await client.select("INBOX")).result == "OK":
+            break
+        await asyncio.sleep(0.25)
+    else:
+        raise AssertionError("INBOX could not be selected")
     await client.store("1:*", "+FLAGS", "(\\Deleted)")
     await client.expunge()
     yield client
