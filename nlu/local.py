@@ -20,6 +20,7 @@ from guichet.vocabulary import Intent
 from .cache import CODE_VERSION, ModelCache, default_cache_dir
 from .classifier import DEFAULT_VARIANT, build_pipeline
 from .entities import EntityExtractor
+from .fast_scorer import FastScorer
 from .result import MAX_RANKING, IntentScore, ParseResult
 from .training_data import DEFAULT_DATA_DIR, Example, TrainingData, TrainingDataError, load_training_data
 
@@ -97,6 +98,8 @@ class LocalNlu:
             self._cache = ModelCache(Path(cache_dir) if cache_dir is not None else default_cache_dir())
         self._model: FittedModel | None = None
         self._lock = threading.Lock()
+        self._scorer: FastScorer | None = None
+        self._scorer_for: FittedModel | None = None
         self.loaded_from: Literal["memory", "disk", "training"] | None = None
 
     @property
@@ -132,8 +135,22 @@ class LocalNlu:
         return model
 
     def parse(self, text: str) -> ParseResult:
-        """Intent, confidence, ranking and entities of one message."""
-        return self.parse_many([text])[0]
+        """Intent, confidence, ranking and entities of one message (fast path when possible)."""
+        model = self.model()
+        scorer = self._fast_scorer(model)
+        if scorer is None or not text or not text.strip():
+            return self.parse_many([text])[0]
+        return self._result(model, text, scorer.predict_proba(text[:MAX_CLASSIFIED_CHARS]))
+
+    def _fast_scorer(self, model: FittedModel) -> FastScorer | None:
+        """The per-message scorer of this model, built once (None for other model kinds)."""
+        if self._scorer_for is not model:
+            try:
+                self._scorer = FastScorer(model.pipeline)
+            except (TypeError, KeyError, AttributeError):
+                self._scorer = None
+            self._scorer_for = model
+        return self._scorer
 
     def parse_many(self, texts: Sequence[str]) -> list[ParseResult]:
         """Parse a batch with one vectorised classification per chunk."""

@@ -140,3 +140,18 @@ async def test_aparse(data_dir: Path) -> None:
     first = await nlu.aparse("la box clignote rouge")
     assert first == nlu.parse("la box clignote rouge")
     assert (await nlu.aparse("bonjour")).intent is Intent.GREET
+
+
+def test_fast_path_gives_the_pipeline_probabilities(data_dir: Path) -> None:
+    """The per-message scorer reproduces scikit-learn's predict_proba (float32 rounding aside)."""
+    import numpy as np
+
+    from nlu.fast_scorer import FastScorer
+
+    nlu = LocalNlu(data_dir, cache_dir=False)
+    model = nlu.model()
+    scorer = FastScorer(model.pipeline)
+    for text in ["le vidéoprojecteur ne s'allume plus", "plus d'encre", "bonjour !", "zzz qwx", "é"]:
+        expected = model.pipeline.predict_proba([text])[0]
+        assert np.allclose(scorer.predict_proba(text), expected, atol=1e-5)
+        assert nlu.parse(text).intent == model.classes[int(np.argmax(expected))]
