@@ -143,6 +143,21 @@ async def _store(
         )
 
 
+async def open_clocks(
+    session: AsyncSession, ticket: Ticket, policy: ClockPolicy, calendar: Any
+) -> None:
+    """The clock rows of a ticket opened in this transaction: one INSERT, nothing to reconcile."""
+    if ticket.id is None:
+        await session.flush()
+    name = str(policy.name)
+    deadlines = clock_deadlines(ticket.opened_at, policy, calendar, ())
+    await session.execute(
+        _insert(session),
+        [{"ticket_id": ticket.id, "policy": name, "threshold": t.value, "due_at": at, "deadline": at,
+          "fired": False} for t, at in deadlines.items()],
+    )
+
+
 async def schedule_clocks(
     session: AsyncSession, ticket: Ticket, policy: ClockPolicy, calendar: Any, paused: Sequence[Interval] = ()
 ) -> list[SlaClock]:

@@ -7,12 +7,12 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload
 
 from desk import repositories as repo
 from desk.lifecycle import change_status
 from desk.models import Asset, Commune, Organisation, Requester, School, Ticket
-from desk.sla_store import recompute_clocks, schedule_clocks
+from desk.sla_store import open_clocks, recompute_clocks
 from desk.sla_text import format_due_fr
 from guichet.vocabulary import (
     AssetOwner,
@@ -91,8 +91,8 @@ async def _load_school(session: AsyncSession, school_id: int | None) -> School |
         return None
     return await session.scalar(
         select(School)
-        .options(selectinload(School.commune).selectinload(Commune.organisation),
-                 selectinload(School.ogec))
+        .options(joinedload(School.commune).joinedload(Commune.organisation),
+                 joinedload(School.ogec))
         .where(School.id == school_id)
     )
 
@@ -202,7 +202,7 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
             ), at=now)
         policy = ctx.policy(step.sla)
         if policy is not None and index == 0:
-            await schedule_clocks(session, ticket, policy, ctx.calendar)
+            await open_clocks(session, ticket, policy, ctx.calendar)
         elif policy is not None:
             # The follow-up's clock is paused until it leaves `waiting` (handlers.status_hooks).
             await recompute_clocks(session, ticket, policy, ctx.calendar, now)
