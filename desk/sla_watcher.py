@@ -120,6 +120,7 @@ class _Roll:
     agents: dict[int, list[tuple[int, str, str, str]]] = field(default_factory=dict)
     emails: dict[int, str | None] = field(default_factory=dict)
     names: dict[int, str] = field(default_factory=dict)
+    groups: dict[int, int] = field(default_factory=dict)
 
 
 class SlaWatcher:
@@ -261,6 +262,7 @@ class SlaWatcher:
         siblings = await self._deadlines(session, {c.ticket_id for c in clocks})
         notices: list[_Notice] = []
         events: list[dict[str, Any]] = []
+        group_rows: list[dict[str, Any]] = []
         for clock in clocks:
             ticket = tickets[clock.ticket_id]
             phrase = self._phrase(clock, ticket, siblings)
@@ -280,9 +282,12 @@ class SlaWatcher:
             })
             for recipient in recipients:
                 notices.append(self._notice(clock, ticket, recipient, phrase))
+            group = roll.groups.get(ticket.organisation_id)
+            if recipients and group is not None:
+                group_rows.append(_group_row(clock, ticket, group, phrase, now))
         # Core statements on the tables: the ORM's bulk machinery costs more than the rows here.
         await session.execute(_insert(session, TicketEvent.__table__), events)
-        outbox = self._outbox_rows(notices, now)
+        outbox = self._outbox_rows(notices, now) + group_rows
         if outbox:
             await session.execute(
                 _insert(session, OutboxMessage.__table__).on_conflict_do_nothing(index_elements=["dedupe_key"]),
@@ -313,12 +318,15 @@ class SlaWatcher:
 
     async def _roll(self, session: AsyncSession, org_ids: set[int]) -> _Roll:
         roll = _Roll()
-        for org_id, email, name in (
+        for org_id, email, name, group in (
             await session.execute(
-                select(Organisation.id, Organisation.email, Organisation.name).where(Organisation.id.in_(org_ids))
+                select(Organisation.id, Organisation.email, Organisation.name, Organisation.telegram_chat_id)
+                .where(Organisation.id.in_(org_ids))
             )
         ).all():
             roll.emails[org_id], roll.names[org_id] = email, name
+            if group is not None:
+                roll.groups[org_id] = group
         agents = await session.execute(
             select(Agent.organisation_id, Agent.id, Agent.email, Agent.name, Agent.role)
             .where(Agent.organisation_id.in_(org_ids), Agent.active.is_(True))
@@ -427,6 +435,18 @@ class SlaWatcher:
                                 "ticket": n.ticket.reference},
                 })
         return rows
+
+
+def _group_row(clock: _Clock, ticket: _TicketInfo, chat_id: int, phrase: str, now: datetime) -> dict[str, Any]:
+    """One message to the organisation's agents' Telegram group, if it has one (never digested)."""
+    return {
+        "channel": Channel.TELEGRAM.value, "recipient": str(chat_id), "ticket_id": ticket.id,
+        "dedupe_key": f"sla:{clock.id}:group:{ticket.organisation_id}", "status": "pending",
+        "attempts": 0, "next_attempt_at": now, "created_at": now, "subject": None,
+        "body": f"⏰ {ticket.reference} — {ticket.subject}\n{phrase}",
+        "payload": {"kind": "sla_group", "clock_id": clock.id, "threshold": clock.threshold,
+                    "ticket": ticket.reference},
+    }
 
 
 def _insert(session: AsyncSession, model: Any) -> Any:

@@ -231,3 +231,20 @@ async def test_unknown_calendar_does_not_block_the_queue(db) -> None:
     sweeper = SlaWatcher(db.sessions, calendar_for=broken, now=Clock(paris(2026, 1, 12, 23)))
     report = await sweeper.run_once()
     assert (report.fired, report.held, report.queued) == (1, 0, 2)
+
+
+async def test_agents_telegram_group_hears_the_breach_once(db) -> None:
+    """An organisation with an agents' Telegram group gets one group message per fired threshold."""
+    from desk.models import Organisation, Ticket
+
+    _, ticket_id = await one_ticket(db)
+    async with db.sessions.begin() as session:
+        ticket = await session.get(Ticket, ticket_id)
+        org = await session.get(Organisation, ticket.organisation_id)
+        org.telegram_chat_id = -100123
+    clock = Clock(paris(2026, 1, 14, 0, 30))
+    await watcher(db, clock).run_once()
+    await watcher(db, clock).run_once()
+    group = [m for m in await outbox(db) if m.channel == "telegram"]
+    assert [m.recipient for m in group] == ["-100123"]
+    assert group[0].ticket_id == ticket_id and "Délai dépassé" in group[0].body
