@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Outbound
@@ -14,11 +16,21 @@ RESOLVED_QUESTION = "Le problème est-il résolu ?"
 
 
 async def render(session: AsyncSession, message: Outgoing) -> Outbound:
-    """The notice's text, plus « Oui / Non » after a resolution or « Répondre » when the desk waits."""
+    """The notice's text, plus « Oui / Non » after a resolution or « Répondre » when the desk waits.
+
+    Explicit payload buttons replace those; payload links (a tutorial) are added under them.
+    """
     payload = message.payload or {}
-    if payload.get("buttons") or payload.get("links"):
-        explicit = Outbound.from_json({"text": message.body, **payload})
-        return explicit
+    if payload.get("buttons"):
+        return Outbound.from_json({"text": message.body, **payload})
+    notice = await _by_status(session, message)
+    if payload.get("links"):
+        notice = replace(notice, links=notice.links + Outbound.from_json({"links": payload["links"]}).links)
+    return notice
+
+
+async def _by_status(session: AsyncSession, message: Outgoing) -> Outbound:
+    """The buttons the ticket's status calls for."""
     ticket = await session.get(Ticket, message.ticket_id) if message.ticket_id else None
     if ticket is None:
         return Outbound(message.body)

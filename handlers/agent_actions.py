@@ -42,6 +42,19 @@ class ActionRefused(DeskError):
 
 
 @dataclass(frozen=True, slots=True)
+class Tutorial:
+    """A knowledge-base article joined to a message: the teacher gets its title and public link."""
+
+    slug: str
+    title: str
+    url: str
+
+    @property
+    def line(self) -> str:
+        return f"Tutoriel : {self.title} — {self.url}"
+
+
+@dataclass(frozen=True, slots=True)
 class ActionResult:
     reference: str
     status: str
@@ -79,11 +92,12 @@ class AgentActions:
             await self._move(session, ticket, S.ASSIGNED, actor, only_from={S.NEW, S.REOPENED})
             return _result(ticket, f"Demande attribuée à {agent.name}.")
 
-    async def reply(self, actor: Actor, reference: str, body: str) -> ActionResult:
-        """Answer the teacher on the channel they used."""
+    async def reply(self, actor: Actor, reference: str, body: str,
+                    tutorial: Tutorial | None = None) -> ActionResult:
+        """Answer the teacher on the channel they used, optionally with a tutorial's link."""
         async with self.sessions.begin() as session:
             ticket = await scoped_ticket(session, actor, reference, for_update=True)
-            outbox_id = await _reply(session, ticket, actor, _text(body, "La réponse"))
+            outbox_id = await _reply(session, ticket, actor, _text(body, "La réponse"), tutorial)
             await self._move(session, ticket, S.IN_PROGRESS, actor,
                              only_from={S.NEW, S.ASSIGNED, S.REOPENED})
             return _result(ticket, _sent(outbox_id), outbox_id)
@@ -96,12 +110,13 @@ class AgentActions:
                                  actor_kind="agent", actor_id=actor.id, internal=True)
             return _result(ticket, "Note interne ajoutée.")
 
-    async def ask(self, actor: Actor, reference: str, body: str) -> ActionResult:
+    async def ask(self, actor: Actor, reference: str, body: str,
+                  tutorial: Tutorial | None = None) -> ActionResult:
         """Ask the teacher for information; the ticket waits (and its clock pauses)."""
         async with self.sessions.begin() as session:
             ticket = await scoped_ticket(session, actor, reference, for_update=True)
             _require_open(ticket)
-            outbox_id = await _reply(session, ticket, actor, _text(body, "La question"))
+            outbox_id = await _reply(session, ticket, actor, _text(body, "La question"), tutorial)
             await self._move(session, ticket, S.WAITING, actor,
                              reason="Informations demandées au demandeur")
             return _result(ticket, _sent(outbox_id) + " La demande attend sa réponse.", outbox_id)
@@ -134,13 +149,14 @@ class AgentActions:
             await self._move(session, ticket, S.NEW, actor, reason=f"Réacheminée vers {target.name}")
             return _result(ticket, f"Demande réacheminée vers {target.name}.")
 
-    async def resolve(self, actor: Actor, reference: str, body: str) -> ActionResult:
+    async def resolve(self, actor: Actor, reference: str, body: str,
+                      tutorial: Tutorial | None = None) -> ActionResult:
         """Mark the ticket resolved and tell the teacher."""
         async with self.sessions.begin() as session:
             ticket = await scoped_ticket(session, actor, reference, for_update=True)
             _require_open(ticket)
             text = (body or "").strip() or f"Votre demande {ticket.reference} est résolue."
-            outbox_id = await _reply(session, ticket, actor, _text(text, "Le message"))
+            outbox_id = await _reply(session, ticket, actor, _text(text, "Le message"), tutorial)
             await self._move(session, ticket, S.RESOLVED, actor)
             return _result(ticket, "Demande résolue. " + _sent(outbox_id), outbox_id)
 
@@ -240,8 +256,13 @@ async def _assign(session: AsyncSession, ticket: Ticket, actor: Actor, agent_id:
                          body=f"Attribuée à {name}", data={"agent_id": agent_id})
 
 
-async def _reply(session: AsyncSession, ticket: Ticket, actor: Actor, text: str) -> int | None:
-    """Record the reply and queue it for the requester on the channel of the ticket."""
+async def _reply(session: AsyncSession, ticket: Ticket, actor: Actor, text: str,
+                 tutorial: Tutorial | None = None) -> int | None:
+    """Record the reply and queue it for the requester on the channel of the ticket.
+
+    A tutorial ends the message as a « Tutoriel : title — url » line (read as is by e-mail) and
+    rides in the payload's `links`, which the chat channels show as a link button.
+    """
     requester = None
     if ticket.requester_id is not None:
         requester = await session.scalar(
@@ -250,16 +271,21 @@ async def _reply(session: AsyncSession, ticket: Ticket, actor: Actor, text: str)
     reachable = [i for i in (requester.identities if requester else []) if not i.unreachable]
     identity = next((i for i in reachable if i.channel == ticket.channel), None) or (
         reachable[0] if reachable else None)
+    data: dict[str, object] = {"delivered": identity is not None}
+    if tutorial is not None:
+        data["article"] = tutorial.slug
     event = await repo.add_event(
-        session, ticket, "reply", body=text, actor_kind="agent", actor_id=actor.id,
-        channel=identity.channel if identity else None,
-        data={"delivered": identity is not None})
+        session, ticket, "reply", body=f"{text}\n\n{tutorial.line}" if tutorial else text,
+        actor_kind="agent", actor_id=actor.id, channel=identity.channel if identity else None, data=data)
     if identity is None:
         return None
+    body = f"{text}\n\n— {actor.organisation_name}, demande {ticket.reference}"
+    payload: dict[str, object] = {"reference": ticket.reference, "event_id": event.id, "kind": "reply"}
+    if tutorial is not None:
+        body += f"\n\n{tutorial.line}"
+        payload["links"] = [{"label": tutorial.title, "url": tutorial.url}]
     row = await repo.enqueue(
         session, channel=identity.channel, recipient=identity.external_id,
-        subject=f"Votre demande {ticket.reference}",
-        body=f"{text}\n\n— {actor.organisation_name}, demande {ticket.reference}",
-        payload={"reference": ticket.reference, "event_id": event.id, "kind": "reply"},
+        subject=f"Votre demande {ticket.reference}", body=body, payload=payload,
         ticket_id=ticket.id, dedupe_key=f"reply:{event.id}")
     return row.id if row else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -10,6 +11,7 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.clock import utcnow
+from desk.kb_store import deflection_stats, feedback_stats
 from desk.models import Commune, School, Ticket
 from guichet.vocabulary import Intent
 from handlers.agent_queue import AT_RISK_WINDOW, OPEN_VALUES, due_expr
@@ -24,6 +26,62 @@ class Resolution:
     count: int
     mean_hours: float | None
     median_hours: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class TutorialRow:
+    """One article's offers before a ticket and its « Cet article vous a-t-il aidé ? » votes."""
+
+    slug: str
+    title: str
+    offered: int
+    solved: int
+    not_solved: int
+    helpful: int
+    not_helpful: int
+
+    @property
+    def rate(self) -> float | None:
+        """Share of offers that avoided a ticket; None when the article was never offered."""
+        return self.solved / self.offered if self.offered else None
+
+
+@dataclass(frozen=True, slots=True)
+class TutorialReport:
+    """Tutorial deflection over the period, overall and per article (territory-wide data)."""
+
+    offered: int
+    solved: int
+    not_solved: int
+    rows: tuple[TutorialRow, ...]
+
+    @property
+    def rate(self) -> float | None:
+        return self.solved / self.offered if self.offered else None
+
+
+async def build_tutorial_report(
+    session: AsyncSession, since: datetime, titles: Mapping[str, str]
+) -> TutorialReport:
+    """Deflections and votes since `since`, one row per article met in either, most offered first.
+
+    Deflections carry no organisation: every supervisor sees the same, non-sensitive figures.
+    `titles` maps slugs to article titles; a slug no longer in the knowledge base shows as is.
+    """
+    deflections = await deflection_stats(session, since)
+    votes = {row.slug: row for row in await feedback_stats(session, since)}
+    offers = {row.slug: row for row in deflections.articles}
+    rows = []
+    for slug in offers.keys() | votes.keys():
+        offer, vote = offers.get(slug), votes.get(slug)
+        rows.append(TutorialRow(
+            slug=slug, title=titles.get(slug, slug),
+            offered=offer.offered if offer else 0, solved=offer.solved if offer else 0,
+            not_solved=offer.not_solved if offer else 0,
+            helpful=vote.helpful if vote else 0, not_helpful=vote.not_helpful if vote else 0,
+        ))
+    rows.sort(key=lambda r: (-r.offered, -(r.helpful + r.not_helpful), r.title.casefold(), r.slug))
+    return TutorialReport(deflections.offered, deflections.solved, deflections.not_solved, tuple(rows))
 
 
 @dataclass(frozen=True, slots=True)

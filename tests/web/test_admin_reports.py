@@ -25,6 +25,22 @@ async def test_admin_creates_and_edits_an_organisation(signed_in, db) -> None:
     assert "OGEC Sainte-Marie de Firminy" in html
 
 
+async def test_admin_sets_the_agents_telegram_group(signed_in, db) -> None:
+    """The agents' Telegram group id is numeric, stored, and can be cleared."""
+    admin = await signed_in("admin@guichet.test")
+    async with db.sessions() as s:
+        org = await s.scalar(select(Organisation).where(Organisation.slug == "commune-firminy"))
+    form = {"name": org.name, "kind": org.kind, "slug": org.slug, "telegram_chat_id": "groupe"}
+    bad = await admin.post(f"/agents/admin/organisations/{org.id}", form)
+    assert bad.status == 422 and "identifiant numérique" in await bad.text()
+    await admin.post(f"/agents/admin/organisations/{org.id}", {**form, "telegram_chat_id": "-1001234567890"})
+    async with db.sessions() as s:
+        assert (await s.get(Organisation, org.id)).telegram_chat_id == -1001234567890
+    await admin.post(f"/agents/admin/organisations/{org.id}", {**form, "telegram_chat_id": ""})
+    async with db.sessions() as s:
+        assert (await s.get(Organisation, org.id)).telegram_chat_id is None
+
+
 async def test_admin_creates_an_agent_who_can_sign_in(signed_in, db, world) -> None:
     """A new agent gets an argon2 hash and can sign in; duplicate e-mails are refused."""
     admin = await signed_in("admin@guichet.test")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from kb import KnowledgeBase
 from web.agents import views_admin, views_auth, views_queue, views_reports, views_ticket
 from web.agents.templating import setup_templates
 from web.agents.views_queue import LiveOptions, live_key
@@ -21,6 +22,7 @@ from web.auth import (
     session_storage,
 )
 from web.csrf import csrf_middleware
+from web.kb import kb_key
 from web.sessions import session_middleware, storage_key
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -48,6 +50,8 @@ async def _security_headers(request: web.Request, response: web.StreamResponse) 
 def setup_agents(app: web.Application) -> None:
     """Plug the agents' pages, their middlewares and their services into `app`."""
     setup_templates(app)
+    if kb_key not in app:  # shared with the public /kb pages, whichever extension loads it first
+        app[kb_key] = KnowledgeBase.from_directory()
     app[storage_key] = session_storage(app[settings_key])
     app[limiter_key] = LoginLimiter()
     app[live_key] = LiveOptions()

@@ -61,6 +61,8 @@ def organisation_fields() -> list[Field]:
         Field("kind", "Type", "select", options=tuple(labels.ORG_KIND.items())),
         Field("slug", "Identifiant court", hint="Minuscules, chiffres et tirets, par exemple commune-firminy."),
         Field("email", "Adresse électronique de l'équipe", "email", required=False),
+        Field("telegram_chat_id", "Groupe Telegram des agents (identifiant)", required=False,
+              hint="Facultatif : les alertes de délai y sont aussi envoyées, par exemple -1001234567890."),
     ]
 
 

@@ -72,7 +72,8 @@ async def organisation_form(request: web.Request) -> web.Response:
         fields = forms.organisation_fields()
         title = f"Modifier « {org.name} »" if org else "Nouvelle organisation"
         if request.method == "GET":
-            data = {"name": org.name, "kind": org.kind, "slug": org.slug, "email": org.email or ""} if org else {}
+            data = {"name": org.name, "kind": org.kind, "slug": org.slug, "email": org.email or "",
+                    "telegram_chat_id": str(org.telegram_chat_id or "")} if org else {}
             return await _form_page(request, title, forms.bind(fields, data), "/agents/admin/organisations")
         values = forms.read(fields, await request.post())
         errors = forms.check_required(fields, values)
@@ -83,6 +84,9 @@ async def organisation_form(request: web.Request) -> web.Response:
             Organisation.id != (org.id if org else -1)))
         if clash is not None:
             errors["slug"] = "Une autre organisation porte déjà cet identifiant."
+        group = (values.get("telegram_chat_id") or "").strip()
+        if group and not group.lstrip("-").isdigit():
+            errors["telegram_chat_id"] = "Indiquez l'identifiant numérique du groupe, par exemple -1001234567890."
         if errors:
             return await _form_page(request, title, forms.with_errors(fields, values, errors),
                                     "/agents/admin/organisations", 422)
@@ -91,6 +95,7 @@ async def organisation_form(request: web.Request) -> web.Response:
             db.add(org)
         org.name, org.kind, org.slug, org.email = (
             values["name"], values["kind"], values["slug"], values["email"] or None)
+        org.telegram_chat_id = int(group) if group else None
     await flash(request, f"Organisation « {values['name']} » enregistrée.")
     raise web.HTTPSeeOther("/agents/admin/organisations")
 

@@ -4,14 +4,20 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers.agent_reports import build_report
+from handlers.agent_reports import build_report, build_tutorial_report
 from web import labels
 from web.agents.templating import duration, render
 from web.agents.views_ticket import not_found
 from web.app import sessions_key
 from web.auth import actor_key
+from web.kb import kb_key
 
 PERIODS = (7, 30, 60, 90, 365)
+
+
+def percent(rate: float | None) -> str:
+    """A share as a French percentage (« 67 % »), or a dash when there is nothing to divide."""
+    return "—" if rate is None else f"{rate * 100:.0f}\u00a0%"
 
 
 async def reports(request: web.Request) -> web.Response:
@@ -25,11 +31,14 @@ async def reports(request: web.Request) -> web.Response:
     days = days if days in PERIODS else 60
     async with request.app[sessions_key]() as db:
         report = await build_report(db, actor, days)
+        titles = {article.slug: article.title for article in request.app[kb_key].articles}
+        tutorials = await build_tutorial_report(db, report.since, titles)
     def hours(value: float | None) -> str:
         return duration(value)
 
     return await render("agents/reports.html", request, {
-        "r": report, "periods": PERIODS,
+        "r": report, "periods": PERIODS, "tutorials": tutorials, "percent": percent,
+        "known_articles": titles.keys(),
         "status_rows": [(labels.label(labels.STATUS, s), n) for s, n in report.by_status],
         "intent_rows": [(labels.label(labels.INTENT, i), n) for i, n in report.by_intent],
         "resolution_rows": [("Toutes catégories", report.resolution.count,

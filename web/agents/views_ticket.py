@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from functools import partial
 from urllib.parse import quote
 
 from aiohttp import web
@@ -14,24 +15,26 @@ from handlers.agent_queue import scoped_attachment, ticket_file
 from handlers.agent_scope import Actor
 from web.agent_services import agent_actions
 from web.agents.templating import flash, render
+from web.agents.tutorials import FindTutorial, find_tutorial, tutorial_choices
 from web.app import sessions_key
 from web.auth import actor_key
+from web.kb import kb_key
 
 Form = MultiDictProxy
-Action = Callable[[AgentActions, Actor, str, Form], Awaitable[ActionResult]]
+Action = Callable[[AgentActions, Actor, str, Form, FindTutorial], Awaitable[ActionResult]]
 
 #: Form action name -> use case; the form's fields are read here and nowhere else.
 ACTIONS: dict[str, Action] = {
-    "claim": lambda a, actor, ref, f: a.claim(actor, ref),
-    "assign": lambda a, actor, ref, f: a.assign(actor, ref, _int(f.get("agent"))),
-    "reply": lambda a, actor, ref, f: a.reply(actor, ref, str(f.get("body", ""))),
-    "note": lambda a, actor, ref, f: a.note(actor, ref, str(f.get("body", ""))),
-    "ask": lambda a, actor, ref, f: a.ask(actor, ref, str(f.get("body", ""))),
-    "reroute": lambda a, actor, ref, f: a.reroute(
+    "claim": lambda a, actor, ref, f, t: a.claim(actor, ref),
+    "assign": lambda a, actor, ref, f, t: a.assign(actor, ref, _int(f.get("agent"))),
+    "reply": lambda a, actor, ref, f, t: a.reply(actor, ref, str(f.get("body", "")), t(f.get("article"))),
+    "note": lambda a, actor, ref, f, t: a.note(actor, ref, str(f.get("body", ""))),
+    "ask": lambda a, actor, ref, f, t: a.ask(actor, ref, str(f.get("body", "")), t(f.get("article"))),
+    "reroute": lambda a, actor, ref, f, t: a.reroute(
         actor, ref, str(f.get("organisation", "")), str(f.get("reason", ""))),
-    "resolve": lambda a, actor, ref, f: a.resolve(actor, ref, str(f.get("body", ""))),
-    "merge": lambda a, actor, ref, f: a.merge(actor, ref, str(f.get("into", ""))),
-    "link-asset": lambda a, actor, ref, f: a.link_asset(actor, ref, str(f.get("tag", ""))),
+    "resolve": lambda a, actor, ref, f, t: a.resolve(actor, ref, str(f.get("body", "")), t(f.get("article"))),
+    "merge": lambda a, actor, ref, f, t: a.merge(actor, ref, str(f.get("into", ""))),
+    "link-asset": lambda a, actor, ref, f, t: a.link_asset(actor, ref, str(f.get("tag", ""))),
 }
 
 #: Content types shown as they are; anything else downloads as bytes.
@@ -58,7 +61,8 @@ async def ticket_page(request: web.Request) -> web.Response:
             file = await ticket_file(db, actor, request.match_info["reference"])
         except RecordNotFound:
             return await not_found(request)
-    return await render("agents/ticket.html", request, {"f": file, "t": file.ticket})
+    return await render("agents/ticket.html", request, {
+        "f": file, "t": file.ticket, "tutorials": tutorial_choices(request.app[kb_key], file.ticket)})
 
 
 async def ticket_action(request: web.Request) -> web.Response:
@@ -70,7 +74,8 @@ async def ticket_action(request: web.Request) -> web.Response:
     form = await request.post()
     page = f"/agents/tickets/{quote(reference)}"
     try:
-        result = await action(agent_actions(request), actor, reference, form)
+        result = await action(agent_actions(request), actor, reference, form,
+                              partial(find_tutorial, request.app))
     except RecordNotFound:
         return await not_found(request)
     except ActionRefused as refused:

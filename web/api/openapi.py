@@ -22,6 +22,10 @@ def _error(description: str) -> dict[str, Any]:
 _ERRORS = {"401": _error("Jeton absent ou invalide"), "422": _error("Paramètres ou corps invalides")}
 _NULL_STR = {"type": ["string", "null"]}
 _NULL_TIME = {"type": ["string", "null"], "format": "date-time"}
+_ARTICLE = {"type": ["string", "null"], "maxLength": 120, "pattern": "^[a-z0-9]+(-[a-z0-9]+)*$",
+            "description": "Tutoriel à joindre : identifiant (slug) d'un article de /kb. Le message se termine "
+                           "alors par « Tutoriel : titre — lien » et les messageries l'affichent en bouton. "
+                           "Un identifiant inconnu répond 422."}
 
 
 def _action(name: str, summary: str, body: str | None) -> dict[str, Any]:
@@ -100,9 +104,9 @@ def openapi_document() -> dict[str, Any]:
                     "404": _error("Demande introuvable ou hors de votre périmètre"), **_ERRORS},
             }},
             "/api/v1/tickets/{reference}/actions/claim": {"post": _action("claim", "Prendre en charge", "Empty")},
-            "/api/v1/tickets/{reference}/actions/reply": {"post": _action("reply", "Répondre au demandeur (sur son canal)", "Text")},
+            "/api/v1/tickets/{reference}/actions/reply": {"post": _action("reply", "Répondre au demandeur (sur son canal)", "Message")},
             "/api/v1/tickets/{reference}/actions/note": {"post": _action("note", "Ajouter une note interne", "Text")},
-            "/api/v1/tickets/{reference}/actions/ask": {"post": _action("ask", "Demander une information (statut « en attente »)", "Text")},
+            "/api/v1/tickets/{reference}/actions/ask": {"post": _action("ask", "Demander une information (statut « en attente »)", "Message")},
             "/api/v1/tickets/{reference}/actions/reroute": {"post": _action("reroute", "Réacheminer vers une autre organisation", "Reroute")},
             "/api/v1/tickets/{reference}/actions/resolve": {"post": _action("resolve", "Résoudre et prévenir le demandeur", "Resolve")},
             "/api/v1/schools": {"get": {
@@ -160,9 +164,13 @@ def openapi_document() -> dict[str, Any]:
                 "Empty": {"type": "object", "additionalProperties": False},
                 "Text": {"type": "object", "additionalProperties": False, "required": ["body"],
                          "properties": {"body": {"type": "string", "minLength": 1, "maxLength": 20000}}},
+                "Message": {"type": "object", "additionalProperties": False, "required": ["body"],
+                            "properties": {"body": {"type": "string", "minLength": 1, "maxLength": 20000},
+                                           "article": _ARTICLE}},
                 "Resolve": {"type": "object", "additionalProperties": False,
                             "properties": {"body": {"type": ["string", "null"], "maxLength": 20000,
-                                                    "description": "Message au demandeur ; un message par défaut sinon"}}},
+                                                    "description": "Message au demandeur ; un message par défaut sinon"},
+                                           "article": _ARTICLE}},
                 "Reroute": {"type": "object", "additionalProperties": False, "required": ["organisation", "reason"],
                             "properties": {"organisation": {"type": "string", "description": "Identifiant court (slug)"},
                                            "reason": {"type": "string", "minLength": 1}}},

@@ -12,6 +12,7 @@ from handlers.agent_queue import QueueRow, TicketFile
 from web import labels
 
 MAX_TEXT = 20_000
+MAX_SLUG = 120
 
 
 class _Body(BaseModel):
@@ -26,8 +27,15 @@ class TextBody(_Body):
     body: str = Field(min_length=1, max_length=MAX_TEXT)
 
 
+class MessageBody(TextBody):
+    """A message to the teacher, optionally ending with a tutorial's link."""
+
+    article: str | None = Field(default=None, max_length=MAX_SLUG)
+
+
 class ResolveBody(_Body):
     body: str | None = Field(default=None, max_length=MAX_TEXT)
+    article: str | None = Field(default=None, max_length=MAX_SLUG)
 
 
 class RerouteBody(_Body):

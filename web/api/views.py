@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from collections.abc import Awaitable, Callable
+from functools import partial
 from typing import Any
 
 from aiohttp import web
@@ -19,6 +20,7 @@ from handlers.agent_actions import ActionRefused, ActionResult, AgentActions
 from handlers.agent_queue import list_queue, ticket_file
 from handlers.agent_scope import Actor, ticket_scope
 from web.agent_services import agent_actions
+from web.agents.tutorials import FindTutorial, find_tutorial
 from web.agents.views_queue import filters_from
 from web.api import schemas
 from web.api.auth import api_actor_key, api_error
@@ -26,15 +28,15 @@ from web.app import sessions_key
 
 MAX_PER_PAGE = 100
 
-Run = Callable[[AgentActions, Actor, str, Any], Awaitable[ActionResult]]
+Run = Callable[[AgentActions, Actor, str, Any, FindTutorial], Awaitable[ActionResult]]
 #: action name -> (body model, use case)
 ACTIONS: dict[str, tuple[type[BaseModel], Run]] = {
-    "claim": (schemas.EmptyBody, lambda a, actor, ref, b: a.claim(actor, ref)),
-    "reply": (schemas.TextBody, lambda a, actor, ref, b: a.reply(actor, ref, b.body)),
-    "note": (schemas.TextBody, lambda a, actor, ref, b: a.note(actor, ref, b.body)),
-    "ask": (schemas.TextBody, lambda a, actor, ref, b: a.ask(actor, ref, b.body)),
-    "reroute": (schemas.RerouteBody, lambda a, actor, ref, b: a.reroute(actor, ref, b.organisation, b.reason)),
-    "resolve": (schemas.ResolveBody, lambda a, actor, ref, b: a.resolve(actor, ref, b.body or "")),
+    "claim": (schemas.EmptyBody, lambda a, actor, ref, b, t: a.claim(actor, ref)),
+    "reply": (schemas.MessageBody, lambda a, actor, ref, b, t: a.reply(actor, ref, b.body, t(b.article))),
+    "note": (schemas.TextBody, lambda a, actor, ref, b, t: a.note(actor, ref, b.body)),
+    "ask": (schemas.MessageBody, lambda a, actor, ref, b, t: a.ask(actor, ref, b.body, t(b.article))),
+    "reroute": (schemas.RerouteBody, lambda a, actor, ref, b, t: a.reroute(actor, ref, b.organisation, b.reason)),
+    "resolve": (schemas.ResolveBody, lambda a, actor, ref, b, t: a.resolve(actor, ref, b.body or "", t(b.article))),
 }
 
 
@@ -92,7 +94,8 @@ async def ticket_action(request: web.Request) -> web.Response:
         details = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
         return api_error(422, "Champs manquants ou invalides.", details)
     try:
-        result = await run(agent_actions(request), request[api_actor_key], request.match_info["reference"], body)
+        result = await run(agent_actions(request), request[api_actor_key], request.match_info["reference"], body,
+                           partial(find_tutorial, request.app))
     except RecordNotFound:
         return api_error(404, "Demande introuvable.")
     except ActionRefused as refused:

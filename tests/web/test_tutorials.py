@@ -1,0 +1,188 @@
+"""Tutorials in the agents' application: deflection report, « Joindre un tutoriel » on replies."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import timedelta
+from html.parser import HTMLParser
+
+from sqlalchemy import select
+
+from bot.notifications import render as render_notice
+from desk.clock import utcnow
+from desk.kb_store import record_deflection, record_feedback
+from desk.models import OutboxMessage, Ticket, TicketEvent
+from desk.outbox import Outgoing
+from tests.web.test_scoping import _token
+
+PROJECTOR = "projector-wont-turn-on"
+PROJECTOR_TITLE = "Le vidéoprojecteur ne s'allume pas"
+PROJECTOR_URL = f"http://guichet.test/kb/{PROJECTOR}"
+TUTORIAL_LINE = f"Tutoriel : {PROJECTOR_TITLE} — {PROJECTOR_URL}"
+HOSTILE_SLUG = "<b>retiré</b>"
+
+
+class _Tables(HTMLParser):
+    """Every table of a page as rows of cell texts, plus the links met in each cell."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tables: list[list[list[str]]] = []
+        self.links: list[str] = []
+        self._cell: list[str] | None = None
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "table":
+            self.tables.append([])
+        elif tag == "tr" and self.tables:
+            self.tables[-1].append([])
+        elif tag in ("td", "th"):
+            self._cell = []
+        elif tag == "a" and self._cell is not None:
+            self.links.append(dict(attrs).get("href") or "")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in ("td", "th") and self._cell is not None:
+            self.tables[-1][-1].append(re.sub(r"[ \t\n]+", " ", "".join(self._cell)).strip())
+            self._cell = None
+
+    def handle_data(self, data: str) -> None:
+        if self._cell is not None:
+            self._cell.append(data)
+
+
+def _tutorial_section(html: str) -> tuple[str, _Tables]:
+    section = html.split('id="tutorials-title"', 1)[1].split("</section>", 1)[0]
+    parser = _Tables()
+    parser.feed(section)
+    return section, parser
+
+
+async def _seed_deflections(db) -> None:
+    now = utcnow()
+    async with db.sessions.begin() as s:
+        for outcome in ("solved", "solved", "solved", "not_solved"):
+            await record_deflection(s, PROJECTOR, outcome, "telegram", at=now - timedelta(days=2))
+        await record_deflection(s, "internet-down", "not_solved", "webchat", at=now - timedelta(days=5))
+        await record_deflection(s, HOSTILE_SLUG, "solved", "webchat", at=now - timedelta(days=1))
+        await record_deflection(s, "internet-down", "solved", "webchat", at=now - timedelta(days=40))
+        for helpful in (True, True, False):
+            await record_feedback(s, PROJECTOR, helpful, "web", at=now - timedelta(days=3))
+        await record_feedback(s, "printer-paper-jam", False, "web", at=now - timedelta(days=3))
+
+
+async def test_supervisor_sees_tutorial_deflection_and_votes(signed_in, db, world) -> None:
+    """The report shows offers, outcomes, the deflection rate and votes per article for the period."""
+    await _seed_deflections(db)
+    supervisor = await signed_in("chef.a@guichet.test")
+    html = await (await supervisor.get("/agents/reports?jours=30")).text()
+    assert "Tutoriels et auto-dépannage" in html
+    section, tables = _tutorial_section(html)
+    assert "<strong>6</strong> tutoriels proposés" in section
+    assert "<strong>4</strong> « Ça a marché »" in section
+    assert "<strong>2</strong> « Toujours en panne »" in section
+    assert "<strong>67\u00a0%</strong> de demandes évitées" in section
+    rows = tables.tables[0][1:]
+    assert rows[0] == [PROJECTOR_TITLE, "4", "3", "1", "75\u00a0%", "2", "1"]
+    by_title = {row[0]: row[1:] for row in rows}
+    assert by_title["Plus d'internet à l'école"] == ["1", "0", "1", "0\u00a0%", "0", "0"]
+    assert by_title["Bourrage papier dans l'imprimante"] == ["0", "0", "0", "—", "0", "1"]
+    assert by_title[f"{HOSTILE_SLUG} (article retiré)"] == ["1", "1", "0", "100\u00a0%", "0", "0"]
+    assert f"/kb/{PROJECTOR}" in tables.links and "/kb/internet-down" in tables.links
+    assert "<b>retiré</b>" not in section and "&lt;b&gt;retiré&lt;/b&gt;" in section
+    year = await (await supervisor.get("/agents/reports?jours=365")).text()
+    assert "<strong>7</strong> tutoriels proposés" in _tutorial_section(year)[0]
+
+
+async def test_tutorial_report_is_the_same_for_every_supervisor_and_hidden_from_agents(signed_in, db, world) -> None:
+    """Deflections are territory-wide: the admin sees the same figures; a plain agent still gets 404."""
+    await _seed_deflections(db)
+    admin = await signed_in("admin@guichet.test")
+    section, _ = _tutorial_section(await (await admin.get("/agents/reports?jours=30")).text())
+    assert "<strong>6</strong> tutoriels proposés" in section
+    agent = await signed_in("agent.a@guichet.test")
+    assert (await agent.get("/agents/reports")).status == 404
+    assert (await agent.get("/agents/reports?jours=30")).status == 404
+
+
+async def test_ticket_page_suggests_tutorials_first(signed_in, world) -> None:
+    """The reply form lists the ticket's best matches under « Suggestions », then the rest by title."""
+    client = await signed_in("agent.a@guichet.test")
+    html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
+    assert '<label for="reply-article">Joindre un tutoriel</label>' in html
+    assert 'id="reply-article" name="article" aria-describedby="reply-article-hint"' in html
+    assert 'id="ask-article"' in html and 'id="resolve-article"' in html
+    select = html.split('id="reply-article"', 1)[1].split("</select>", 1)[0]
+    suggestions = select.split('<optgroup label="Suggestions">', 1)[1].split("</optgroup>", 1)[0]
+    assert suggestions.index(f'value="{PROJECTOR}"') == suggestions.index('value="')
+    assert suggestions.count("<option") == 3
+    others = select.split('<optgroup label="Autres tutoriels">', 1)[1]
+    titles = [part.split(">", 1)[1].split("<", 1)[0] for part in others.split("<option ")[1:]]
+    assert titles == sorted(titles, key=str.casefold) and len(titles) > 20
+    assert PROJECTOR not in others
+
+
+async def test_reply_with_a_tutorial_links_it_for_the_teacher(signed_in, db, world) -> None:
+    """The message ends with the tutorial's title and link, the payload carries it, the event names it."""
+    client = await signed_in("agent.a@guichet.test")
+    ref = world.refs["a"]
+    page = await client.post(f"/agents/tickets/{ref}/reply", {"body": "Essayez ceci :", "article": PROJECTOR})
+    assert "Message envoyé au demandeur." in await page.text()
+    async with db.sessions() as s:
+        out = await s.scalar(select(OutboxMessage))
+        ticket = await s.scalar(select(Ticket).where(Ticket.reference == ref))
+        event = await s.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
+                                                         TicketEvent.kind == "reply"))
+    assert out.body.startswith("Essayez ceci :") and out.body.endswith(TUTORIAL_LINE)
+    assert out.payload["links"] == [{"label": PROJECTOR_TITLE, "url": PROJECTOR_URL}]
+    assert event.data == {"delivered": True, "article": PROJECTOR}
+    assert event.body.endswith(TUTORIAL_LINE)
+
+
+async def test_ask_with_a_tutorial_keeps_the_answer_button_in_chats(signed_in, db, world) -> None:
+    """A chat notice shows the tutorial link under the « Répondre » button the waiting ticket needs."""
+    client = await signed_in("agent.a@guichet.test")
+    await client.post(f"/agents/tickets/{world.refs['a']}/ask", {"body": "Quel modèle ?", "article": PROJECTOR})
+    async with db.sessions() as s:
+        row = await s.scalar(select(OutboxMessage))
+        notice = await render_notice(s, Outgoing(row.id, "webchat", row.recipient, row.subject, row.body,
+                                                 row.payload, row.ticket_id, 1))
+    assert [b.label for b in notice.buttons] == ["Répondre"]
+    assert [(link.label, link.url) for link in notice.links] == [(PROJECTOR_TITLE, PROJECTOR_URL)]
+
+
+async def test_reply_without_or_with_an_unknown_tutorial(signed_in, db, world) -> None:
+    """No tutorial leaves the message as it was; an unknown slug is refused in French, nothing sent."""
+    client = await signed_in("agent.a@guichet.test")
+    ref = world.refs["a"]
+    page = await client.post(f"/agents/tickets/{ref}/reply", {"body": "Bonjour", "article": "nexiste-pas"})
+    assert "Ce tutoriel n&#39;existe pas" in await page.text()
+    async with db.sessions() as s:
+        assert (await s.scalars(select(OutboxMessage))).all() == []
+    await client.post(f"/agents/tickets/{ref}/reply", {"body": "Bonjour", "article": ""})
+    async with db.sessions() as s:
+        out = await s.scalar(select(OutboxMessage))
+    assert "Tutoriel" not in out.body and "links" not in out.payload
+
+
+async def test_api_reply_with_a_tutorial(aiohttp_client, app, db, world) -> None:
+    """The API's reply takes an `article` slug (documented); an unknown one answers 422 in French."""
+    client = await aiohttp_client(app)
+    headers = {"Authorization": f"Bearer {await _token(db, world.agents['a'])}"}
+    url = f"/api/v1/tickets/{world.refs['a']}/actions/reply"
+    bad = await client.post(url, json={"body": "Voici", "article": "nexiste-pas"}, headers=headers)
+    assert bad.status == 422
+    assert (await bad.json())["error"]["message"].startswith("Ce tutoriel n'existe pas")
+    ok = await client.post(url, json={"body": "Voici", "article": PROJECTOR}, headers=headers)
+    assert ok.status == 200
+    async with db.sessions() as s:
+        out = await s.get(OutboxMessage, (await ok.json())["outbox_id"])
+    assert out.body.endswith(TUTORIAL_LINE)
+    assert out.payload["links"] == [{"label": PROJECTOR_TITLE, "url": PROJECTOR_URL}]
+    detail = await (await client.get(f"/api/v1/tickets/{world.refs['a']}", headers=headers)).json()
+    assert [e["data"] for e in detail["events"] if e["kind"] == "reply"] == [{"delivered": True, "article": PROJECTOR}]
+    document = json.loads(await (await client.get("/api/openapi.json")).text())
+    reply = document["paths"]["/api/v1/tickets/{reference}/actions/reply"]["post"]
+    schema = reply["requestBody"]["content"]["application/json"]["schema"]["$ref"].split("/")[-1]
+    assert "article" in document["components"]["schemas"][schema]["properties"]

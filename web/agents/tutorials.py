@@ -1,0 +1,57 @@
+"""Knowledge-base articles an agent can join to a message: the choices and the chosen one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from aiohttp import web
+
+from desk.models import Ticket
+from handlers.agent_actions import ActionRefused, Tutorial
+from kb import Article, KnowledgeBase
+from web.app import settings_key
+from web.kb import kb_key
+
+#: How many articles the ticket's own words put at the top of the list.
+SUGGESTIONS = 3
+#: Enough of a long description to find the topic, without analysing pages of logs.
+MAX_QUERY = 2_000
+
+#: slug (or nothing) -> the tutorial to join to a message; refuses an unknown slug.
+FindTutorial = Callable[[object], Tutorial | None]
+
+UNKNOWN_ARTICLE = "Ce tutoriel n'existe pas : choisissez un article de l'aide en ligne (/kb)."
+
+
+@dataclass(frozen=True, slots=True)
+class TutorialChoices:
+    """The « Joindre un tutoriel » list: the best matches for the ticket, then the rest by title."""
+
+    suggested: tuple[Article, ...]
+    others: tuple[Article, ...]
+
+
+def tutorial_choices(kb: KnowledgeBase, ticket: Ticket) -> TutorialChoices:
+    """Rank the articles for this ticket (subject, description, intent, equipment)."""
+    query = f"{ticket.subject or ''}\n{ticket.description or ''}"[:MAX_QUERY]
+    hits = kb.search(query, intent=ticket.intent, equipment=ticket.equipment, limit=SUGGESTIONS)
+    suggested = tuple(hit.article for hit in hits)
+    taken = {article.slug for article in suggested}
+    others = sorted((a for a in kb.articles if a.slug not in taken), key=lambda a: (a.title.casefold(), a.slug))
+    return TutorialChoices(suggested, tuple(others))
+
+
+def find_tutorial(app: web.Application, slug: object) -> Tutorial | None:
+    """The article with this slug, with its public link; None when none was chosen.
+
+    An unknown slug is refused (ActionRefused), so the form and the API answer in French.
+    """
+    slug = str(slug or "").strip()
+    if not slug:
+        return None
+    article = app[kb_key].get(slug)
+    if article is None:
+        raise ActionRefused(UNKNOWN_ARTICLE)
+    base = app[settings_key].public_url.rstrip("/")
+    return Tutorial(article.slug, article.title, f"{base}/kb/{article.slug}")
