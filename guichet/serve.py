@@ -25,11 +25,16 @@ def serve(settings: Settings) -> int:
     if settings.is_sqlite:
         asyncio.run(_migrate(settings))
     app = build_app(settings, engine, session_factory(engine))
-    print(
-        f"Guichet est prêt : http://{settings.http_host}:{settings.http_port}/chat "
-        f"(file d'attente des agents : /agents)",
-        file=sys.stderr,
-    )
+
+    async def announce(_app: web.Application) -> None:
+        """Said once every background context has started (after the NLU model is loaded)."""
+        print(
+            f"Guichet est prêt : http://{settings.http_host}:{settings.http_port}/chat "
+            f"(file d'attente des agents : /agents)",
+            file=sys.stderr,
+        )
+
+    app.on_startup.append(announce)
     web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
     return 0
 
