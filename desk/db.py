@@ -37,6 +37,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
         path = url.split(":///", 1)[1] if ":///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
+        # One connection, shared in turn: SQLite has a single writer anyway, and waiting for
+        # the connection in asyncio is far cheaper than SQLite's busy handler, which sleeps up
+        # to 100 ms per retry (webhook bench: p99 at 50 updates/s fell from 1 s to 68 ms).
+        kwargs.setdefault("pool_size", 1)
+        kwargs.setdefault("max_overflow", 0)
+        kwargs.setdefault("pool_timeout", 60)
         engine = create_async_engine(url, **kwargs)
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         event.listen(engine.sync_engine, "begin", _sqlite_begin)
