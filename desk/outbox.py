@@ -27,7 +27,7 @@ from typing import Any, Protocol
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk.clock import utcnow
@@ -203,8 +203,7 @@ class OutboxDispatcher:
             )
             if dialect == "postgresql":
                 stmt = stmt.with_for_update(skip_locked=True)
-            else:
-                await session.execute(text("UPDATE outbox SET attempts = attempts WHERE id = -1"))
+            # SQLite: BEGIN IMMEDIATE (desk.db) already made this transaction the only writer.
             rows = (await session.scalars(stmt)).all()
             claimed: list[Outgoing] = []
             expired: list[int] = []

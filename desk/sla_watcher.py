@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, text, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -235,10 +235,8 @@ class SlaWatcher:
         )
         if dialect == "postgresql":
             stmt = stmt.with_for_update(skip_locked=True)
-        else:
-            # SQLite has one writer: take the write lock before reading, so two watchers
-            # queue behind each other (busy_timeout) instead of both reading the same rows.
-            await session.execute(text("UPDATE sla_clocks SET fired = fired WHERE id = -1"))
+        # On SQLite every transaction starts with BEGIN IMMEDIATE (desk.db): two watchers
+        # queue behind each other instead of both reading the same rows.
         return [_Clock(*row) for row in (await session.execute(stmt)).all()]
 
     async def _tickets(self, session: AsyncSession, ids: set[int]) -> dict[int, _TicketInfo]:
