@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from weakref import WeakValueDictionary
 
-from sqlalchemy import select
+from sqlalchemy import Select, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -34,6 +34,9 @@ from nlu import NluBackend
 __all__ = ["DialogueEngine", "RateLimit"]
 
 log = logging.getLogger(__name__)
+
+#: Statuses of an inbound row not answered yet (`processing`: claimed by a channel's worker).
+WAITING_STATUSES = ("received", "processing")
 
 #: Files larger than this are not stored (Telegram bots cannot download more than 20 MB).
 MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
@@ -62,10 +65,24 @@ class DialogueEngine:
         # One turn at a time per sender in this process (Telegram delivers concurrently).
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
 
+    #: A message given with `Inbound.stored_row` is closed by the turn itself (bot.telegram).
+    closes_stored_rows = True
+
     async def handle(self, inbound: Inbound) -> list[Outbound]:
-        """Persist, then answer one message; [] for a duplicate. Never raises."""
+        """Persist, then answer one message; [] for a duplicate. Never raises.
+
+        A message the channel already stored (`inbound.stored_row`: Telegram keeps the raw
+        update before answering its webhook) is not recorded twice: the turn claims that row
+        and marks it processed in its own transaction, so an update delivered again or
+        recovered after a crash is answered at most once.
+        """
         try:
-            row_id = await self._record(inbound)
+            if inbound.stored_row is None:
+                row_id = await self._record(inbound)
+            else:
+                row_id = inbound.stored_row
+                if inbound.attachments:
+                    await self._keep_attachments(row_id, inbound)
         except Exception:
             log.exception("could not store inbound %s/%s", inbound.channel, inbound.message_id)
             return [Outbound(bad_input.APOLOGY)]
@@ -92,27 +109,44 @@ class DialogueEngine:
     async def _record(self, inbound: Inbound) -> int | None:
         """Store the message and its files before anything else; None for a duplicate."""
         async with self._sessions.begin() as session:
-            row, created = await repo.record_inbound(
+            row_id = await repo.insert_inbound(
                 session, channel=inbound.channel.value, external_id=inbound.message_id,
-                payload=_payload(inbound), sender=inbound.sender_id,
+                payload=_payload(inbound), sender=inbound.sender_id, received_at=self._now(),
             )
-            if not created:
-                return None
-            ids = []
-            for item in inbound.attachments:
-                if item.data is None or item.too_large or len(item.data) > MAX_ATTACHMENT_BYTES:
-                    continue
-                attachment = Attachment(
-                    filename=(item.filename or "fichier")[:255], content_type=(item.content_type or "application/octet-stream")[:127],
-                    size=len(item.data), content=item.data, created_at=self._now(),
-                )
-                session.add(attachment)
-                await session.flush()
-                ids.append(attachment.id)
+            if row_id is not None:
+                ids = await self._add_attachments(session, inbound)
+                if ids:
+                    await session.execute(
+                        update(InboundMessage).where(InboundMessage.id == row_id)
+                        .values(payload={**_payload(inbound), "attachment_ids": ids})
+                    )
+            return row_id
+
+    async def _keep_attachments(self, row_id: int, inbound: Inbound) -> None:
+        """Store the files of a message the channel stored, once, before the turn: they are
+        kept even if the turn fails."""
+        async with self._sessions.begin() as session:
+            row = await session.scalar(_claimable(row_id))
+            if row is None or "attachment_ids" in row.payload:
+                return
+            ids = await self._add_attachments(session, inbound)
             if ids:
                 row.payload = {**row.payload, "attachment_ids": ids}
-            row.received_at = self._now()
-            return row.id
+
+    async def _add_attachments(self, session: AsyncSession, inbound: Inbound) -> list[int]:
+        ids = []
+        for item in inbound.attachments:
+            if item.data is None or item.too_large or len(item.data) > MAX_ATTACHMENT_BYTES:
+                continue
+            attachment = Attachment(
+                filename=(item.filename or "fichier")[:255],
+                content_type=(item.content_type or "application/octet-stream")[:127],
+                size=len(item.data), content=item.data, created_at=self._now(),
+            )
+            session.add(attachment)
+            await session.flush()
+            ids.append(attachment.id)
+        return ids
 
     async def _mark(self, row_id: int, status: str, error: str | None) -> None:
         try:
@@ -147,8 +181,9 @@ class DialogueEngine:
     async def _answer(self, inbound: Inbound, row_id: int) -> list[Outbound]:
         ctx = self._services.ctx
         async with self._sessions.begin() as session:
-            row = await session.get(InboundMessage, row_id)
-            assert row is not None
+            row = await session.scalar(_claimable(row_id))
+            if row is None:  # answered already: delivered twice, or by another process
+                return []
             conversation = await self._conversation(session, inbound)
             territory = await repo.get_territory(session, ctx.territory.name)
             requester = await repo.requester_by_identity(session, inbound.channel.value, inbound.sender_id)
@@ -168,6 +203,16 @@ class DialogueEngine:
             row.attempts = (row.attempts or 0) + 1
             row.ticket_id = turn.ticket_id or row.ticket_id
             return list(turn.replies)
+
+
+def _claimable(row_id: int) -> Select[tuple[InboundMessage]]:
+    """The inbound row if it still waits for its answer, locked until the turn commits
+    (PostgreSQL: a second process waits, then finds it answered; SQLite: BEGIN IMMEDIATE)."""
+    return (
+        select(InboundMessage)
+        .where(InboundMessage.id == row_id, InboundMessage.status.in_(WAITING_STATUSES))
+        .with_for_update()
+    )
 
 
 def _payload(inbound: Inbound) -> dict[str, Any]:

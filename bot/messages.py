@@ -65,7 +65,9 @@ class Inbound:
     session token, e-mail address); `message_id` is unique per channel and is used to
     ignore duplicates (webhook retries, double sends). `button` carries the payload of a
     pressed button (kind "button"); `start_payload` the deep-link parameter of a "start"
-    (for example "asset-SEM-004512").
+    (for example "asset-SEM-004512"). `stored_row` is the inbound_messages row a channel
+    already stored the message in (Telegram keeps each raw update before answering its
+    webhook): the engine then answers from that row instead of recording a second one.
     """
 
     channel: Channel
@@ -79,6 +81,7 @@ class Inbound:
     display_name: str | None = None
     edited: bool = False
     chat_is_group: bool = False
+    stored_row: int | None = None
 
     def __post_init__(self) -> None:
         if self.kind not in INBOUND_KINDS:

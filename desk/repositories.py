@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -145,31 +145,21 @@ async def ensure_requester(
 # --- inbound messages --------------------------------------------------------------------
 
 
-async def record_inbound(
+async def insert_inbound(
     session: AsyncSession, *, channel: str, external_id: str, payload: dict[str, Any],
-    sender: str | None = None,
-) -> tuple[InboundMessage, bool]:
-    """Persist an inbound message; returns (row, created) — created is False for a duplicate."""
-    existing = await session.scalar(
-        select(InboundMessage).where(
-            InboundMessage.channel == channel, InboundMessage.external_id == external_id
-        )
+    sender: str | None = None, received_at: datetime | None = None,
+) -> int | None:
+    """Persist an inbound message; its row id, or None when (channel, external_id) is already
+    stored (a redelivery). One statement: INSERT … ON CONFLICT DO NOTHING RETURNING id."""
+    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
+    stmt = (
+        insert(InboundMessage)
+        .values(channel=channel, external_id=external_id, payload=payload, sender=sender,
+                received_at=received_at or utcnow(), status="received", attempts=0)
+        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+        .returning(InboundMessage.id)
     )
-    if existing is not None:
-        return existing, False
-    row = InboundMessage(channel=channel, external_id=external_id, payload=payload, sender=sender)
-    try:
-        async with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        existing = await session.scalar(
-            select(InboundMessage).where(
-                InboundMessage.channel == channel, InboundMessage.external_id == external_id
-            )
-        )
-        assert existing is not None
-        return existing, False
-    return row, True
+    return await session.scalar(stmt)
 
 
 # --- tickets -----------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from sqlalchemy import select
@@ -19,7 +19,7 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, TelegramError
 
 from bot.messages import Inbound, InboundAttachment, Outbound
-from bot.telegram.inbox import UpdateStatus, record_edit, take_write_lock
+from bot.telegram.inbox import UpdateStatus, record_edit
 from bot.telegram.sender import deliver, mark_unreachable
 from bot.telegram.translate import FileRef, IncomingMessage, translate_update, with_attachments
 from desk import repositories as repo
@@ -35,6 +35,10 @@ STALE_BUTTON = "Ce bouton n'est plus valable."
 
 class Engine(Protocol):
     """What the adapter needs from bot.engine.DialogueEngine."""
+
+    #: True when `handle` marks a message given with `stored_row` answered, in the turn's own
+    #: transaction; otherwise the pipeline closes the update's row afterwards.
+    closes_stored_rows: bool
 
     async def handle(self, inbound: Inbound) -> list[Outbound]: ...
 
@@ -57,8 +61,9 @@ class TelegramAdapter:
         self.sessions = sessions
         self.max_inline_wait = max_inline_wait
 
-    async def process(self, update: Update, *, row_id: int | None = None) -> UpdateStatus:
-        """Handle one update; returns the status for its inbox row. Raises only on real failures."""
+    async def process(self, update: Update, *, row_id: int | None = None) -> UpdateStatus | None:
+        """Handle one update; the status for its inbox row, or None when the dialogue engine
+        already closed the row with its turn. Raises only on real failures."""
         if update.my_chat_member is not None:
             await self._membership(update)
             return UpdateStatus.PROCESSED
@@ -77,9 +82,11 @@ class TelegramAdapter:
         if update.edited_message is not None:
             await record_edit(self.sessions, update.edited_message.to_dict())
         inbound = with_attachments(incoming, await self._download(incoming.files))
+        if row_id is not None and self.engine.closes_stored_rows:
+            inbound = replace(inbound, stored_row=row_id)
         replies = await self.engine.handle(inbound)
         await self.send_replies(incoming.chat_id, replies, key=f"tg-reply:{row_id or inbound.message_id}")
-        return UpdateStatus.PROCESSED
+        return None if inbound.stored_row is not None else UpdateStatus.PROCESSED
 
     async def _acknowledge(self, incoming: IncomingMessage) -> None:
         """Stop the button's spinner at once, and take the keyboard away so it is pressed once."""
@@ -163,7 +170,6 @@ class TelegramAdapter:
 
     async def _queue(self, chat_id: int, replies: Sequence[Outbound], *, key: str, first: int) -> None:
         async with self.sessions.begin() as session:
-            await take_write_lock(session)
             for offset, outbound in enumerate(replies):
                 await repo.enqueue(
                     session, channel=Channel.TELEGRAM.value, recipient=str(chat_id),

@@ -171,9 +171,9 @@ def _polled(
 
     async def on_update(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         data = update.to_dict()
-        row_id, created = await store_update(sessions, data)
-        if created:
-            pipeline.submit(row_id, chat_of(data))
+        row_id = await store_update(sessions, data)
+        if row_id is not None:
+            pipeline.submit(row_id, chat_of(data), data)
 
     return on_update
 
@@ -202,9 +202,9 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
         log.warning("Telegram webhook: rejected a JSON body without a valid update_id")
         raise web.HTTPBadRequest(text="not a Telegram update")
-    row_id, created = await store_update(request.app[sessions_key], data)
-    if created:
-        pipeline.submit(row_id, chat_of(data))
+    row_id = await store_update(request.app[sessions_key], data)
+    if row_id is not None:
+        pipeline.submit(row_id, chat_of(data), data)
     else:
         log.info("Telegram webhook: update %s already stored, not processed again", update_id)
     return web.Response(status=200)

@@ -1,8 +1,10 @@
 """The raw updates, persisted before Telegram gets its 200, and their processing status.
 
-A row goes `received` -> `processing` (claimed, one attempt more) -> `processed` or `ignored`;
-a failed attempt puts it back to `received` until `max_attempts`, then `failed`. A claim is a
-conditional UPDATE, so two workers (or two processes) never handle the same update.
+A row goes `received` -> `processed` or `ignored`. A message for the dialogue is closed by
+the dialogue engine in the transaction of its turn, which first locks the row and checks it
+is still waiting (bot.engine): two workers, or two processes, never answer the same update.
+A failed attempt leaves the row `received` (one attempt more) until `max_attempts`, then
+`failed`. Rows `processing` come from earlier versions, which claimed rows first.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import and_, or_, select, text, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.telegram.translate import update_key
@@ -51,48 +53,30 @@ def chat_of(data: dict[str, Any]) -> str | None:
     return None
 
 
-async def take_write_lock(session: AsyncSession) -> None:
-    """On SQLite, begin with a write: a transaction that reads first and writes later cannot
-    wait for the write lock (SQLite answers « database is locked » at once to avoid a deadlock)."""
-    if session.get_bind().dialect.name == "sqlite":
-        await session.execute(text("UPDATE inbound_messages SET attempts = attempts WHERE id = -1"))
-
-
 async def store_update(
     sessions: async_sessionmaker[AsyncSession], data: dict[str, Any]
-) -> tuple[int, bool]:
-    """Persist a raw update; (row id, created) — created is False for a redelivered update_id."""
+) -> int | None:
+    """Persist a raw update; its row id, or None for a redelivered update_id."""
     async with sessions.begin() as session:
-        await take_write_lock(session)
-        row, created = await repo.record_inbound(
+        return await repo.insert_inbound(
             session, channel=CHANNEL, external_id=update_key(int(data["update_id"])),
             payload=data, sender=chat_of(data),
         )
-        return row.id, created
 
 
-async def claim(
-    sessions: async_sessionmaker[AsyncSession], row_id: int, *, lease: timedelta,
-    now: datetime | None = None,
-) -> dict[str, Any] | None:
-    """Take the row for processing; its payload, or None when another worker has it or it is done."""
-    now = now or utcnow()
-    async with sessions.begin() as session:
-        result = await session.execute(
-            update(InboundMessage)
-            .where(InboundMessage.id == row_id, _claimable(now, lease))
-            .values(status=UpdateStatus.PROCESSING.value, attempts=InboundMessage.attempts + 1,
-                    processed_at=now)
-            .execution_options(synchronize_session=False)
+async def pending(sessions: async_sessionmaker[AsyncSession], row_id: int) -> dict[str, Any] | None:
+    """The stored update if it still waits to be processed (the sweeper's path), else None."""
+    async with sessions() as session:
+        return await session.scalar(
+            select(InboundMessage.payload).where(InboundMessage.id == row_id, _claimable(utcnow(), None))
         )
-        if result.rowcount != 1:
-            return None
-        return await session.scalar(select(InboundMessage.payload).where(InboundMessage.id == row_id))
 
 
-def _claimable(now: datetime, lease: timedelta) -> Any:
-    # While `processing`, processed_at holds the claim time: a claim older than the lease
-    # belongs to a worker that died.
+def _claimable(now: datetime, lease: timedelta | None) -> Any:
+    # While `processing` (earlier versions), processed_at holds the claim time: a claim older
+    # than the lease belongs to a worker that died. No lease: any row not closed yet.
+    if lease is None:
+        return InboundMessage.status.in_((UpdateStatus.RECEIVED.value, UpdateStatus.PROCESSING.value))
     return or_(
         InboundMessage.status == UpdateStatus.RECEIVED.value,
         and_(InboundMessage.status == UpdateStatus.PROCESSING.value,
@@ -107,7 +91,8 @@ async def finish(
     async with sessions.begin() as session:
         await session.execute(
             update(InboundMessage).where(InboundMessage.id == row_id)
-            .values(status=status.value, processed_at=utcnow(), error=error)
+            .values(status=status.value, processed_at=utcnow(), error=error,
+                    attempts=InboundMessage.attempts + 1)
             .execution_options(synchronize_session=False)
         )
 
@@ -117,14 +102,13 @@ async def release(
 ) -> UpdateStatus:
     """After a failed attempt: back to `received` for another try, or `failed` for good."""
     async with sessions.begin() as session:
-        await take_write_lock(session)
-        attempts = await session.scalar(
+        attempts = (await session.scalar(
             select(InboundMessage.attempts).where(InboundMessage.id == row_id)
-        ) or 0
+        ) or 0) + 1
         status = UpdateStatus.FAILED if attempts >= max_attempts else UpdateStatus.RECEIVED
         await session.execute(
             update(InboundMessage).where(InboundMessage.id == row_id)
-            .values(status=status.value, error=error[:2000])
+            .values(status=status.value, error=error[:2000], attempts=attempts)
             .execution_options(synchronize_session=False)
         )
     return status
@@ -162,7 +146,6 @@ async def record_edit(
     chat_id = str(edited["chat"]["id"])
     message_id = int(edited["message_id"])
     async with sessions.begin() as session:
-        await take_write_lock(session)
         row = await session.scalar(
             select(InboundMessage)
             .where(

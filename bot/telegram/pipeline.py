@@ -15,6 +15,7 @@ import logging
 import zlib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, Update
@@ -49,7 +50,7 @@ class UpdatePipeline:
         self.bot = bot
         self.sessions = sessions
         self.options = options or PipelineOptions()
-        self._queues: list[asyncio.Queue[int]] = []
+        self._queues: list[asyncio.Queue[tuple[int, dict[str, Any] | None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
         self._queued: set[int] = set()
@@ -74,13 +75,14 @@ class UpdatePipeline:
                 await task
         self._tasks = []
 
-    def submit(self, row_id: int, chat: str | None) -> bool:
-        """Queue a stored update; False when its shard is full (the sweeper will bring it back)."""
+    def submit(self, row_id: int, chat: str | None, data: dict[str, Any] | None = None) -> bool:
+        """Queue a stored update (with its payload when at hand, which saves reading it back);
+        False when its shard is full (the sweeper will bring it back)."""
         if row_id in self._queued:
             return True
         shard = zlib.crc32((chat or str(row_id)).encode()) % len(self._queues)
         try:
-            self._queues[shard].put_nowait(row_id)
+            self._queues[shard].put_nowait((row_id, data))
         except asyncio.QueueFull:
             log.warning("telegram shard %s full: update row %s left to the sweeper", shard, row_id)
             return False
@@ -114,22 +116,28 @@ class UpdatePipeline:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.options.sweep_interval)
 
-    async def _work(self, queue: asyncio.Queue[int]) -> None:
+    async def _work(self, queue: asyncio.Queue[tuple[int, dict[str, Any] | None]]) -> None:
         while True:
-            row_id = await queue.get()
+            row_id, data = await queue.get()
             try:
-                await self.run(row_id)
+                await self.run(row_id, data)
             except Exception:
                 log.exception("telegram update row %s: unexpected failure", row_id)
             finally:
                 self._queued.discard(row_id)
                 queue.task_done()
 
-    async def run(self, row_id: int) -> UpdateStatus | None:
-        """Claim, process and close one stored update; None when someone else had it."""
-        data = await inbox.claim(self.sessions, row_id, lease=self.options.lease)
+    async def run(self, row_id: int, data: dict[str, Any] | None = None) -> UpdateStatus | None:
+        """Process and close one stored update; None when it was already closed.
+
+        A message for the dialogue is closed by the engine's own transaction, which locks the
+        row and checks it still waits (so a row handled here and by another process is
+        answered once); other updates are closed here.
+        """
         if data is None:
-            return None
+            data = await inbox.pending(self.sessions, row_id)
+            if data is None:
+                return None
         try:
             update = Update.de_json(data, self.bot)
             status = await self.adapter.process(update, row_id=row_id)
@@ -139,6 +147,7 @@ class UpdatePipeline:
                 self.sessions, row_id, f"{type(exc).__name__}: {exc}",
                 max_attempts=self.options.max_attempts,
             )
-        await inbox.finish(self.sessions, row_id, status)
+        if status is not None:
+            await inbox.finish(self.sessions, row_id, status)
         self.processed += 1
-        return status
+        return status or UpdateStatus.PROCESSED

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from desk import repositories as repo
 from desk.lifecycle import change_status
-from desk.models import Commune, OutboxMessage, School, Ticket, TicketEvent
+from desk.models import Commune, InboundMessage, OutboxMessage, School, Ticket, TicketEvent
 from desk.references import next_reference
 from desk.uai import make_uai
 from guichet.vocabulary import TicketStatus
@@ -93,13 +93,18 @@ async def test_ticket_with_history_round_trips(db) -> None:
 async def test_inbound_duplicates_are_recognised(db) -> None:
     """The same (channel, external id) is stored once; the second call says duplicate."""
     async with db.sessions.begin() as session:
-        first, created = await repo.record_inbound(
+        first = await repo.insert_inbound(
             session, channel="telegram", external_id="update-1", payload={"text": "bonjour"}
         )
-        again, created_again = await repo.record_inbound(
-            session, channel="telegram", external_id="update-1", payload={"text": "bonjour"}
+        again = await repo.insert_inbound(
+            session, channel="telegram", external_id="update-1", payload={"text": "salut"}
         )
-        assert created and not created_again and again.id == first.id
+        other = await repo.insert_inbound(
+            session, channel="webchat", external_id="update-1", payload={"text": "bonjour"}
+        )
+        assert first is not None and again is None and other not in (None, first)
+        stored = await session.get(InboundMessage, first)
+        assert stored is not None and stored.payload == {"text": "bonjour"} and stored.status == "received"
 
 
 async def test_outbox_dedupe_key_queues_once(db) -> None:

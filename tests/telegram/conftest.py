@@ -78,6 +78,8 @@ class RecordingEngine:
 
     seen: list[Inbound] = field(default_factory=list)
     fail: bool = False
+    #: A fake: the pipeline closes the update's row after it (the real engine does it itself).
+    closes_stored_rows = False
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
         if self.fail:

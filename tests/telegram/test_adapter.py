@@ -36,6 +36,7 @@ async def test_replies_carry_inline_keyboards_and_links(make_telegram: MakeTeleg
     @dataclass
     class LinkEngine:
         seen: list[Inbound] = field(default_factory=list)
+        closes_stored_rows = False
 
         async def handle(self, inbound: Inbound) -> list[Outbound]:
             return [Outbound(
