@@ -1,28 +1,35 @@
-"""Telegram webhook benchmark: the real app on loopback against a fake Bot API server.
+"""Telegram webhook benchmark: `guichet serve` on loopback against a fake Bot API server.
 
     .venv/bin/python bench/webhook_bench.py                # SQLite in a temporary directory
     .venv/bin/python bench/webhook_bench.py --postgres     # a fresh PostgreSQL database, dropped after
 
-Every measured update goes the whole way: webhook (secret check, JSON, stored before 200)
--> background worker -> Update -> Inbound -> dialogue engine (NLU, conversation state,
-tickets, database) -> sendMessage to the Bot API server. Two measures, each also taken on a
-bare aiohttp endpoint (parse JSON, answer 200) in the same run:
+The desk runs as in production: `guichet serve` in its own process (Telegram's servers are
+elsewhere, so this process holds only the load generator and the fake Bot API server). Every
+measured update goes the whole way: webhook (secret check, JSON, stored before 200) ->
+background worker -> Update -> Inbound -> dialogue engine (NLU, conversation state, tickets,
+database) -> sendMessage to the Bot API server. Two measures, each also taken on a bare
+aiohttp endpoint (parse JSON, answer 200) run the same way, in its own process, in the same run:
 
 * max throughput: N updates posted by 40 concurrent connections (Telegram's default
   max_connections), as fast as they are accepted; webhook updates/s and end-to-end
-  updates/s (until the last reply reached the Bot API server);
+  updates/s (until no stored update waits and the last reply reached the Bot API server);
 * latency at a fixed rate (default 50 updates/s): webhook answer p50/p99 and end-to-end
   p50/p99 (POST sent -> first sendMessage for that chat received).
 
-PTB's AIORateLimiter is off here: it holds replies to Telegram's own 30 messages/s, which
-would measure Telegram's limit rather than ours.
+Client-side flood limits are off (GUICHET_TELEGRAM_RATE_LIMIT=false): they hold replies to
+Telegram's own 30 messages/s, which would measure Telegram's limit rather than ours.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
 import asyncio
 import os
+import signal
+import socket
+import sqlite3
+import subprocess
 import sys
 import tempfile
 import time
@@ -31,24 +38,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("PTB_TIMEDELTA", "true")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
 
 import aiohttp  # noqa: E402
-from aiohttp import web  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
-from bot.telegram import TELEGRAM_OPTIONS, PipelineOptions, TelegramOptions, telegram_key  # noqa: E402
-from bot.telegram.app import SECRET_HEADER  # noqa: E402
+from bot.telegram.app import SECRET_HEADER, WEBHOOK_PATH  # noqa: E402
 from desk.db import create_engine, session_factory  # noqa: E402
 from desk.migrate import upgrade  # noqa: E402
 from desk.models import School  # noqa: E402
 from guichet.demo import load_demo  # noqa: E402
-from guichet.settings import load_settings  # noqa: E402
-from guichet.wiring import build_app  # noqa: E402
 from tests.telegram import updates as u  # noqa: E402
-from tests.telegram.fake_bot_api import BotApiServer  # noqa: E402
-from web.app import services_key  # noqa: E402
+from tests.telegram.fake_bot_api import BotApiServer, FakeBotApi  # noqa: E402
 
 TOKEN = "123456:BENCH-token"
 SECRET = "bench-secret"
@@ -65,6 +67,17 @@ REPORTS = [
     "merci beaucoup",
     "le wifi ne marche pas en salle info",
 ]
+BARE_ENDPOINT = """
+import sys
+from aiohttp import web
+async def hook(request):
+    await request.json()
+    return web.Response(status=200)
+app = web.Application()
+app.router.add_post("/telegram/webhook", hook)
+app.router.add_get("/healthz", lambda request: web.Response(text="ok"))
+web.run_app(app, host="127.0.0.1", port=int(sys.argv[1]), print=None, access_log=None)
+"""
 
 
 @dataclass
@@ -75,6 +88,7 @@ class Result:
     webhook_p99: float
     e2e_p50: float
     e2e_p99: float
+    cpu_ms: float
 
 
 def pct(values: list[float], q: float) -> float:
@@ -84,25 +98,95 @@ def pct(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))] * 1000
 
 
-async def _serve(app: web.Application) -> tuple[web.AppRunner, str]:
-    runner = web.AppRunner(app, access_log=None)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    return runner, f"http://127.0.0.1:{runner.addresses[0][1]}"
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process (Linux /proc); 0 where unavailable."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return 0.0
+
+
+class Server:
+    """A web server in its own process: `guichet serve`, or the bare endpoint."""
+
+    def __init__(self, args: list[str], env: dict[str, str], port: int) -> None:
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}{WEBHOOK_PATH}"
+        self.process = subprocess.Popen(args, env=env, cwd=ROOT)
+
+    async def ready(self, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        async with aiohttp.ClientSession() as http:
+            while time.monotonic() < deadline:
+                if self.process.poll() is not None:
+                    raise RuntimeError(f"the server exited with {self.process.returncode}")
+                try:
+                    async with http.get(f"http://127.0.0.1:{self.port}/healthz") as response:
+                        if response.status == 200:
+                            return
+                except aiohttp.ClientError:
+                    pass
+                await asyncio.sleep(0.2)
+        raise RuntimeError("the server did not start in time")
+
+    def cpu(self) -> float:
+        return _cpu_seconds(self.process.pid)
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+
+
+class Pending:
+    """How many stored Telegram updates still wait for processing (read beside the server)."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = None if url.startswith("sqlite") else create_engine(url, pool_size=1)
+
+    async def count(self) -> int:
+        query = ("SELECT count(*) FROM inbound_messages WHERE channel = 'telegram' "
+                 "AND status IN ('received', 'processing')")
+        if self.engine is None:
+            # A plain autocommit read: in WAL mode it never blocks the server's writes.
+            with sqlite3.connect(self.url.split(":///", 1)[1], timeout=10) as conn:
+                return int(conn.execute(query).fetchone()[0])
+        async with self.engine.connect() as conn:
+            return int((await conn.execute(text(query))).scalar_one())
+
+    async def close(self) -> None:
+        if self.engine is not None:
+            await self.engine.dispose()
 
 
 class Target:
     """Where updates go and how to know each was answered end to end."""
 
-    def __init__(self, url: str, api: Any | None, app: web.Application | None) -> None:
-        self.url, self.api, self.app = url, api, app
+    def __init__(self, server: Server, api: FakeBotApi | None, pending: Pending | None) -> None:
+        self.server, self.url, self.api, self.pending = server, server.url, api, pending
 
-    async def wait_processed(self) -> None:
-        if self.app is not None:
-            pipeline = self.app[telegram_key].pipeline
-            assert pipeline is not None
-            await pipeline.drain()
+    async def wait_processed(self) -> float:
+        """Wait until no update waits and replies stopped arriving; when the last one came."""
+        if self.api is None or self.pending is None:
+            return time.monotonic()
+        while True:
+            seen = len(self.api.calls)
+            if await self.pending.count() == 0:
+                await asyncio.sleep(0.1)
+                if len(self.api.calls) == seen:
+                    return self.api.calls[-1].at if self.api.calls else time.monotonic()
+            await asyncio.sleep(0.02)
 
     def first_reply_at(self, chat: int, after: float) -> float | None:
         if self.api is None:
@@ -122,7 +206,8 @@ async def _post(http: aiohttp.ClientSession, url: str, update: dict[str, Any]) -
     return time.monotonic() - start
 
 
-async def max_throughput(target: Target, updates: list[dict[str, Any]]) -> tuple[float, float]:
+async def max_throughput(target: Target, updates: list[dict[str, Any]]) -> tuple[float, float, float]:
+    """(webhook updates/s, end-to-end updates/s, server CPU ms per update)."""
     connector = aiohttp.TCPConnector(limit=CONCURRENCY)
     async with aiohttp.ClientSession(connector=connector) as http:
         queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue()
@@ -133,14 +218,12 @@ async def max_throughput(target: Target, updates: list[dict[str, Any]]) -> tuple
             while not queue.empty():
                 await _post(http, target.url, queue.get_nowait())
 
-        start, cpu = time.monotonic(), time.process_time()
+        start, cpu = time.monotonic(), target.server.cpu()
         await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
         accepted = time.monotonic() - start
-        await target.wait_processed()
-        done = time.monotonic() - start
-        print(f"CPU {1000 * (time.process_time() - cpu) / len(updates):.2f} ms/update over {done:.1f} s",
-              file=sys.stderr)
-    return len(updates) / accepted, len(updates) / done
+        done = max(await target.wait_processed(), start + accepted) - start
+        cpu_ms = 1000 * (target.server.cpu() - cpu) / len(updates)
+    return len(updates) / accepted, len(updates) / done, cpu_ms
 
 
 async def fixed_rate(
@@ -207,12 +290,24 @@ async def _onboard(url: str, users: range, uai: str, school_id: int) -> None:
         await asyncio.gather(*(one(user) for user in users))
 
 
+def _guichet_env(url: str, bot_api: BotApiServer, port: int) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith("GUICHET_")}
+    env.update(
+        GUICHET_DATABASE_URL=url, GUICHET_HTTP_PORT=str(port), GUICHET_TELEGRAM_TOKEN=TOKEN,
+        GUICHET_TELEGRAM_BASE_URL=bot_api.base_url, GUICHET_TELEGRAM_WEBHOOK_SECRET=SECRET,
+        GUICHET_TELEGRAM_RATE_LIMIT="false", GUICHET_LOG_LEVEL="WARNING",
+        GUICHET_SESSION_SECRET=base64.urlsafe_b64encode(b"bench-session-key-32-bytes-long!").decode(),
+        GUICHET_NLU_CACHE=os.environ.get("GUICHET_NLU_CACHE", str(ROOT / "var" / "nlu-cache")),
+    )
+    return env
+
+
 async def run(args: argparse.Namespace) -> None:
-    os.environ.setdefault("GUICHET_NLU_CACHE", str(Path("var/nlu-cache").resolve()))
     url, pg_name = await _prepare_database(args.postgres, args.postgres_url)
     engine = create_engine(url)
     bot_api = BotApiServer(TOKEN)
-    runners: list[web.AppRunner] = []
+    servers: list[Server] = []
+    pending = Pending(url)
     try:
         await upgrade(engine)
         sessions = session_factory(engine)
@@ -221,28 +316,19 @@ async def run(args: argparse.Namespace) -> None:
         async with sessions() as session:
             school = (await session.scalars(select(School).order_by(School.uai))).first()
             assert school is not None
+        await engine.dispose()
         await bot_api.start()
-        settings = load_settings(
-            database_url=url, telegram_token=TOKEN, telegram_base_url=bot_api.base_url,
-            telegram_webhook_secret=SECRET, log_level="WARNING",
-        )
-        app = build_app(settings, engine, sessions)
-        app[services_key][TELEGRAM_OPTIONS] = TelegramOptions(
-            rate_limit=False, pipeline=PipelineOptions(shards=16, queue_size=4096),
-        )
-        runner, base = await _serve(app)
-        runners.append(runner)
-        guichet = Target(base + "/telegram/webhook", bot_api.api, app)
 
-        async def bare_handler(request: web.Request) -> web.Response:
-            await request.json()
-            return web.Response(status=200)
-
-        bare_app = web.Application()
-        bare_app.router.add_post("/telegram/webhook", bare_handler)
-        bare_runner, bare_base = await _serve(bare_app)
-        runners.append(bare_runner)
-        bare = Target(bare_base + "/telegram/webhook", None, None)
+        port = _free_port()
+        servers.append(Server([sys.executable, "-m", "guichet.cli", "serve"],
+                              _guichet_env(url, bot_api, port), port))
+        bare_port = _free_port()
+        servers.append(Server([sys.executable, "-c", BARE_ENDPOINT, str(bare_port)],
+                              dict(os.environ), bare_port))
+        for server in servers:
+            await server.ready()
+        guichet = Target(servers[0], bot_api.api, pending)
+        bare = Target(servers[1], None, None)
 
         users_max = range(1_000_001, 1_000_001 + args.users)
         users_paced = range(2_000_001, 2_000_001 + int(args.rate * args.seconds))
@@ -263,23 +349,22 @@ async def run(args: argparse.Namespace) -> None:
 
         results: dict[str, Result] = {}
         for name, target in (("bare aiohttp", bare), ("guichet", guichet)):
-            webhook_rate, e2e_rate = await max_throughput(target, batch(users_max, args.updates))
+            webhook_rate, e2e_rate, cpu_ms = await max_throughput(target, batch(users_max, args.updates))
             paced = batch(users_paced, len(users_paced))
             webhook, e2e = await fixed_rate(target, paced, args.rate)
+            has_e2e = target.api is not None
             results[name] = Result(
-                webhook_rate, e2e_rate if target.app else webhook_rate,
-                pct(webhook, 0.5), pct(webhook, 0.99),
-                pct(e2e, 0.5) if target.app else pct(webhook, 0.5),
-                pct(e2e, 0.99) if target.app else pct(webhook, 0.99),
+                webhook_rate, e2e_rate, pct(webhook, 0.5), pct(webhook, 0.99),
+                pct(e2e, 0.5) if has_e2e else pct(webhook, 0.5),
+                pct(e2e, 0.99) if has_e2e else pct(webhook, 0.99), cpu_ms,
             )
-            if target.app:
-                missing = len(paced) - len(e2e)
-                if missing:
-                    print(f"warning: {missing} paced update(s) got no reply", file=sys.stderr)
+            if has_e2e and len(paced) != len(e2e):
+                print(f"warning: {len(paced) - len(e2e)} paced update(s) got no reply", file=sys.stderr)
         _print(results, args)
     finally:
-        for runner in reversed(runners):
-            await runner.cleanup()
+        for server in servers:
+            server.stop()
+        await pending.close()
         await bot_api.stop()
         await engine.dispose()
         if pg_name:
@@ -294,6 +379,7 @@ def _print(results: dict[str, Result], args: argparse.Namespace) -> None:
     rows = [
         ("max webhook updates/s", b.webhook_rate, g.webhook_rate, True),
         ("max end-to-end updates/s", b.e2e_rate, g.e2e_rate, True),
+        ("server CPU ms per update", b.cpu_ms, g.cpu_ms, False),
         (f"webhook p50 ms @{args.rate:g}/s", b.webhook_p50, g.webhook_p50, False),
         (f"webhook p99 ms @{args.rate:g}/s", b.webhook_p99, g.webhook_p99, False),
         (f"end-to-end p50 ms @{args.rate:g}/s", b.e2e_p50, g.e2e_p50, False),
@@ -301,7 +387,7 @@ def _print(results: dict[str, Result], args: argparse.Namespace) -> None:
     ]
     for label, bare, ours, is_rate in rows:
         ratio = (bare / ours) if is_rate else (ours / bare)
-        print(f"{label:28}{bare:>14.1f}{ours:>12.1f}{ratio:>8.1f}×")
+        print(f"{label:28}{bare:>14.2f}{ours:>12.2f}{ratio:>8.1f}×")
     print("(ratio: how many times slower guichet is than the bare endpoint; "
           "the bare endpoint has no processing, so its end-to-end equals its webhook figure)")
     print(f"targets: ≥ 200 updates/s end to end -> {'met' if g.e2e_rate >= 200 else 'NOT met'}; "

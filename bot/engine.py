@@ -27,7 +27,7 @@ from bot.state import DialogueState
 from bot.turn import DeflectionLog, KnowledgeBaseLike, Services, Turn, log_deflection
 from desk import repositories as repo
 from desk.clock import utcnow
-from desk.models import Attachment, Conversation, InboundMessage
+from desk.models import Attachment, Conversation, InboundMessage, Territory
 from handlers.context import DeskContext
 from nlu import NluBackend
 
@@ -64,6 +64,7 @@ class DialogueEngine:
         self._limiter = SlidingWindow(rate_limit)
         # One turn at a time per sender in this process (Telegram delivers concurrently).
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
+        self._territory_row: Territory | None = None
 
     #: A message given with `Inbound.stored_row` is closed by the turn itself (bot.telegram).
     closes_stored_rows = True
@@ -176,16 +177,23 @@ class DialogueEngine:
             return found
         return conversation
 
+    async def _territory(self, session: AsyncSession) -> Territory:
+        """The desk's territory row, read once per process then attached without a query
+        (its id and names are all a turn reads; it changes only with a new deployment)."""
+        if self._territory_row is None:
+            self._territory_row = await repo.get_territory(session, self._services.ctx.territory.name)
+            session.expunge(self._territory_row)
+        return await session.merge(self._territory_row, load=False)
+
     # --- one turn -------------------------------------------------------------------------------
 
     async def _answer(self, inbound: Inbound, row_id: int) -> list[Outbound]:
-        ctx = self._services.ctx
         async with self._sessions.begin() as session:
             row = await session.scalar(_claimable(row_id))
             if row is None:  # answered already: delivered twice, or by another process
                 return []
             conversation = await self._conversation(session, inbound)
-            territory = await repo.get_territory(session, ctx.territory.name)
+            territory = await self._territory(session)
             requester = await repo.requester_by_identity(session, inbound.channel.value, inbound.sender_id)
             state = DialogueState.from_row(conversation.state, conversation.data)
             turn = Turn(

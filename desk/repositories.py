@@ -120,10 +120,10 @@ async def asset_by_tag(session: AsyncSession, territory_id: int, tag: str) -> As
 async def requester_by_identity(
     session: AsyncSession, channel: str, external_id: str
 ) -> Requester | None:
+    """The requester behind a channel identity (relationships not loaded: one statement)."""
     return await session.scalar(
         select(Requester)
         .join(RequesterIdentity)
-        .options(selectinload(Requester.school), selectinload(Requester.identities))
         .where(RequesterIdentity.channel == channel, RequesterIdentity.external_id == external_id)
     )
 
@@ -153,7 +153,7 @@ async def insert_inbound(
     stored (a redelivery). One statement: INSERT … ON CONFLICT DO NOTHING RETURNING id."""
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     stmt = (
-        insert(InboundMessage)
+        insert(InboundMessage.__table__)  # the table, not the class: no ORM bulk-insert machinery
         .values(channel=channel, external_id=external_id, payload=payload, sender=sender,
                 received_at=received_at or utcnow(), status="received", attempts=0)
         .on_conflict_do_nothing(index_elements=["channel", "external_id"])

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 from pathlib import Path
 from typing import Literal
 
@@ -32,6 +33,9 @@ class Settings(BaseSettings):
     telegram_token: str | None = None
     telegram_base_url: str | None = None
     telegram_webhook_secret: str | None = None
+    #: Telegram's flood limits enforced client-side; off only against a Bot API server
+    #: without them (a local test server, the benchmark).
+    telegram_rate_limit: bool = True
     smtp_intake_port: int | None = Field(default=None, ge=1, le=65535)
     imap_url: str | None = None
     smtp_url: str | None = None
@@ -54,6 +58,21 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("session_secret")
+    @classmethod
+    def _fernet_key(cls, value: str | None) -> str | None:
+        if not value:
+            return None
+        try:
+            if len(base64.urlsafe_b64decode(value.encode())) == 32:
+                return value
+        except ValueError:
+            pass
+        raise ValueError(
+            "must be a Fernet key (32 bytes in URL-safe base64), e.g. the output of "
+            "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
+        )
 
     @property
     def is_sqlite(self) -> bool:

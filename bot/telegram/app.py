@@ -21,6 +21,7 @@ from telegram.error import TelegramError
 from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
 from bot.telegram.adapter import Engine, TelegramAdapter
+from bot.telegram.http import AiohttpRequest
 from bot.telegram.inbox import chat_of, store_update
 from bot.telegram.pipeline import PipelineOptions, UpdatePipeline
 from bot.telegram.sender import TelegramSender
@@ -81,7 +82,11 @@ def build_application(
     """PTB's Application for our token and Bot API server; an Updater only for polling."""
     assert settings.telegram_token
     base_url = settings.telegram_base_url or DEFAULT_BASE_URL
-    builder = Application.builder().token(settings.telegram_token).base_url(base_url)
+    builder = (
+        Application.builder().token(settings.telegram_token).base_url(base_url)
+        .request(AiohttpRequest(connection_pool_size=64))
+        .get_updates_request(AiohttpRequest(connection_pool_size=1))
+    )
     file_url = file_url_for(base_url)
     if file_url:
         builder = builder.base_file_url(file_url)
@@ -108,7 +113,9 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
     sessions: async_sessionmaker[AsyncSession] = app[sessions_key]
     services = app[services_key]
-    options: TelegramOptions = services.get(TELEGRAM_OPTIONS) or TelegramOptions()
+    options: TelegramOptions = services.get(TELEGRAM_OPTIONS) or TelegramOptions(
+        rate_limit=settings.telegram_rate_limit
+    )
     runtime = app[telegram_key]
     polling = not settings.telegram_webhook_secret
     application = build_application(settings, polling=polling, rate_limit=options.rate_limit)

@@ -29,8 +29,9 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class PipelineOptions:
-    shards: int = 8
-    queue_size: int = 256
+    shards: int = 16
+    #: Per shard; a burst beyond it waits in the database for the sweeper.
+    queue_size: int = 1024
     sweep_interval: float = 30.0
     #: A `processing` claim older than this belongs to a dead worker.
     lease: timedelta = timedelta(minutes=5)

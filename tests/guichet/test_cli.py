@@ -36,6 +36,14 @@ def test_bad_setting_fails_with_one_line(workdir: Path, monkeypatch, capsys) -> 
     assert len(err.splitlines()) == 1 and "GUICHET_HTTP_PORT" in err
 
 
+def test_a_session_secret_that_is_not_a_fernet_key_is_refused(workdir: Path, monkeypatch, capsys) -> None:
+    """The cookie key is checked at start, not when the first agent logs in."""
+    monkeypatch.setenv("GUICHET_SESSION_SECRET", "not-a-key")
+    assert main(["db", "current"]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "GUICHET_SESSION_SECRET" in err and "Fernet" in err
+
+
 def test_unknown_database_driver_is_refused(workdir: Path, monkeypatch, capsys) -> None:
     """Only the SQLite and PostgreSQL async drivers are accepted."""
     monkeypatch.setenv("GUICHET_DATABASE_URL", "mysql://root@localhost/db")
