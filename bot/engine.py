@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any
 from weakref import WeakValueDictionary
 
-from sqlalchemy import Select, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -79,16 +79,15 @@ class DialogueEngine:
         """
         try:
             if inbound.stored_row is None:
-                row_id = await self._record(inbound)
+                recorded = await self._record(inbound)
             else:
-                row_id = inbound.stored_row
-                if inbound.attachments:
-                    await self._keep_attachments(row_id, inbound)
+                recorded = inbound.stored_row, await self._keep_attachments(inbound.stored_row, inbound)
         except Exception:
             log.exception("could not store inbound %s/%s", inbound.channel, inbound.message_id)
             return [Outbound(bad_input.APOLOGY)]
-        if row_id is None:
+        if recorded is None:
             return []
+        row_id, attachment_ids = recorded
         key = f"{inbound.channel}:{inbound.sender_id}"
         verdict = self._limiter.check(key)
         if verdict is not Verdict.ALLOW:
@@ -99,7 +98,7 @@ class DialogueEngine:
             lock = self._locks[key] = asyncio.Lock()
         async with lock:
             try:
-                return await self._answer(inbound, row_id)
+                return await self._answer(inbound, row_id, attachment_ids)
             except Exception:
                 log.exception("dialogue failed on inbound %s (%s/%s)", row_id, inbound.channel, inbound.message_id)
                 await self._mark(row_id, "failed", traceback.format_exc(limit=8))
@@ -107,32 +106,39 @@ class DialogueEngine:
 
     # --- persistence ------------------------------------------------------------------------
 
-    async def _record(self, inbound: Inbound) -> int | None:
-        """Store the message and its files before anything else; None for a duplicate."""
+    async def _record(self, inbound: Inbound) -> tuple[int, list[int]] | None:
+        """Store the message and its files before anything else: (row id, attachment ids),
+        or None for a duplicate."""
         async with self._sessions.begin() as session:
             row_id = await repo.insert_inbound(
                 session, channel=inbound.channel.value, external_id=inbound.message_id,
                 payload=_payload(inbound), sender=inbound.sender_id, received_at=self._now(),
             )
-            if row_id is not None:
-                ids = await self._add_attachments(session, inbound)
-                if ids:
-                    await session.execute(
-                        update(InboundMessage).where(InboundMessage.id == row_id)
-                        .values(payload={**_payload(inbound), "attachment_ids": ids})
-                    )
-            return row_id
+            if row_id is None:
+                return None
+            ids = await self._add_attachments(session, inbound)
+            if ids:
+                await session.execute(
+                    update(InboundMessage).where(InboundMessage.id == row_id)
+                    .values(payload={**_payload(inbound), "attachment_ids": ids})
+                )
+            return row_id, ids
 
-    async def _keep_attachments(self, row_id: int, inbound: Inbound) -> None:
-        """Store the files of a message the channel stored, once, before the turn: they are
-        kept even if the turn fails."""
+    async def _keep_attachments(self, row_id: int, inbound: Inbound) -> list[int]:
+        """Store the files of a message the channel stored, once, before the turn (they are
+        kept even if the turn fails); their ids."""
+        if not inbound.attachments:
+            return []
         async with self._sessions.begin() as session:
-            row = await session.scalar(_claimable(row_id))
-            if row is None or "attachment_ids" in row.payload:
-                return
+            row = await session.get(InboundMessage, row_id)
+            if row is None:
+                return []
+            if "attachment_ids" in row.payload:  # stored by an earlier attempt
+                return list(row.payload["attachment_ids"])
             ids = await self._add_attachments(session, inbound)
             if ids:
                 row.payload = {**row.payload, "attachment_ids": ids}
+            return ids
 
     async def _add_attachments(self, session: AsyncSession, inbound: Inbound) -> list[int]:
         ids = []
@@ -160,10 +166,8 @@ class DialogueEngine:
             log.exception("could not mark inbound %s as %s", row_id, status)
 
     async def _conversation(self, session: AsyncSession, inbound: Inbound) -> Conversation:
-        query = select(Conversation).where(
-            Conversation.channel == inbound.channel.value, Conversation.external_id == inbound.sender_id
-        )
-        found = await session.scalar(query.with_for_update())
+        params = {"channel": inbound.channel.value, "external_id": inbound.sender_id}
+        found = await session.scalar(_CONVERSATION, params)
         if found is not None:
             return found
         conversation = Conversation(channel=inbound.channel.value, external_id=inbound.sender_id,
@@ -172,7 +176,7 @@ class DialogueEngine:
             async with session.begin_nested():
                 session.add(conversation)
         except IntegrityError:
-            found = await session.scalar(query.with_for_update())
+            found = await session.scalar(_CONVERSATION, params)
             assert found is not None
             return found
         return conversation
@@ -187,17 +191,25 @@ class DialogueEngine:
 
     # --- one turn -------------------------------------------------------------------------------
 
-    async def _answer(self, inbound: Inbound, row_id: int) -> list[Outbound]:
+    async def _answer(self, inbound: Inbound, row_id: int, attachment_ids: list[int]) -> list[Outbound]:
+        """One turn in one transaction, which ends by closing the inbound row: if the row was
+        answered meanwhile (delivered twice, or answered by another process), the whole turn
+        is rolled back and nothing is said."""
+        try:
+            return await self._turn(inbound, row_id, attachment_ids)
+        except _AlreadyAnswered:
+            log.info("inbound %s was already answered: turn rolled back", row_id)
+            return []
+
+    async def _turn(self, inbound: Inbound, row_id: int, attachment_ids: list[int]) -> list[Outbound]:
         async with self._sessions.begin() as session:
-            row = await session.scalar(_claimable(row_id))
-            if row is None:  # answered already: delivered twice, or by another process
-                return []
             conversation = await self._conversation(session, inbound)
             territory = await self._territory(session)
             requester = await repo.requester_by_identity(session, inbound.channel.value, inbound.sender_id)
             state = DialogueState.from_row(conversation.state, conversation.data)
             turn = Turn(
-                session=session, services=self._services, inbound=inbound, inbound_row=row,
+                session=session, services=self._services, inbound=inbound,
+                attachment_ids=tuple(attachment_ids),
                 conversation=conversation, state=state, territory=territory, requester=requester,
                 now=self._now(),
             )
@@ -207,20 +219,34 @@ class DialogueEngine:
             conversation.updated_at = turn.now
             if turn.requester is not None:
                 conversation.requester_id = turn.requester.id
-            row.status, row.processed_at, row.error = "processed", turn.now, None
-            row.attempts = (row.attempts or 0) + 1
-            row.ticket_id = turn.ticket_id or row.ticket_id
+            # The conditional UPDATE is the claim: on PostgreSQL a second transaction on the
+            # row waits for this one, then matches nothing; SQLite runs one writer at a time.
+            closed = await session.execute(
+                _CLOSE_WITH_TICKET if turn.ticket_id is not None else _CLOSE,
+                {"row_id": row_id, "at": turn.now, "ticket_id": turn.ticket_id},
+            )
+            if closed.rowcount != 1:
+                raise _AlreadyAnswered
             return list(turn.replies)
 
 
-def _claimable(row_id: int) -> Select[tuple[InboundMessage]]:
-    """The inbound row if it still waits for its answer, locked until the turn commits
-    (PostgreSQL: a second process waits, then finds it answered; SQLite: BEGIN IMMEDIATE)."""
-    return (
-        select(InboundMessage)
-        .where(InboundMessage.id == row_id, InboundMessage.status.in_(WAITING_STATUSES))
-        .with_for_update()
-    )
+_CONVERSATION = (
+    select(Conversation)
+    .where(Conversation.channel == bindparam("channel"), Conversation.external_id == bindparam("external_id"))
+    .with_for_update()
+)
+_CLOSE = (
+    update(InboundMessage)
+    .where(InboundMessage.id == bindparam("row_id"), InboundMessage.status.in_(WAITING_STATUSES))
+    .values(status="processed", processed_at=bindparam("at"), error=None,
+            attempts=InboundMessage.attempts + 1)
+    .execution_options(synchronize_session=False)
+)
+_CLOSE_WITH_TICKET = _CLOSE.values(ticket_id=bindparam("ticket_id"))
+
+
+class _AlreadyAnswered(Exception):
+    """Raised inside a turn's transaction to roll it back."""
 
 
 def _payload(inbound: Inbound) -> dict[str, Any]:

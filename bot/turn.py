@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.messages import Inbound, Outbound
 from bot.state import DialogueState
 from desk.kb_store import DeflectionOutcome, record_deflection
-from desk.models import Conversation, InboundMessage, Requester, Territory
+from desk.models import Conversation, Requester, Territory
 from handlers.context import DeskContext
 from nlu import NluBackend
 
@@ -69,7 +69,8 @@ class Turn:
     session: AsyncSession
     services: Services
     inbound: Inbound
-    inbound_row: InboundMessage
+    #: Files that came with the message, stored before the turn (desk.models.Attachment ids).
+    attachment_ids: tuple[int, ...]
     conversation: Conversation
     state: DialogueState
     territory: Territory

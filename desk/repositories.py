@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
@@ -117,15 +117,21 @@ async def asset_by_tag(session: AsyncSession, territory_id: int, tag: str) -> As
 # --- requesters --------------------------------------------------------------------------
 
 
+# Statements of the dialogue's hot path are built once, with bound parameters: building a
+# statement and its cache key costs more than running it on SQLite (docs/BENCHMARKS.md).
+_REQUESTER_BY_IDENTITY = (
+    select(Requester)
+    .join(RequesterIdentity)
+    .where(RequesterIdentity.channel == bindparam("channel"),
+           RequesterIdentity.external_id == bindparam("external_id"))
+)
+
+
 async def requester_by_identity(
     session: AsyncSession, channel: str, external_id: str
 ) -> Requester | None:
     """The requester behind a channel identity (relationships not loaded: one statement)."""
-    return await session.scalar(
-        select(Requester)
-        .join(RequesterIdentity)
-        .where(RequesterIdentity.channel == channel, RequesterIdentity.external_id == external_id)
-    )
+    return await session.scalar(_REQUESTER_BY_IDENTITY, {"channel": channel, "external_id": external_id})
 
 
 async def ensure_requester(
@@ -145,21 +151,25 @@ async def ensure_requester(
 # --- inbound messages --------------------------------------------------------------------
 
 
+_INSERT_INBOUND = {
+    dialect: insert(InboundMessage.__table__)
+    .on_conflict_do_nothing(index_elements=["channel", "external_id"])
+    .returning(InboundMessage.__table__.c.id)
+    for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
+
+
 async def insert_inbound(
     session: AsyncSession, *, channel: str, external_id: str, payload: dict[str, Any],
     sender: str | None = None, received_at: datetime | None = None,
 ) -> int | None:
     """Persist an inbound message; its row id, or None when (channel, external_id) is already
     stored (a redelivery). One statement: INSERT … ON CONFLICT DO NOTHING RETURNING id."""
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
-    stmt = (
-        insert(InboundMessage.__table__)  # the table, not the class: no ORM bulk-insert machinery
-        .values(channel=channel, external_id=external_id, payload=payload, sender=sender,
-                received_at=received_at or utcnow(), status="received", attempts=0)
-        .on_conflict_do_nothing(index_elements=["channel", "external_id"])
-        .returning(InboundMessage.id)
-    )
-    return await session.scalar(stmt)
+    stmt = _INSERT_INBOUND["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
+    return await session.scalar(stmt, {
+        "channel": channel, "external_id": external_id, "payload": payload, "sender": sender,
+        "received_at": received_at or utcnow(), "status": "received", "attempts": 0,
+    })
 
 
 # --- tickets -----------------------------------------------------------------------------
@@ -265,18 +275,19 @@ async def ticket_by_reference(
     return ticket
 
 
+_OPEN_TICKETS_OF_REQUESTER = (
+    select(Ticket)
+    .options(selectinload(Ticket.organisation))
+    .where(Ticket.requester_id == bindparam("requester_id"),
+           Ticket.status.in_([s.value for s in OPEN_STATUSES]))
+    .order_by(Ticket.opened_at.desc())
+)
+
+
 async def open_tickets_of_requester(
     session: AsyncSession, requester_id: int
 ) -> Sequence[Ticket]:
-    result = await session.scalars(
-        select(Ticket)
-        .options(selectinload(Ticket.organisation))
-        .where(
-            Ticket.requester_id == requester_id,
-            Ticket.status.in_([s.value for s in OPEN_STATUSES]),
-        )
-        .order_by(Ticket.opened_at.desc())
-    )
+    result = await session.scalars(_OPEN_TICKETS_OF_REQUESTER, {"requester_id": requester_id})
     return result.all()
 
 

@@ -125,7 +125,7 @@ async def on_message(turn: Turn) -> None:
         ask_school(turn, WELCOME)
         return
     if inbound.attachments:
-        state.held_attachments = state.held_attachments + list(turn.inbound_row.payload.get("attachment_ids", []))
+        state.held_attachments = state.held_attachments + list(turn.attachment_ids)
     text = (inbound.text or "").strip()
     if state.step in (Step.ONBOARD_SCHOOL, Step.ONBOARD_PICK) and common.has_words(text):
         await search(turn, text)

@@ -25,7 +25,7 @@ async def route(turn: Turn) -> None:
     if inbound.kind == m.KIND_START:
         await deeplink.start(turn, inbound.start_payload)
         return
-    files = list(turn.inbound_row.payload.get("attachment_ids", []))
+    files = list(turn.attachment_ids)
     if any(a.too_large for a in inbound.attachments):
         turn.say(bad_input.TOO_LARGE)
     text = (inbound.text or "").strip()

@@ -25,6 +25,50 @@ async def test_duplicate_message_is_ignored(chat: Chat, desk_db) -> None:
     assert [r.external_id for r in rows] == ["dup-1"] and rows[0].status == "processed"
 
 
+async def _stored(db, external_id: str, payload: dict) -> int:
+    """A row stored by a channel before the engine sees it (what the Telegram webhook does)."""
+    from desk import repositories as repo
+
+    async with db.sessions.begin() as session:
+        row_id = await repo.insert_inbound(
+            session, channel="telegram", external_id=external_id, payload=payload, sender="tg-1"
+        )
+    assert row_id is not None
+    return row_id
+
+
+async def test_a_stored_message_is_answered_once_even_by_two_processes(desk_db, nlu, kb, clock) -> None:
+    """Two engines (two `serve` processes) handed the same stored update: one answer, one turn."""
+    row_id = await _stored(desk_db, "update:1", {"update_id": 1})
+    inbound = Inbound(Channel.TELEGRAM, "tg-1", "tg-1:1", text="bonjour", stored_row=row_id)
+    first, second = make_engine(desk_db, nlu, kb, clock), make_engine(desk_db, nlu, kb, clock)
+    answers = [await first.handle(inbound), await second.handle(inbound)]
+    assert answers[0] and answers[1] == []
+    rows = await _inbound(desk_db)
+    assert [(r.external_id, r.status, r.attempts) for r in rows] == [("update:1", "processed", 1)]
+    assert rows[0].payload == {"update_id": 1}  # the channel's raw record is kept as it came
+
+
+async def test_files_of_a_stored_message_survive_a_failed_turn(desk_db, nlu, kb, clock) -> None:
+    """Attachments are kept before the turn: a crash in the turn loses neither them nor the row."""
+
+    class BrokenNlu:
+        async def aparse(self, text: str):
+            raise RuntimeError("model file corrupted")
+
+    chat = Chat(make_engine(desk_db, nlu, kb, clock), channel=Channel.TELEGRAM, sender="tg-1")
+    await chat.onboard()
+    row_id = await _stored(desk_db, "update:2", {"update_id": 2})
+    photo = InboundAttachment("photo.jpg", "image/jpeg", b"\x89PNG", 4)
+    inbound = Inbound(Channel.TELEGRAM, "tg-1", "tg-1:2", text="écran cassé", kind="photo",
+                      attachments=(photo,), stored_row=row_id)
+    answer = await make_engine(desk_db, BrokenNlu(), kb, clock).handle(inbound)
+    assert "Désolé, un incident technique" in answer[0].text
+    async with desk_db.sessions() as session:
+        row = await session.get(InboundMessage, row_id)
+        assert row is not None and row.status == "failed" and len(row.payload["attachment_ids"]) == 1
+
+
 async def test_restart_mid_conversation_resumes(desk_db, nlu, kb, clock) -> None:
     """A new engine on the same database continues at the summary where the first one stopped."""
     first = Chat(make_engine(desk_db, nlu, kb, clock))
