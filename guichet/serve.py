@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import sys
 
@@ -28,6 +29,10 @@ def serve(settings: Settings) -> int:
 
     async def announce(_app: web.Application) -> None:
         """Said once every background context has started (after the NLU model is loaded)."""
+        # What start-up built (NLU model, knowledge base, mappers) lives as long as the
+        # process: out of the collector's sight, full collections stop rescanning it.
+        gc.collect()
+        gc.freeze()
         print(
             f"Guichet est prêt : http://{settings.http_host}:{settings.http_port}/chat "
             f"(file d'attente des agents : /agents)",

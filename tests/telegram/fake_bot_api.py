@@ -180,6 +180,19 @@ class FakeBotApi:
             message["reply_markup"] = params["reply_markup"]
         return _ok(message)
 
+    async def _do_sendDocument(self, params: dict[str, Any]) -> web.Response:
+        upload = params["document"]  # a multipart file part, closed after the request
+        params["document_content"] = upload.file.read()
+        return _ok({
+            "message_id": next(self._ids),
+            "date": int(time.time()),
+            "chat": {"id": int(params["chat_id"]), "type": "private"},
+            "from": BOT_USER,
+            "caption": params.get("caption"),
+            "document": {"file_id": f"doc-{upload.filename}", "file_unique_id": upload.filename,
+                         "file_name": upload.filename},
+        })
+
     async def _do_editMessageText(self, params: dict[str, Any]) -> web.Response:
         return _ok({
             "message_id": int(params.get("message_id", 0)),
