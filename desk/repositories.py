@@ -157,6 +157,10 @@ _INSERT_INBOUND = {
     .returning(InboundMessage.__table__.c.id)
     for dialect, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
 }
+_INSERT_INBOUND_MANY = {
+    dialect: stmt.returning(InboundMessage.__table__.c.external_id)
+    for dialect, stmt in _INSERT_INBOUND.items()
+}
 
 
 async def insert_inbound(
@@ -170,6 +174,19 @@ async def insert_inbound(
         "channel": channel, "external_id": external_id, "payload": payload, "sender": sender,
         "received_at": received_at or utcnow(), "status": "received", "attempts": 0,
     })
+
+
+async def insert_inbound_many(session: AsyncSession, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Persist several inbound messages of one channel in one statement (multi-row INSERT …
+    ON CONFLICT DO NOTHING RETURNING); {external_id: row id} of those that were new.
+
+    Each row: channel, external_id, payload, sender, received_at. Within `rows`, a repeated
+    external_id is stored once.
+    """
+    stmt = _INSERT_INBOUND_MANY["postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"]
+    unique = list({row["external_id"]: row for row in reversed(rows)}.values())[::-1]
+    result = await session.execute(stmt, [{"status": "received", "attempts": 0, **row} for row in unique])
+    return {external_id: row_id for row_id, external_id in result.all()}
 
 
 # --- tickets -----------------------------------------------------------------------------

@@ -22,7 +22,8 @@ from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
 
 from bot.telegram.adapter import Engine, TelegramAdapter
 from bot.telegram.http import AiohttpRequest
-from bot.telegram.inbox import chat_of, store_update
+from bot.telegram.inbox import chat_of
+from bot.telegram.intake import UpdateIntake
 from bot.telegram.pipeline import PipelineOptions, UpdatePipeline
 from bot.telegram.sender import TelegramSender
 from guichet.settings import Settings
@@ -62,6 +63,7 @@ class TelegramRuntime:
     application: Application[Any, Any, Any, Any, Any, Any] | None = None
     adapter: TelegramAdapter | None = None
     pipeline: UpdatePipeline | None = None
+    intake: UpdateIntake | None = None
     sender: TelegramSender | None = None
     polling: bool = False
 
@@ -124,6 +126,7 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         raise RuntimeError("the Telegram channel needs the dialogue engine: put setup_dialogue before setup_telegram")
     adapter = TelegramAdapter(application.bot, engine, sessions, max_inline_wait=options.max_inline_wait)
     pipeline = UpdatePipeline(adapter, application.bot, sessions, options.pipeline)
+    intake = UpdateIntake(sessions)
     sender = TelegramSender(application.bot, sessions, max_inline_wait=options.max_inline_wait)
     services[TELEGRAM_SENDER] = sender
     dispatcher = services.get(OUTBOX_DISPATCHER)
@@ -133,7 +136,7 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
     await application.initialize()  # getMe: a wrong token fails the start-up here
     await pipeline.start()  # its sweeper's first pass re-processes updates left `received`
     if polling:
-        application.add_handler(TypeHandler(Update, _polled(sessions, pipeline)))
+        application.add_handler(TypeHandler(Update, _polled(intake, pipeline)))
     await application.start()
     if polling:
         assert application.updater is not None
@@ -145,14 +148,16 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
     else:
         await _register_webhook(application, settings)
     runtime.application, runtime.adapter, runtime.pipeline = application, adapter, pipeline
+    runtime.intake = intake
     runtime.sender, runtime.polling = sender, polling
     try:
         yield
     finally:
-        runtime.pipeline = None
+        runtime.pipeline = runtime.intake = None
         if polling and application.updater is not None and application.updater.running:
             await application.updater.stop()
         await pipeline.stop()
+        await intake.close()
         await application.stop()
         await application.shutdown()
 
@@ -172,13 +177,13 @@ async def _register_webhook(application: Application[Any, Any, Any, Any, Any, An
 
 
 def _polled(
-    sessions: async_sessionmaker[AsyncSession], pipeline: UpdatePipeline
+    intake: UpdateIntake, pipeline: UpdatePipeline
 ) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Any]:
     """The polling path joins the webhook's: store the update, then process it in the background."""
 
     async def on_update(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         data = update.to_dict()
-        row_id = await store_update(sessions, data)
+        row_id = await intake.store(data)
         if row_id is not None:
             pipeline.submit(row_id, chat_of(data), data)
 
@@ -197,8 +202,9 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if not expected or not hmac.compare_digest(given, expected):
         log.warning("Telegram webhook: wrong secret from %s", request.remote)
         raise web.HTTPForbidden()
-    pipeline = request.app[telegram_key].pipeline
-    if pipeline is None:
+    runtime = request.app[telegram_key]
+    pipeline, intake = runtime.pipeline, runtime.intake
+    if pipeline is None or intake is None:
         raise web.HTTPServiceUnavailable()
     try:
         data = await request.json()
@@ -209,7 +215,10 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
         log.warning("Telegram webhook: rejected a JSON body without a valid update_id")
         raise web.HTTPBadRequest(text="not a Telegram update")
-    row_id = await store_update(request.app[sessions_key], data)
+    try:
+        row_id = await intake.store(data)
+    except Exception:  # the database is down: logged by the intake; Telegram will retry
+        raise web.HTTPServiceUnavailable(text="stockage indisponible") from None
     if row_id is not None:
         pipeline.submit(row_id, chat_of(data), data)
     else:

@@ -107,6 +107,23 @@ async def test_inbound_duplicates_are_recognised(db) -> None:
         assert stored is not None and stored.payload == {"text": "bonjour"} and stored.status == "received"
 
 
+async def test_inbound_batches_skip_known_and_repeated_ids(db) -> None:
+    """One multi-row INSERT: new rows get ids, rows already stored or repeated do not."""
+    from desk.clock import utcnow
+
+    def row(key: str) -> dict:
+        return {"channel": "telegram", "external_id": key, "payload": {"k": key}, "sender": "1",
+                "received_at": utcnow()}
+
+    async with db.sessions.begin() as session:
+        first = await repo.insert_inbound_many(session, [row("update:1"), row("update:2")])
+        assert sorted(first) == ["update:1", "update:2"]
+        again = await repo.insert_inbound_many(session, [row("update:2"), row("update:3"), row("update:3")])
+        assert list(again) == ["update:3"] and again["update:3"] not in first.values()
+        count = await session.scalar(select(func.count()).select_from(InboundMessage))
+        assert count == 3
+
+
 async def test_outbox_dedupe_key_queues_once(db) -> None:
     """A repeated dedupe key queues nothing, and the database enforces it too."""
     async with db.sessions.begin() as session:

@@ -98,3 +98,40 @@ async def test_without_token_the_channel_is_off(make_telegram: MakeTelegram) -> 
     telegram = await make_telegram(telegram_token=None)
     assert await telegram.post(u.text_update(1, USER, "bonjour")) == 404
     assert telegram.api.calls == []
+
+
+async def test_concurrent_updates_share_transactions_and_each_is_stored_once(make_telegram: MakeTelegram) -> None:
+    """40 webhooks at once (Telegram's default max_connections): every update is stored before
+    its 200, in fewer transactions than updates; a redelivery in the same burst is not new."""
+    engine = RecordingEngine()
+    telegram = await make_telegram(engine=engine)
+    updates = [u.text_update(1000 + i, USER + i % 8, f"message {i}") for i in range(40)]
+    statuses = await asyncio.gather(*(telegram.post(update) for update in updates + updates[:5]))
+    assert statuses == [200] * 45
+    intake = telegram.app[telegram_key].intake
+    assert intake is not None and 1 <= intake.batches < 40
+    rows = await _rows(telegram)
+    assert sorted(r.external_id for r in rows) == sorted(f"update:{1000 + i}" for i in range(40))
+    await telegram.settle()
+    assert sorted(i.text for i in engine.seen) == sorted(f"message {i}" for i in range(40))
+
+
+async def test_a_storage_failure_answers_503_and_the_redelivery_is_kept(make_telegram: MakeTelegram, monkeypatch) -> None:
+    """The database refuses the write: Telegram gets a 503 (it will deliver again), no 500."""
+    from desk import repositories as repo
+
+    engine = RecordingEngine()
+    telegram = await make_telegram(engine=engine)
+    real = repo.insert_inbound_many
+
+    async def down(*_args, **_kwargs):
+        raise ConnectionError("database unreachable")
+
+    monkeypatch.setattr(repo, "insert_inbound_many", down)
+    update = u.text_update(31, USER, "l'imprimante est en panne")
+    assert await telegram.post(update) == 503
+    assert await _rows(telegram) == []
+    monkeypatch.setattr(repo, "insert_inbound_many", real)
+    assert await telegram.post(update) == 200
+    await telegram.settle()
+    assert [i.text for i in engine.seen] == ["l'imprimante est en panne"]
