@@ -1,8 +1,8 @@
 """The raw updates, persisted before Telegram gets its 200, and their processing status.
 
 A row goes `received` -> `processed` or `ignored`. A message for the dialogue is closed by
-the dialogue engine in the transaction of its turn, which first locks the row and checks it
-is still waiting (bot.engine): two workers, or two processes, never answer the same update.
+the dialogue engine in the transaction of its turn, which ends with a conditional UPDATE of
+the row (bot.engine): two workers, or two processes, never both answer the same update.
 A failed attempt leaves the row `received` (one attempt more) until `max_attempts`, then
 `failed`. Rows `processing` come from earlier versions, which claimed rows first.
 """

@@ -131,9 +131,9 @@ class UpdatePipeline:
     async def run(self, row_id: int, data: dict[str, Any] | None = None) -> UpdateStatus | None:
         """Process and close one stored update; None when it was already closed.
 
-        A message for the dialogue is closed by the engine's own transaction, which locks the
-        row and checks it still waits (so a row handled here and by another process is
-        answered once); other updates are closed here.
+        A message for the dialogue is closed by the engine's own transaction, whose last
+        statement is a conditional UPDATE of the row (so a row handled here and by another
+        process is answered once); other updates are closed here.
         """
         if data is None:
             data = await inbox.pending(self.sessions, row_id)
