@@ -173,6 +173,11 @@ class InlineConnection:
         return self._conn.total_changes
 
 
+def _lower(value: Any) -> Any:
+    """Python's lower(): SQLite's own folds ASCII letters only (« École » stayed « École »)."""
+    return value.lower() if isinstance(value, str) else value
+
+
 def connector(database: str, *, busy_timeout: float = 10.0) -> Callable[[], Any]:
     """The `async_creator` for a database file (or ":memory:")."""
 
@@ -181,6 +186,9 @@ def connector(database: str, *, busy_timeout: float = 10.0) -> Callable[[], Any]
         # timeout=0: never wait for a lock inside SQLite, which would block the event loop.
         raw = sqlite3.connect(database or ":memory:", timeout=0, isolation_level=None,
                               check_same_thread=False)
+        # Replaces the built-in: ILIKE compiles to lower(x) LIKE lower(y) on SQLite, so searches
+        # for « école » find « École » as they do on PostgreSQL. No index uses lower().
+        raw.create_function("lower", 1, _lower, deterministic=True)
         return InlineConnection(raw, busy_timeout=busy_timeout)
 
     return connect

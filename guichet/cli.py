@@ -55,6 +55,12 @@ def _parser() -> argparse.ArgumentParser:
     create = token_sub.add_parser("create", help="print a new API token for an agent")
     create.add_argument("--agent", required=True)
 
+    mail = sub.add_parser("mail", help="mail the intake gave up on")
+    mail_sub = mail.add_subparsers(dest="mail_command", required=True)
+    mail_sub.add_parser("quarantine", help="list quarantined mail with its last error")
+    replay = mail_sub.add_parser("replay", help="process quarantined mail again")
+    replay.add_argument("ids", type=int, nargs="+", metavar="N")
+
     kb = sub.add_parser("kb", help="knowledge base")
     kb.add_argument("kb_args", nargs=argparse.REMAINDER)
     return parser

@@ -1,4 +1,4 @@
-"""Commands that work on the database: db, demo, import, agent, token."""
+"""Commands that work on the database: db, demo, import, agent, token, mail."""
 
 from __future__ import annotations
 
@@ -41,6 +41,8 @@ async def dispatch(args: argparse.Namespace, settings: Settings, stdout: TextIO)
                 return await _import(args, settings, sessions, stdout)
             case "agent":
                 return await _agent_add(args, settings, sessions, stdout)
+            case "mail":
+                return await _mail(args, settings, sessions, stdout)
             case "token":
                 async with sessions.begin() as session:
                     agent = await agent_by_email(session, args.agent)
@@ -54,6 +56,17 @@ async def dispatch(args: argparse.Namespace, settings: Settings, stdout: TextIO)
         return 2
     finally:
         await engine.dispose()
+
+
+async def _mail(args, settings, sessions, stdout) -> int:
+    from guichet import mail_cli
+
+    if args.mail_command == "quarantine":
+        return await mail_cli.show_quarantine(sessions, stdout)
+    from bot.email import build_intake, default_nlu, default_tutorials
+
+    intake = build_intake(settings, sessions, nlu=default_nlu(settings), tutorials=default_tutorials())
+    return await mail_cli.replay_mails(intake, args.ids, stdout, sys.stderr)
 
 
 async def _import(args, settings, sessions, stdout) -> int:

@@ -29,7 +29,7 @@ from web.app import services_key, sessions_key, settings_key
 
 __all__ = [
     "ImapConfig", "ImapPoller", "IntakeHandler", "MailParser", "PollReport", "TicketThreading",
-    "build_intake", "external_id", "intake_key", "setup_email", "start_smtp_intake",
+    "build_intake", "default_nlu", "default_tutorials", "external_id", "intake_key", "setup_email", "start_smtp_intake",
 ]
 
 log = logging.getLogger(__name__)
@@ -60,7 +60,7 @@ def build_intake(
     )
 
 
-def _default_nlu(settings: Settings) -> Any:
+def default_nlu(settings: Settings) -> Any:
     from nlu import FallbackNlu, LocalNlu, RasaNlu
 
     if settings.nlu == "rasa" and settings.rasa_url:
@@ -68,7 +68,7 @@ def _default_nlu(settings: Settings) -> Any:
     return LocalNlu()
 
 
-def _default_tutorials() -> Any | None:
+def default_tutorials() -> Any | None:
     try:
         from kb.search import KnowledgeBase
 
@@ -110,8 +110,8 @@ async def _sender_context(app: web.Application) -> AsyncIterator[None]:
 async def _intake_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
     services = app[services_key]
-    nlu = services.get("nlu") or _default_nlu(settings)
-    tutorials = services.get("kb") or _default_tutorials()
+    nlu = services.get("nlu") or default_nlu(settings)
+    tutorials = services.get("kb") or default_tutorials()
     intake = build_intake(settings, app[sessions_key], nlu=nlu, tutorials=tutorials)
     app[intake_key] = intake
     stop = asyncio.Event()

@@ -88,3 +88,18 @@ async def test_other_errors_are_not_retried(tmp_path: Path) -> None:
     async with engine.begin() as conn:  # the connection is still usable
         await conn.execute(text("INSERT INTO notes (body) VALUES ('ok')"))
     await engine.dispose()
+
+
+async def test_case_insensitive_search_folds_accented_capitals(tmp_path: Path) -> None:
+    """« école » finds « École » on SQLite as on PostgreSQL (ILIKE is lower() LIKE lower())."""
+    from sqlalchemy import column, select, table
+
+    await _prepare(tmp_path / "search.db")
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'search.db'}")
+    notes = table("notes", column("body"))
+    async with engine.begin() as conn:
+        await conn.execute(text("INSERT INTO notes (body) VALUES ('ÉCOLE ÉMILE ZOLA'), ('Collège')"))
+        found = (await conn.execute(select(notes.c.body).where(notes.c.body.ilike("%école émile%")))).scalars().all()
+        assert found == ["ÉCOLE ÉMILE ZOLA"]
+        assert (await conn.execute(text("SELECT lower(NULL), lower(42)"))).one() == (None, 42)
+    await engine.dispose()

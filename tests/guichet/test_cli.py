@@ -44,6 +44,17 @@ def test_a_session_secret_that_is_not_a_fernet_key_is_refused(workdir: Path, mon
     assert len(err.splitlines()) == 1 and "GUICHET_SESSION_SECRET" in err and "Fernet" in err
 
 
+def test_mail_quarantine_on_a_fresh_database(workdir: Path) -> None:
+    """`guichet mail quarantine` answers in French; `replay` needs at least one number."""
+    assert main(["db", "upgrade"], stdout=io.StringIO()) == 0
+    out = io.StringIO()
+    assert main(["mail", "quarantine"], stdout=out) == 0
+    assert out.getvalue() == "Aucun e-mail en quarantaine.\n"
+    with pytest.raises(SystemExit) as exited:
+        main(["mail", "replay"])
+    assert exited.value.code == 2
+
+
 def test_unknown_database_driver_is_refused(workdir: Path, monkeypatch, capsys) -> None:
     """Only the SQLite and PostgreSQL async drivers are accepted."""
     monkeypatch.setenv("GUICHET_DATABASE_URL", "mysql://root@localhost/db")
