@@ -25,7 +25,8 @@ import aiosmtplib  # noqa: E402
 from aiosmtpd.smtp import SMTP  # noqa: E402
 from sqlalchemy import func, select  # noqa: E402
 
-from bot.email import build_intake, start_smtp_intake  # noqa: E402
+from bot.email import start_smtp_intake
+from guichet.channels.email import build_intake  # noqa: E402
 from desk.db import create_engine, session_factory  # noqa: E402
 from desk.migrate import upgrade  # noqa: E402
 from desk.models import OutboxMessage, Ticket  # noqa: E402

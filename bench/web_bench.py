@@ -38,7 +38,7 @@ from desk.models import (  # noqa: E402
     Agent, Commune, Organisation, School, SlaClock, Territory, Ticket, TicketCounter, TicketEvent,
 )
 from desk.security import hash_password  # noqa: E402
-from desk.uai import make_uai  # noqa: E402
+from domain.uai import make_uai  # noqa: E402
 
 DEFAULT_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 PASSWORD = "bench-password"

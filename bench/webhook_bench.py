@@ -44,7 +44,7 @@ sys.path.insert(0, str(ROOT))
 import aiohttp  # noqa: E402
 from sqlalchemy import select, text  # noqa: E402
 
-from bot.telegram.app import SECRET_HEADER, WEBHOOK_PATH  # noqa: E402
+from bot.telegram import SECRET_HEADER, WEBHOOK_PATH  # noqa: E402
 from desk.db import create_engine, session_factory  # noqa: E402
 from desk.migrate import upgrade  # noqa: E402
 from desk.models import School  # noqa: E402

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from guichet.vocabulary import Channel
+from domain.vocabulary import Channel
 
 #: Telegram limits `callback_data` to 64 bytes: every button payload must fit.
 MAX_PAYLOAD_BYTES = 64

@@ -10,7 +10,7 @@ from bot.messages import Outbound
 from bot.payloads import button
 from desk.models import Ticket
 from desk.outbox import Outgoing
-from guichet.vocabulary import TicketStatus
+from domain.vocabulary import TicketStatus
 
 RESOLVED_QUESTION = "Le problème est-il résolu ?"
 

@@ -27,7 +27,7 @@ from bot.notifications import render
 from desk.clock import utcnow
 from desk.models import Conversation, OutboxMessage
 from desk.outbox import Outgoing, OutboxStatus, TemporaryFailure
-from guichet.vocabulary import Channel
+from domain.vocabulary import Channel
 
 log = logging.getLogger(__name__)
 

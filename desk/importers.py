@@ -12,12 +12,12 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from guichet.vocabulary import AssetOwner, Equipment
+from domain.vocabulary import AssetOwner, Equipment
 
 from desk.csvfiles import CsvRow, decode, read_rows
 from desk.models import Asset, Commune, Organisation, Room, School, Territory
 from desk.repositories import ensure_organisation
-from desk.uai import is_valid_uai, normalise_uai
+from domain.uai import is_valid_uai, normalise_uai
 
 # Column names of the national directory (« Annuaire de l'éducation »), normalised, and ours.
 SCHOOL_COLUMNS = {

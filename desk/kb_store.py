@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.clock import utcnow
 from desk.models import ArticleFeedback, Deflection
-from guichet.vocabulary import Channel
+from domain.vocabulary import Channel
 
 
 class DeflectionOutcome(StrEnum):

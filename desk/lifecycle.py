@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from guichet.vocabulary import TicketStatus as S
+from domain.vocabulary import TicketStatus as S
 
 from desk.clock import utcnow
 from desk.errors import IllegalTransition

@@ -7,10 +7,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.models import TicketCounter
+from domain.formats import format_reference
 
-
-def format_reference(year: int, number: int) -> str:
-    return f"{year:04d}-{number:05d}"
+__all__ = ["format_reference", "last_number", "next_reference"]
 
 
 async def next_reference(session: AsyncSession, territory_id: int, year: int) -> str:

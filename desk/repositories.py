@@ -11,7 +11,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from guichet.vocabulary import TicketStatus
+from domain.formats import normalise_reference
+from domain.vocabulary import TicketStatus
 
 from desk.clock import utcnow
 from desk.errors import RecordNotFound
@@ -285,7 +286,8 @@ async def ticket_by_reference(
             selectinload(Ticket.requester),
             selectinload(Ticket.assignee),
         )
-        .where(Ticket.territory_id == territory_id, Ticket.reference == reference)
+        .where(Ticket.territory_id == territory_id,
+               Ticket.reference == (normalise_reference(reference) or reference))
     )
     if ticket is None:
         raise RecordNotFound(f"ticket {reference}")

@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.lifecycle import OPEN_STATUSES
 from desk.models import SlaClock, Ticket, TicketEvent
-from guichet.vocabulary import TicketStatus
+from domain.vocabulary import TicketStatus
 
 __all__ = [
     "WARNING_SHARE",

@@ -39,7 +39,7 @@ from desk.loops import run_passes
 from desk.models import Agent, Organisation, OutboxMessage, SlaClock, Territory, Ticket, TicketEvent
 from desk.sla_store import Threshold
 from desk.sla_text import THRESHOLD_LABELS, format_due_fr, policy_label
-from guichet.vocabulary import AgentRole, Channel, TicketStatus
+from domain.vocabulary import AgentRole, Channel, TicketStatus
 
 __all__ = ["PassReport", "SlaWatcher", "next_opening"]
 

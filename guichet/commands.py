@@ -63,9 +63,11 @@ async def _mail(args, settings, sessions, stdout) -> int:
 
     if args.mail_command == "quarantine":
         return await mail_cli.show_quarantine(sessions, stdout)
-    from bot.email import build_intake, default_nlu, default_tutorials
+    from guichet.channels.email import build_intake
+    from guichet.components import build_kb, build_nlu
 
-    intake = build_intake(settings, sessions, nlu=default_nlu(settings), tutorials=default_tutorials())
+    nlu = build_nlu(settings)
+    intake = build_intake(settings, sessions, nlu=nlu.backend, tutorials=build_kb())
     return await mail_cli.replay_mails(intake, args.ids, stdout, sys.stderr)
 
 

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from desk.importers import import_assets, import_schools, slugify
 from desk.models import Agent, Organisation
 from desk.security import hash_password
-from desk.uai import make_uai
+from domain.uai import make_uai
 from guichet.bootstrap import ensure_territory_from_preset
 
 # Communes of Saint-Étienne Métropole with their INSEE codes.

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Sequence
 from typing import TextIO
 
-from guichet.vocabulary import Equipment, Intent
+from domain.vocabulary import Equipment, Intent
 from kb import ArticleError, KnowledgeBase
 
 

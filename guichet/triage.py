@@ -9,7 +9,7 @@ import json
 from collections.abc import Iterator
 from typing import Any, TextIO
 
-from guichet.vocabulary import AssetOwner, Equipment, SchoolStatus
+from domain.vocabulary import AssetOwner, Equipment, SchoolStatus
 from nlu import LocalNlu, ParseResult
 from routing import Territory, TerritoryError, decide, load_territory
 

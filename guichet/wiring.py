@@ -1,4 +1,11 @@
-"""Wiring: which packages plug into the web application, built from settings."""
+"""The composition root: every shared object built once from settings, then the app's parts plugged in.
+
+Order matters and is the only place it is written down: the objects first (settings,
+database, territory context, NLU, knowledge base, dialogue engine, outbox dispatcher and SLA
+watcher), then each door (agents' pages, API, Telegram, e-mail, knowledge base pages, web
+chat), which registers its outbox sender with the dispatcher, and last the background loops,
+so every sender is known before the dispatcher's first pass.
+"""
 
 from __future__ import annotations
 
@@ -9,56 +16,50 @@ from functools import partial
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from bot.email import setup_email
-from bot.telegram import setup_telegram
-from desk.background import setup_background
+from bot.engine import DialogueEngine
+from guichet.background import setup_background, start_background
+from guichet.channels.email import setup_email
+from guichet.channels.telegram import setup_telegram
+from guichet.components import Nlu, build_context, build_kb, build_nlu
 from guichet.settings import Settings
 from handlers.context import context_for
-from handlers.status_hooks import status_hook
+from nlu import NluBackend
 from routing import load_territory
 from routing.calendar import Calendar
-from web.agent_services import STATUS_HOOK
 from web.agents import setup_agents
 from web.api import setup_api
-from web.app import database_context, init_app, services_key, sessions_key, settings_key
-from web.chat import DIALOGUE_ENGINE, setup_chat
+from web.app import database_context, init_app
+from web.chat import setup_chat
 from web.kb import setup_kb
-from web.kb.views import kb_key
+from web.keys import context_key, dialogue_key, kb_key, nlu_key, sessions_key, settings_key
+
+nlu_owner_key = web.AppKey("nlu_owner", Nlu)
 
 
-async def dialogue_context(app: web.Application) -> AsyncIterator[None]:
-    """The dialogue engine from settings (territory, NLU backend, KB), shared by every channel."""
-    from bot.engine import DialogueEngine
-    from handlers.context import context_for
-    from kb import KnowledgeBase
-    from nlu import FallbackNlu, LocalNlu, NluBackend, RasaNlu
+def setup_desk(app: web.Application, *, nlu_backend: NluBackend | None = None) -> None:
+    """The territory context, the NLU, the knowledge base and the dialogue engine, built once.
 
+    `nlu_backend` replaces the NLU the settings choose (tests give a scripted one).
+    """
     settings = app[settings_key]
-    local = LocalNlu()
-    await asyncio.to_thread(local.parse, "bonjour")  # trains or loads the cached model off the loop
-    nlu: NluBackend = local
-    rasa: RasaNlu | None = None
-    if settings.nlu == "rasa" and settings.rasa_url:
-        rasa = RasaNlu(settings.rasa_url)
-        nlu = FallbackNlu(rasa, local) if settings.nlu_fallback else rasa
-    kb = app[kb_key] if kb_key in app else KnowledgeBase.from_directory()
-    app[services_key][DIALOGUE_ENGINE] = DialogueEngine(
-        app[sessions_key], context_for(settings.territory), nlu, kb, public_url=settings.public_url,
-    )
+    ctx = build_context(settings)
+    nlu = build_nlu(settings)
+    kb = build_kb()
+    backend = nlu_backend or nlu.backend
+    app[context_key] = ctx
+    app[nlu_owner_key] = nlu
+    app[nlu_key] = backend
+    app[kb_key] = kb
+    app[dialogue_key] = DialogueEngine(app[sessions_key], ctx, backend, kb, public_url=settings.public_url)
+    app.cleanup_ctx.append(_nlu_context)
+
+
+async def _nlu_context(app: web.Application) -> AsyncIterator[None]:
+    """Train or load the local model off the loop before the first message; close Rasa's client."""
+    nlu = app[nlu_owner_key]
+    await asyncio.to_thread(nlu.warm_up)
     yield
-    app[services_key].pop(DIALOGUE_ENGINE, None)
-    if rasa is not None:
-        await rasa.close()
-
-
-def setup_dialogue(app: web.Application) -> None:
-    """Build the engine at start-up, before the channels that use it (Telegram, web chat)."""
-    app.cleanup_ctx.append(dialogue_context)
-
-
-def setup_status_hooks(app: web.Application) -> None:
-    """Agents' status changes recompute the SLA clocks and start a theft's replacement."""
-    app[services_key][STATUS_HOOK] = status_hook(context_for)
+    await nlu.close()
 
 
 def calendar_for(territory: str) -> Calendar:
@@ -71,15 +72,17 @@ def operator_for(territory: str) -> str:
 
 
 def build_app(
-    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession]
+    settings: Settings, engine: AsyncEngine, sessions: async_sessionmaker[AsyncSession],
+    *, nlu: NluBackend | None = None,
 ) -> web.Application:
-    """The whole application for `guichet serve` and for the tests."""
-    background = partial(setup_background, calendar_for=calendar_for, operator_for=operator_for)
+    """The whole application for `guichet serve` and for the tests (`nlu` replaces the NLU)."""
+    background = partial(setup_background, calendar_for=calendar_for, operator_for=operator_for,
+                         defer_loops=True)
     app = init_app(
         settings, engine, sessions,
         extensions=[
-            setup_status_hooks, background, setup_dialogue, setup_agents, setup_api,
-            setup_telegram, setup_email, setup_kb, setup_chat,
+            background, partial(setup_desk, nlu_backend=nlu), setup_agents, setup_api,
+            setup_telegram, setup_email, setup_kb, setup_chat, start_background,
         ],
     )
     # First in, last out: the engine outlives every loop that uses it.

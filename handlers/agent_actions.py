@@ -2,15 +2,14 @@
 
 Every action loads the ticket through the agent's scope (a ticket outside it is
 RecordNotFound), changes statuses only through desk.lifecycle.change_status, and calls the
-injected `on_status_change(session, ticket)` hook after each status change so the SLA
+`on_status_change(session, ticket)` hook (by default `handlers.ticket_status`) after each status change so the SLA
 clocks can be recomputed in the same transaction.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -20,17 +19,12 @@ from desk import repositories as repo
 from desk.errors import DeskError, RecordNotFound
 from desk.lifecycle import ALLOWED, OPEN_STATUSES, change_status
 from desk.models import Agent, Organisation, Requester, Ticket
-from guichet.vocabulary import TicketStatus as S
+from domain.vocabulary import TicketStatus as S
 from handlers.agent_queue import scoped_ticket
 from handlers.agent_scope import Actor
-
-StatusHook = Callable[[AsyncSession, Ticket], Awaitable[None]]
+from handlers.ticket_status import StatusHook, status_hook
 
 MAX_TEXT = 20_000
-
-
-async def no_status_hook(session: AsyncSession, ticket: Ticket) -> None:
-    """Default `on_status_change`: nothing to recompute."""
 
 
 class ActionRefused(DeskError):
@@ -67,7 +61,8 @@ class AgentActions:
     """The agent use cases, bound to a session factory and the SLA hook."""
 
     sessions: async_sessionmaker[AsyncSession]
-    on_status_change: StatusHook = no_status_hook
+    #: Runs after each status change in the same transaction: clocks and a theft's replacement.
+    on_status_change: StatusHook = field(default_factory=status_hook)
 
     async def claim(self, actor: Actor, reference: str) -> ActionResult:
         """Take the ticket for oneself."""

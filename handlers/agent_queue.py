@@ -24,7 +24,7 @@ from desk.models import (
     Ticket,
     TicketEvent,
 )
-from guichet.vocabulary import TicketStatus
+from domain.vocabulary import TicketStatus
 from handlers.agent_scope import Actor, scoped_tickets, ticket_scope
 
 PAGE_SIZE = 50

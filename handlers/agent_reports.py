@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from desk.clock import utcnow
 from desk.kb_store import deflection_stats, feedback_stats
 from desk.models import Commune, School, Ticket
-from guichet.vocabulary import Intent
+from domain.vocabulary import Intent
 from handlers.agent_queue import AT_RISK_WINDOW, OPEN_VALUES, due_expr
 from handlers.agent_scope import Actor, ticket_scope
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
 from desk.models import Agent, Organisation, Territory, Ticket
-from guichet.vocabulary import AgentRole
+from domain.vocabulary import AgentRole
 
 
 @dataclass(frozen=True, slots=True)

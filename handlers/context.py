@@ -8,7 +8,7 @@ from datetime import datetime
 from functools import lru_cache
 
 from desk.clock import utcnow
-from guichet.vocabulary import SlaPolicy
+from domain.vocabulary import SlaPolicy
 from routing import Territory, load_territory
 from routing.calendar import Calendar
 from routing.clocks import Policy

@@ -26,13 +26,14 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from desk import repositories as repo
 from desk.clock import utcnow
 from desk.errors import DeskError, RecordNotFound
-from desk.lifecycle import change_status
 from desk.models import (
     Attachment, InboundMessage, OutboxMessage, Requester, RequesterIdentity, Ticket, TicketEvent,
 )
-from desk.uai import is_valid_uai, normalise_uai
-from guichet.vocabulary import TICKET_INTENTS, Channel, Equipment, Intent, TicketStatus
+from domain.formats import REFERENCE_PATTERN, UAI_TYPED_RE
+from domain.uai import is_valid_uai, normalise_uai
+from domain.vocabulary import TICKET_INTENTS, Channel, Equipment, Intent, TicketStatus
 from handlers.context import DeskContext
+from handlers.ticket_status import move_status
 from handlers.report import NotATicket, ReportDraft, ReportOutcome, open_report
 from nlu import ParseResult
 
@@ -47,7 +48,7 @@ CHANNEL = Channel.EMAIL.value
 SCHOOL_QUESTION = "Pouvez-vous nous indiquer le nom ou le code UAI de votre école ?"
 SIGNATURE = "Bien cordialement,\nL'équipe du guichet unique SVP-m@intenanceEcole"
 _ACADEMIC = re.compile(r"(^|\.)ac-[a-z]+(-[a-z]+)*\.fr$")
-_UAI = re.compile(r"\b(\d{7}\s?[A-Za-z])\b")
+_UAI = UAI_TYPED_RE
 
 
 class InboundStatus(StrEnum):
@@ -347,8 +348,10 @@ class EmailIntake:
         )
         await self._keep_attachments(session, ticket, event, mail)
         if not mail.automated and ticket.status == TicketStatus.WAITING.value:
-            change_status(ticket, TicketStatus.IN_PROGRESS, actor_kind="requester",
-                          reason="Réponse reçue par courriel.", at=self._ctx.now())
+            await move_status(session, self._ctx, ticket, TicketStatus.IN_PROGRESS,
+                              actor_kind="requester" if from_requester else "participant",
+                              actor_id=ticket.requester_id if from_requester else None,
+                              reason="Réponse reçue par courriel.", channel=CHANNEL)
 
     async def _new_mail(self, session: AsyncSession, row: InboundMessage, territory_id: int,
                         mail: IncomingMail) -> None:
@@ -571,7 +574,7 @@ def _event_data(mail: IncomingMail) -> dict[str, Any]:
 
 
 def _strip_tag(subject: str) -> str:
-    return re.sub(r"\[Guichet \d{4}-\d{3,7}\]\s*", "", subject, flags=re.I).strip() or "(sans objet)"
+    return re.sub(rf"\[Guichet {REFERENCE_PATTERN}\]\s*", "", subject, flags=re.I).strip() or "(sans objet)"
 
 
 def _size_fr(size: int) -> str:

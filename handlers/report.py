@@ -14,7 +14,7 @@ from desk.lifecycle import change_status
 from desk.models import Asset, Commune, Organisation, Requester, School, Ticket
 from desk.sla_store import open_clocks, recompute_clocks
 from desk.sla_text import format_due_fr
-from guichet.vocabulary import (
+from domain.vocabulary import (
     AssetOwner,
     Channel,
     Equipment,
@@ -25,7 +25,7 @@ from guichet.vocabulary import (
     TicketStatus,
 )
 from handlers.context import DeskContext
-from handlers.labels import EQUIPMENT_FR, INTENT_FR
+from domain.labels import EQUIPMENT_FR, INTENT_FR
 from routing import Decision, decide
 from routing.clocks import Due, due
 

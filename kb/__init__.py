@@ -1,7 +1,7 @@
 """Primo-maintenance tutorials and their French-aware search.
 
 Public surface: `KnowledgeBase` (load, `search`, `best_for`), `Hit`, `Article`, `ArticleError`,
-`load_articles`. This package depends only on `guichet.vocabulary`.
+`load_articles`. This package depends only on `domain.vocabulary`.
 """
 
 from kb.articles import ARTICLES_DIR, Article, ArticleError, load_articles

@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import yaml
 
-from guichet.vocabulary import Equipment, Intent
+from domain.vocabulary import Equipment, Intent
 
 ARTICLES_DIR = Path(__file__).parent / "articles"
 

@@ -7,7 +7,7 @@ entry. Longer phrases win over their first word: « écran interactif » is not 
 
 from __future__ import annotations
 
-from guichet.vocabulary import Equipment
+from domain.vocabulary import Equipment
 
 EQUIPMENT_SYNONYMS: dict[Equipment, tuple[str, ...]] = {
     Equipment.PROJECTOR: (

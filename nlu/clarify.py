@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from guichet.vocabulary import Intent
+from domain.vocabulary import Intent
 
 from .result import ParseResult
 

@@ -19,7 +19,8 @@ from functools import lru_cache
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
 
-from guichet.vocabulary import EntityType, Equipment
+from domain.formats import ASSET_TAG_PATTERN, REFERENCE_PATTERN, UAI_PATTERN
+from domain.vocabulary import EntityType, Equipment
 
 from . import lexicon
 from .result import EntitySpan
@@ -30,9 +31,9 @@ EXTRACTOR = "GuichetEntityExtractor"
 REGEX_EXTRACTOR = "RegexEntityExtractor"
 
 DEFAULT_REGEXES: dict[str, tuple[str, ...]] = {
-    EntityType.ASSET_TAG.value: (r"\b[A-Z]{3}-\d{6}\b",),
-    EntityType.SCHOOL.value: (r"\b\d{7}[A-Z]\b",),
-    EntityType.TICKET_REF.value: (r"\b20\d{2}-\d{3,5}\b",),
+    EntityType.ASSET_TAG.value: (rf"\b{ASSET_TAG_PATTERN}\b",),
+    EntityType.SCHOOL.value: (rf"\b{UAI_PATTERN}\b",),
+    EntityType.TICKET_REF.value: (rf"\b{REFERENCE_PATTERN}\b",),
 }
 _EQUIPMENT_VALUES = frozenset(e.value for e in Equipment)
 _WORD = re.compile(r"[a-z0-9]+")

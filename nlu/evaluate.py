@@ -17,7 +17,7 @@ from typing import Any, TextIO
 import numpy as np
 from sklearn.model_selection import StratifiedKFold
 
-from guichet.vocabulary import EntityType
+from domain.vocabulary import EntityType
 
 from .backend import NluUnavailable
 from .classifier import DEFAULT_VARIANT, VARIANTS

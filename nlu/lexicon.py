@@ -6,7 +6,7 @@ they make entity extraction useful before the data is complete.
 
 from __future__ import annotations
 
-from guichet.vocabulary import Equipment as E
+from domain.vocabulary import Equipment as E
 
 #: Surface forms (any case/accents) -> canonical equipment value.
 EQUIPMENT_FORMS: dict[str, E] = {

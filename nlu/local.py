@@ -15,7 +15,7 @@ import numpy as np
 import sklearn
 from sklearn.pipeline import Pipeline
 
-from guichet.vocabulary import Intent
+from domain.vocabulary import Intent
 
 from .cache import CODE_VERSION, ModelCache, default_cache_dir
 from .classifier import DEFAULT_VARIANT, build_pipeline

@@ -8,7 +8,7 @@ from typing import Any
 
 import aiohttp
 
-from guichet.vocabulary import Intent
+from domain.vocabulary import Intent
 
 from .backend import NluUnavailable
 from .result import ParseResult

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from guichet.vocabulary import EntityType, Intent
+from domain.vocabulary import EntityType, Intent
 
 #: Rasa's FallbackClassifier intent, which Guichet reads as out of scope.
 RASA_FALLBACK_INTENT = "nlu_fallback"

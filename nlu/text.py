@@ -10,9 +10,11 @@ import re
 import unicodedata
 from functools import lru_cache
 
+from domain.formats import REFERENCE_PATTERN, UAI_PATTERN
+
 _ASSET_TAG = re.compile(r"\b[A-Z]{3}-\d{6}\b")
-_UAI = re.compile(r"\b\d{7}[A-Z]\b")
-_TICKET_REF = re.compile(r"\b20\d{2}-\d{3,5}\b")
+_UAI = re.compile(rf"\b{UAI_PATTERN}\b")
+_TICKET_REF = re.compile(rf"\b{REFERENCE_PATTERN}\b")
 
 # SMS words and abbreviations, after lowercasing and accent stripping.
 SMS_WORDS: dict[str, str] = {

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import holidays
 
-from guichet.vocabulary import ClockMode
+from domain.vocabulary import ClockMode
 
 __all__ = ["Calendar", "FAR_FUTURE", "as_utc"]
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from guichet.vocabulary import ClockMode, SlaPolicy, TicketStatus
+from domain.vocabulary import ClockMode, SlaPolicy, TicketStatus
 from routing.calendar import Calendar, as_utc
 
 __all__ = [

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from guichet.vocabulary import AssetOwner, Equipment, Intent, Role, SchoolStatus, SlaPolicy
+from domain.vocabulary import AssetOwner, Equipment, Intent, Role, SchoolStatus, SlaPolicy
 
 from .rules import NO_TICKET, Facts, Outcome, first_match
 from .territory import Territory

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any, Protocol, TypeVar
 
-from guichet.vocabulary import AssetOwner, Equipment, Intent, Role, SchoolStatus, SlaPolicy
+from domain.vocabulary import AssetOwner, Equipment, Intent, Role, SchoolStatus, SlaPolicy
 
 from .text import Keyword
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import yaml
 
-from guichet.vocabulary import AssetOwner, Equipment, OrgKind, Role, SchoolStatus, SlaPolicy
+from domain.vocabulary import AssetOwner, Equipment, OrgKind, Role, SchoolStatus, SlaPolicy
 
 from .calendar import Calendar
 from .clocks import Policy

@@ -4,20 +4,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING
 
 from aiohttp import web
-from sqlalchemy import text
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from guichet.settings import Settings
+from desk.db import ping
+from web.keys import engine_key, sessions_key, settings_key
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+    from guichet.settings import Settings
+
+__all__ = ["Extension", "database_context", "engine_key", "init_app", "sessions_key", "settings_key"]
 
 log = logging.getLogger(__name__)
-
-settings_key = web.AppKey("settings", Settings)
-engine_key = web.AppKey("engine", AsyncEngine)
-sessions_key = web.AppKey("sessions", async_sessionmaker[AsyncSession])
-services_key = web.AppKey("services", dict[str, Any])
 
 Extension = Callable[[web.Application], Awaitable[None] | None]
 
@@ -25,8 +26,7 @@ Extension = Callable[[web.Application], Awaitable[None] | None]
 async def healthz(request: web.Request) -> web.Response:
     """200 once the database answers; 503 otherwise."""
     try:
-        async with request.app[engine_key].connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ping(request.app[engine_key])
     except Exception as exc:  # noqa: BLE001 - any failure means not ready
         log.warning("health check failed: %s", exc)
         return web.json_response({"status": "unavailable"}, status=503)
@@ -73,7 +73,6 @@ def init_app(
     app[settings_key] = settings
     app[engine_key] = engine
     app[sessions_key] = sessions
-    app[services_key] = {}
     app.router.add_get("/healthz", healthz)
     for extend in extensions or []:
         extend(app)

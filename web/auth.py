@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from guichet.settings import Settings
+
 import logging
 import time
 from collections import deque
@@ -12,7 +17,6 @@ from aiohttp import web
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
-from guichet.settings import Settings
 from handlers.agent_scope import Actor, load_actor
 from web.app import sessions_key
 from web.sessions import get_session

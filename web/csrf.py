@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from guichet.settings import Settings
+
 import secrets
 from collections.abc import Awaitable, Callable
 
@@ -12,7 +17,6 @@ from aiohttp_session import Session
 from web.sessions import get_session
 from yarl import URL
 
-from guichet.settings import Settings
 from web.agents.templating import jinja_key
 from web.app import settings_key
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from guichet.vocabulary import AgentRole, OrgKind, TicketStatus
-from handlers.labels import EQUIPMENT_FR, INTENT_FR
+from domain.vocabulary import AgentRole, OrgKind, TicketStatus
+from domain.labels import EQUIPMENT_FR, INTENT_FR
 
 STATUS: dict[str, str] = {
     TicketStatus.NEW: "Nouveau",
@@ -16,7 +16,7 @@ STATUS: dict[str, str] = {
     TicketStatus.CANCELLED: "Annulé",
 }
 
-#: The same wording as the teachers read (handlers.labels), so both sides name things alike.
+#: The same wording as the teachers read (domain.labels), so both sides name things alike.
 INTENT: dict[str, str] = INTENT_FR
 EQUIPMENT: dict[str, str] = EQUIPMENT_FR
 

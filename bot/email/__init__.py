@@ -1,158 +1,16 @@
 """The e-mail channel: SMTP intake, IMAP poller, parsing, threading, loop protection, replies.
 
-`setup_email(app)` plugs it into the application from settings: the SMTP receiver when
-GUICHET_SMTP_INTAKE_PORT is set, the IMAP poller when GUICHET_IMAP_URL is set, and the
-threading e-mail sender on the outbox dispatcher when GUICHET_SMTP_URL is set.
+Its start-up from settings (SMTP receiver, IMAP poller, threading sender) is wired by
+`guichet.channels.email`; the use case itself is `handlers.email_intake`.
 """
-
-from __future__ import annotations
-
-import asyncio
-import logging
-import secrets
-from collections.abc import AsyncIterator, Callable
-from typing import Any
-
-from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.email.imap_poller import ImapConfig, ImapPoller, PollReport
 from bot.email.outgoing import TicketThreading
 from bot.email.parse import MailParser, external_id
 from bot.email.smtp_intake import IntakeHandler, start_smtp_intake
 from bot.email.threading import message_id_for
-from desk.outbox import EmailSender
-from guichet.settings import Settings
-from handlers.context import context_for
-from handlers.email_intake import EmailIntake
-from web.app import services_key, sessions_key, settings_key
 
 __all__ = [
     "ImapConfig", "ImapPoller", "IntakeHandler", "MailParser", "PollReport", "TicketThreading",
-    "build_intake", "default_nlu", "default_tutorials", "external_id", "intake_key", "setup_email", "start_smtp_intake",
+    "external_id", "message_id_for", "start_smtp_intake",
 ]
-
-log = logging.getLogger(__name__)
-
-intake_key = web.AppKey("email_intake", EmailIntake)
-
-#: Seconds between two sweeps of stored mails whose processing failed (bounded by max_attempts).
-RETRY_INTERVAL = 60.0
-
-
-def build_intake(
-    settings: Settings, sessions: async_sessionmaker[AsyncSession], *, nlu: Any,
-    tutorials: Any | None = None, **options: Any,
-) -> EmailIntake:
-    """The use case with the adapter's parser and Message-ID minting for the desk's address."""
-    ours = settings.mail_from.lower()
-    domain = ours.rpartition("@")[2] or "localhost"
-
-    def mint(reference: str | None) -> str:
-        if reference:
-            return message_id_for(reference, domain)
-        return f"<guichet-reply.{secrets.token_hex(8)}@{domain}>"
-
-    return EmailIntake(
-        sessions, context_for(settings.territory), nlu, MailParser(ours),
-        our_address=ours, message_id_for=mint, tutorials=tutorials,
-        public_url=settings.public_url, **options,
-    )
-
-
-def default_nlu(settings: Settings) -> Any:
-    from nlu import FallbackNlu, LocalNlu, RasaNlu
-
-    if settings.nlu == "rasa" and settings.rasa_url:
-        return FallbackNlu(RasaNlu(settings.rasa_url), LocalNlu())
-    return LocalNlu()
-
-
-def default_tutorials() -> Any | None:
-    try:
-        from kb.search import KnowledgeBase
-
-        return KnowledgeBase.from_directory()
-    except Exception:  # noqa: BLE001 - no tutorials: how-to mails are held for an agent
-        log.exception("knowledge base unavailable; how-to mails will be held for an agent")
-        return None
-
-
-def setup_email(app: web.Application) -> None:
-    """Register the e-mail channel's contexts for what the settings turn on."""
-    settings = app[settings_key]
-    if settings.smtp_url:
-        app.cleanup_ctx.append(_sender_context)
-    if not (settings.smtp_intake_port or settings.imap_url):
-        return
-    app.cleanup_ctx.append(_intake_context)
-    if settings.smtp_intake_port:
-        app.cleanup_ctx.append(_smtp_context)
-    if settings.imap_url:
-        ImapConfig.from_url(settings.imap_url)  # fail at start on a malformed URL
-        app.cleanup_ctx.append(_imap_context)
-
-
-async def _sender_context(app: web.Application) -> AsyncIterator[None]:
-    """Replace the dispatcher's plain e-mail sender by one that threads replies."""
-    from desk.background import dispatcher_key
-
-    settings = app[settings_key]
-    if dispatcher_key in app:
-        threading = TicketThreading(app[sessions_key], settings.mail_from)
-        app[dispatcher_key].register("email", EmailSender(
-            settings.smtp_url or "", settings.mail_from, threading=threading))
-    else:
-        log.warning("GUICHET_SMTP_URL is set but no outbox dispatcher runs: mail will wait")
-    yield
-
-
-async def _intake_context(app: web.Application) -> AsyncIterator[None]:
-    settings = app[settings_key]
-    services = app[services_key]
-    nlu = services.get("nlu") or default_nlu(settings)
-    tutorials = services.get("kb") or default_tutorials()
-    intake = build_intake(settings, app[sessions_key], nlu=nlu, tutorials=tutorials)
-    app[intake_key] = intake
-    stop = asyncio.Event()
-    task = asyncio.create_task(_every(RETRY_INTERVAL, intake.retry_pending, stop), name="mail retries")
-    yield
-    stop.set()
-    await _finish(task)
-
-
-async def _smtp_context(app: web.Application) -> AsyncIterator[None]:
-    settings = app[settings_key]
-    server = await start_smtp_intake(app[intake_key], settings.http_host, settings.smtp_intake_port or 0)
-    log.info("SMTP intake listening on %s:%s", settings.http_host, settings.smtp_intake_port)
-    yield
-    server.close()
-    await server.wait_closed()
-
-
-async def _imap_context(app: web.Application) -> AsyncIterator[None]:
-    settings = app[settings_key]
-    poller = ImapPoller(ImapConfig.from_url(settings.imap_url or ""), app[intake_key], app[sessions_key])
-    stop = asyncio.Event()
-    task = asyncio.create_task(poller.run(stop), name="IMAP poller")
-    yield
-    stop.set()
-    await _finish(task)
-
-
-async def _every(interval: float, job: Callable[[], Any], stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        try:
-            await asyncio.wait_for(stop.wait(), interval)
-        except TimeoutError:
-            try:
-                await job()
-            except Exception:  # noqa: BLE001 - logged; the next sweep tries again
-                log.exception("mail retry sweep failed")
-
-
-async def _finish(task: asyncio.Task[Any]) -> None:
-    try:
-        await asyncio.wait_for(task, 10)
-    except TimeoutError:
-        log.warning("%s did not stop in time: cancelled", task.get_name())

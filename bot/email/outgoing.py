@@ -8,7 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot.email.threading import message_id_for, subject_reference, tagged_subject
 from desk.models import InboundMessage, Ticket
 from desk.outbox import Outgoing, payload_headers
-from guichet.vocabulary import Channel
+from domain.vocabulary import Channel
 
 __all__ = ["TicketThreading"]
 

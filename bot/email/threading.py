@@ -6,10 +6,12 @@ import re
 import secrets
 from collections.abc import Iterable
 
+from domain.formats import REFERENCE_PATTERN
+
 __all__ = ["message_id_for", "references_in", "subject_reference", "tagged_subject", "split_ids"]
 
-_OUR_ID = re.compile(r"^<?guichet\.(\d{4}-\d{3,7})\.[A-Za-z0-9_-]+@([^>\s]+)>?$")
-_TAG = re.compile(r"\[Guichet (\d{4}-\d{3,7})\]", re.I)
+_OUR_ID = re.compile(rf"^<?guichet\.({REFERENCE_PATTERN})\.[A-Za-z0-9_-]+@([^>\s]+)>?$")
+_TAG = re.compile(rf"\[Guichet ({REFERENCE_PATTERN})\]", re.I)
 _ID = re.compile(r"<[^<>\s]+>")
 
 

@@ -12,10 +12,11 @@ from sqlalchemy.orm import selectinload
 
 from bot.turn import Turn
 from desk import repositories as repo
-from desk.lifecycle import OPEN_STATUSES, change_status
+from desk.lifecycle import OPEN_STATUSES
 from desk.models import Attachment, School, SlaClock, Ticket, TicketEvent
-from desk.sla_store import recompute_clocks
-from guichet.vocabulary import TicketStatus
+from domain.formats import normalise_reference
+from domain.vocabulary import TicketStatus
+from handlers.ticket_status import move_status
 
 #: Characters of a message given to the NLU; a longer message is kept whole but triaged on its start.
 MAX_TRIAGE_CHARS = 4096
@@ -67,7 +68,7 @@ async def own_ticket_by_reference(turn: Turn, reference: str) -> Ticket | None:
         .options(selectinload(Ticket.events), selectinload(Ticket.organisation))
         .where(
             Ticket.territory_id == turn.territory.id,
-            Ticket.reference == reference.strip(),
+            Ticket.reference == (normalise_reference(reference) or reference.strip()),
             Ticket.requester_id == turn.requester.id,
         )
     )
@@ -85,12 +86,9 @@ def is_open(ticket: Ticket) -> bool:
 
 async def move(turn: Turn, ticket: Ticket, target: TicketStatus, reason: str) -> None:
     """Change a status as the requester and keep the SLA clocks in line, in this transaction."""
-    change_status(ticket, target, actor_kind="requester",
-                  actor_id=turn.requester.id if turn.requester else None, reason=reason, at=turn.now)
-    ticket.events[-1].channel = sender_channel(turn)
-    await turn.session.flush()
-    policy = turn.ctx.policy(ticket.sla_policy) if ticket.sla_policy else None
-    await recompute_clocks(turn.session, ticket, policy, turn.ctx.calendar, turn.now)
+    await move_status(turn.session, turn.ctx, ticket, target, actor_kind="requester",
+                      actor_id=turn.requester.id if turn.requester else None, reason=reason,
+                      channel=sender_channel(turn), at=turn.now)
 
 
 async def add_message(turn: Turn, ticket: Ticket, text: str | None, attachment_ids: Sequence[int] = ()) -> None:

@@ -8,7 +8,7 @@ from bot.flows import common, smalltalk
 from bot.state import Draft, Step
 from bot.turn import Turn
 from desk import repositories as repo
-from handlers.labels import EQUIPMENT_FR
+from domain.labels import EQUIPMENT_FR
 
 _ASSET = re.compile(r"^asset-([A-Za-z0-9-]{3,60})$")
 

@@ -6,7 +6,7 @@ from bot.messages import Link
 from bot.payloads import button
 from bot.state import Draft, Step
 from bot.turn import Turn
-from guichet.vocabulary import Intent
+from domain.vocabulary import Intent
 
 #: Intents for which a tutorial may solve the problem on the spot.
 DEFLECTABLE = frozenset({

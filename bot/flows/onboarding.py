@@ -19,8 +19,9 @@ from bot.state import Step
 from bot.turn import Turn
 from desk import repositories as repo
 from desk.models import Commune, School
-from desk.uai import is_valid_uai, normalise_uai
-from guichet.vocabulary import SMALL_TALK_INTENTS
+from domain.formats import UAI_TYPED_RE
+from domain.uai import is_valid_uai, normalise_uai
+from domain.vocabulary import SMALL_TALK_INTENTS
 
 WELCOME = "Bonjour ! Je suis le guichet numérique des écoles."
 ASK_SCHOOL = (
@@ -35,7 +36,7 @@ _GENERIC = {
     "ecole", "ecoles", "elementaire", "primaire", "maternelle", "groupe", "scolaire", "publique",
     "privee", "prive", "de", "du", "des", "la", "le", "les", "l", "d", "a", "en", "ec", "mat", "elem",
 }
-_UAI = re.compile(r"\b(\d{7}[A-Za-z])\b")
+_UAI = UAI_TYPED_RE
 
 
 @dataclass(frozen=True, slots=True)

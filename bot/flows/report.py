@@ -13,8 +13,8 @@ from bot.payloads import button
 from bot.state import Draft, Step
 from bot.turn import Turn
 from desk import repositories as repo
-from guichet.vocabulary import Equipment, Intent, TicketStatus, TICKET_INTENTS
-from handlers.labels import EQUIPMENT_FR, INTENT_FR
+from domain.vocabulary import Equipment, Intent, TicketStatus, TICKET_INTENTS
+from domain.labels import EQUIPMENT_FR, INTENT_FR
 from handlers.report import NotATicket, ReportDraft, open_report
 from nlu import ParseResult
 

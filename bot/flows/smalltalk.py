@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.payloads import button
 from bot.turn import Turn
-from guichet.vocabulary import Intent
+from domain.vocabulary import Intent
 
 EXAMPLE = "« le vidéoprojecteur de la classe de CM2 ne s'allume plus »"
 

@@ -9,7 +9,7 @@ from bot.payloads import button
 from bot.turn import Turn
 from desk.models import Ticket
 from desk.sla_text import format_due_fr
-from handlers.labels import EQUIPMENT_FR, STATUS_FR
+from domain.labels import EQUIPMENT_FR, STATUS_FR
 
 MAX_LISTED = 8
 MAX_BUTTONS = 5

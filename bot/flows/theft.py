@@ -8,7 +8,7 @@ from bot.messages import Link
 from bot.state import Draft
 from bot.turn import Turn
 from desk import repositories as repo
-from guichet.vocabulary import Intent
+from domain.vocabulary import Intent
 from handlers.report import ReportOutcome
 
 #: Share of the value the school authority refunds, by age in years (N, N-1, ...).

@@ -7,7 +7,7 @@ from bot.payloads import button
 from bot.state import Step
 from bot.turn import Turn
 from desk import repositories as repo
-from guichet.vocabulary import TicketStatus
+from domain.vocabulary import TicketStatus
 
 RATING_LABELS = {1: "1 – Pas satisfait", 2: "2", 3: "3", 4: "4", 5: "5 – Très satisfait"}
 
@@ -146,7 +146,7 @@ async def on_resolved_button(turn: Turn, answer: str, ticket_id: int | None) -> 
 
 
 def status_word(value: str) -> str:
-    from handlers.labels import STATUS_FR
+    from domain.labels import STATUS_FR
 
     return STATUS_FR.get(value, value).lower()
 

@@ -8,12 +8,12 @@ from bot.flows import common, report, smalltalk, status, tickets
 from bot.payloads import button
 from bot.state import Draft, Step
 from bot.turn import Turn
-from guichet.vocabulary import SMALL_TALK_INTENTS, TICKET_INTENTS, Intent
-from handlers.labels import INTENT_FR
+from domain.formats import find_references
+from domain.vocabulary import SMALL_TALK_INTENTS, TICKET_INTENTS, Intent
+from domain.labels import INTENT_FR
 from nlu import ParseResult, needs_clarification
 
 _CANCEL = re.compile(r"\b(annul\w*)\b")
-_REF = re.compile(r"\b(20\d{2}-\d{3,6})\b")
 #: Intents that may be offered when the NLU hesitates.
 _OFFERABLE = TICKET_INTENTS | {Intent.HOWTO, Intent.TICKET_STATUS}
 
@@ -47,8 +47,8 @@ async def handle_text(turn: Turn, text: str, *, draft: Draft | None = None) -> N
 
 
 def _first_ref(text: str) -> str | None:
-    match = _REF.search(text)
-    return match.group(1) if match else None
+    found = find_references(text)
+    return found[0] if found else None
 
 
 async def clarify(turn: Turn, text: str, candidates: list[Intent], parsed: ParseResult) -> None:

@@ -1,25 +1,21 @@
 """The Telegram channel: translate updates for the dialogue engine and deliver its replies."""
 
 from bot.telegram.adapter import TelegramAdapter
-from bot.telegram.app import (
-    DIALOGUE_ENGINE,
-    OUTBOX_DISPATCHER,
-    TELEGRAM_OPTIONS,
-    TELEGRAM_SENDER,
+from bot.telegram.pipeline import PipelineOptions, UpdatePipeline
+from bot.telegram.runtime import (
+    ALLOWED_UPDATES,
+    SECRET_HEADER,
+    WEBHOOK_PATH,
     TelegramOptions,
     TelegramRuntime,
     build_application,
-    setup_telegram,
-    telegram_key,
 )
-from bot.telegram.pipeline import PipelineOptions, UpdatePipeline
 from bot.telegram.sender import Blocked, TelegramRetryAfter, TelegramSender
 
 __all__ = [
-    "DIALOGUE_ENGINE",
-    "OUTBOX_DISPATCHER",
-    "TELEGRAM_OPTIONS",
-    "TELEGRAM_SENDER",
+    "ALLOWED_UPDATES",
+    "SECRET_HEADER",
+    "WEBHOOK_PATH",
     "Blocked",
     "PipelineOptions",
     "TelegramAdapter",
@@ -29,6 +25,4 @@ __all__ = [
     "TelegramSender",
     "UpdatePipeline",
     "build_application",
-    "setup_telegram",
-    "telegram_key",
 ]

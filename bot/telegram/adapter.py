@@ -25,7 +25,7 @@ from bot.telegram.translate import FileRef, IncomingMessage, translate_update, w
 from desk import repositories as repo
 from desk.models import Organisation, RequesterIdentity
 from desk.outbox import PermanentFailure, TemporaryFailure
-from guichet.vocabulary import Channel
+from domain.vocabulary import Channel
 
 log = logging.getLogger(__name__)
 

@@ -21,7 +21,7 @@ from bot.telegram.translate import update_key
 from desk import repositories as repo
 from desk.clock import utcnow
 from desk.models import InboundMessage
-from guichet.vocabulary import Channel
+from domain.vocabulary import Channel
 
 CHANNEL = Channel.TELEGRAM.value
 

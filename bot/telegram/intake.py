@@ -23,7 +23,7 @@ from bot.telegram.inbox import chat_of
 from bot.telegram.translate import update_key
 from desk import repositories as repo
 from desk.clock import utcnow
-from guichet.vocabulary import Channel
+from domain.vocabulary import Channel
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,7 @@ from bot.messages import Outbound
 from bot.telegram.translate import outbound_from_payload, render
 from desk.models import RequesterIdentity
 from desk.outbox import Outgoing, PermanentFailure, TemporaryFailure
-from guichet.vocabulary import Channel
+from domain.vocabulary import Channel
 
 log = logging.getLogger(__name__)
 

@@ -33,7 +33,7 @@ from bot.messages import (
     InboundAttachment,
     Outbound,
 )
-from guichet.vocabulary import Channel
+from domain.vocabulary import Channel
 
 #: Telegram lets a bot download files up to 20 MB through the public Bot API.
 DOWNLOAD_LIMIT = FileSizeLimit.FILESIZE_DOWNLOAD

@@ -14,9 +14,9 @@ from bot.engine import DialogueEngine, RateLimit
 from bot.messages import Inbound, InboundAttachment, Outbound
 from desk.importers import import_assets, import_schools
 from desk.models import School
-from desk.uai import make_uai
+from domain.uai import make_uai
 from guichet.bootstrap import ensure_territory_from_preset
-from guichet.vocabulary import Channel
+from domain.vocabulary import Channel
 from handlers.context import context_for
 from kb.search import KnowledgeBase
 from nlu import LocalNlu

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 from bot.engine import RateLimit
 from bot.messages import Inbound, InboundAttachment
 from desk.models import InboundMessage, Ticket
-from guichet.vocabulary import Channel
+from domain.vocabulary import Channel
 from tests.bot.conftest import Chat, make_engine
 
 

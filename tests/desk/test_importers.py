@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 from desk import repositories as repo
 from desk.importers import ImportFileError, import_assets, import_schools
 from desk.models import Asset, Commune, Organisation, Room, School
-from desk.uai import make_uai
+from domain.uai import make_uai
 
 import pytest
 

@@ -5,7 +5,7 @@ import pytest
 from desk.errors import IllegalTransition
 from desk.lifecycle import ALLOWED, can_transition, change_status
 from desk.models import Ticket
-from guichet.vocabulary import TicketStatus as S
+from domain.vocabulary import TicketStatus as S
 
 
 def _ticket(status: S) -> Ticket:

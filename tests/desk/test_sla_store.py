@@ -12,8 +12,8 @@ from desk import repositories as repo
 from desk.lifecycle import change_status
 from desk.models import Agent, Commune, Organisation, School, SlaClock, Territory, Ticket
 from desk.sla_store import recompute_clocks, schedule_clocks, ticket_clocks
-from desk.uai import make_uai
-from guichet.vocabulary import TicketStatus as S
+from domain.uai import make_uai
+from domain.vocabulary import TicketStatus as S
 from routing.calendar import Calendar
 from routing.clocks import Policy
 from routing.territory import load_territory

@@ -10,15 +10,15 @@ import pytest
 from aiohttp import web
 from sqlalchemy import func, select
 
-from desk.background import dispatcher_key, setup_background, watcher_key
+from guichet.background import dispatcher_key, setup_background, watcher_key
 from desk.lifecycle import change_status
 from desk.models import OutboxMessage, SlaClock, TicketEvent
 from desk.sla_store import ticket_clocks
 from desk.sla_watcher import SlaWatcher
 from guichet.settings import load_settings
-from guichet.vocabulary import TicketStatus as S
+from domain.vocabulary import TicketStatus as S
 from tests.desk.test_sla_store import CALENDAR, World, by_threshold, open_ticket, paris, seed_world
-from web.app import init_app, services_key
+from web.app import init_app
 
 FRIDAY_MIDNIGHT = paris(2026, 1, 9, 0)  # warning Mon 12:00, target Tue 00:00, breach Wed 00:00
 
@@ -196,8 +196,7 @@ async def test_background_loops_start_and_stop_with_the_app(db) -> None:
                                   operator_for=lambda _s: "sem", now=clock)
     app = init_app(settings, db.engine, db.sessions, extensions=[extension])
     assert app[dispatcher_key].channels == {"email"}
-    assert app[services_key]["outbox_dispatcher"] is app[dispatcher_key]
-    app[services_key]["sender:telegram"] = object()  # a channel that published its sender
+    app[dispatcher_key].register("telegram", object())  # a channel registering its sender
     app[dispatcher_key].interval = 3600  # the SMTP relay above does not exist: no sending in this test
     runner = web.AppRunner(app)
     await runner.setup()

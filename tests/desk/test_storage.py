@@ -11,8 +11,8 @@ from desk import repositories as repo
 from desk.lifecycle import change_status
 from desk.models import Commune, InboundMessage, OutboxMessage, School, Ticket, TicketEvent
 from desk.references import next_reference
-from desk.uai import make_uai
-from guichet.vocabulary import TicketStatus
+from domain.uai import make_uai
+from domain.vocabulary import TicketStatus
 
 
 async def _setup(session):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from desk.uai import check_letter, is_valid_uai, make_uai
+from domain.uai import check_letter, is_valid_uai, make_uai
 
 
 @pytest.mark.parametrize("uai", ["0691664J", "9740001H", "0421001G".replace("G", check_letter("0421001"))])

@@ -15,7 +15,7 @@ import pytest
 from aiosmtpd.smtp import SMTP, Envelope, Session
 from sqlalchemy import select
 
-from bot.email import build_intake
+from guichet.channels.email import build_intake
 from desk.models import School
 from desk.repositories import ensure_requester
 from guichet.demo import load_demo

@@ -13,7 +13,8 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from bot.email import TicketThreading, intake_key
+from bot.email import TicketThreading
+from guichet.channels.email import intake_key
 from bot.email.smtp_intake import start_smtp_intake
 from desk.db import create_engine, session_factory
 from desk.models import InboundMessage, OutboxMessage, Ticket
@@ -21,7 +22,6 @@ from desk.outbox import EmailSender, OutboxDispatcher
 from guichet.settings import load_settings
 from guichet.wiring import build_app
 from tests.email.conftest import _NLU, OURS, TEACHER, free_port, make_mail
-from web.app import services_key
 
 
 @pytest.fixture
@@ -30,8 +30,7 @@ async def served(desk) -> AsyncIterator[tuple[web.Application, int]]:
     port = free_port()
     settings = load_settings(database_url=desk.db.url, mail_from=OURS, territory="sem",
                              smtp_intake_port=port, http_host="127.0.0.1", background=False)
-    app = build_app(settings, desk.db.engine, desk.db.sessions)
-    app[services_key]["nlu"] = _NLU
+    app = build_app(settings, desk.db.engine, desk.db.sessions, nlu=_NLU)
     runner = web.AppRunner(app)
     await runner.setup()
     yield app, port
@@ -120,7 +119,7 @@ async def test_bounce_with_empty_return_path_is_not_answered(desk, served) -> No
 async def test_database_failure_answers_451_and_the_sender_retries(desk, tmp_path) -> None:
     """When the mail cannot be committed the intake answers 451, so the sending server keeps it."""
     broken = create_engine(f"sqlite+aiosqlite:///{tmp_path}/missing.db")  # no tables: every write fails
-    from bot.email import build_intake
+    from guichet.channels.email import build_intake
     settings = load_settings(database_url=desk.db.url, mail_from=OURS)
     intake = build_intake(settings, session_factory(broken), nlu=_NLU)
     port = free_port()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from desk.uai import make_uai
+from domain.uai import make_uai
 from guichet.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]

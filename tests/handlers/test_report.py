@@ -10,7 +10,7 @@ from sqlalchemy import select
 from desk.models import SlaClock, Ticket
 from desk.repositories import ensure_requester, school_by_uai, ticket_by_reference
 from guichet.demo import load_demo
-from guichet.vocabulary import Channel, Equipment, Intent
+from domain.vocabulary import Channel, Equipment, Intent
 from handlers.context import context_for
 from handlers.report import NotATicket, ReportDraft, open_report
 

@@ -10,12 +10,12 @@ from desk.models import Agent, Organisation, SlaClock, Ticket
 from desk.repositories import school_by_uai
 from desk.security import hash_password
 from guichet.demo import load_demo
-from guichet.vocabulary import Channel, Equipment, Intent
+from domain.vocabulary import Channel, Equipment, Intent
 from handlers.agent_actions import AgentActions
 from handlers.agent_scope import load_actor
 from handlers.context import context_for
 from handlers.report import ReportDraft, open_report
-from handlers.status_hooks import status_hook
+from handlers.ticket_status import status_hook
 
 MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 

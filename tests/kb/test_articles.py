@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from guichet.vocabulary import Equipment, Intent
+from domain.vocabulary import Equipment, Intent
 from kb.articles import ARTICLES_DIR, ArticleError, load_articles, parse_article
 
 GOOD = """---

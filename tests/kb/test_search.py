@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from guichet.vocabulary import Equipment, Intent
+from domain.vocabulary import Equipment, Intent
 from kb.articles import Article
 from kb.search import KnowledgeBase
 from kb.text import stem

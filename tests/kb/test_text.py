@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from guichet.vocabulary import Equipment
+from domain.vocabulary import Equipment
 from kb.synonyms import EQUIPMENT_SYNONYMS, PHRASES
 from kb.text import SynonymMatcher, fold, stem, tokens, words
 

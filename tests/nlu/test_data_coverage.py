@@ -2,14 +2,14 @@
 
 DATA CONTRACT: these tests read nlu/data/*.yml itself, not fixtures. They fail while the
 training data is missing or incomplete: that is intended (every intent of
-guichet.vocabulary.Intent must be learnable), so do not skip them.
+domain.vocabulary.Intent must be learnable), so do not skip them.
 """
 
 from __future__ import annotations
 
 from collections import Counter
 
-from guichet.vocabulary import Equipment, Intent
+from domain.vocabulary import Equipment, Intent
 from nlu.training_data import DEFAULT_DATA_DIR, load_training_data
 
 MIN_EXAMPLES = 10

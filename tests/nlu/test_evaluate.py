@@ -6,7 +6,7 @@ import io
 import json
 from pathlib import Path
 
-from guichet.vocabulary import Intent
+from domain.vocabulary import Intent
 from nlu.clarify import CLARIFY_THRESHOLD, needs_clarification, suggest_threshold
 from nlu.evaluate import intent_metrics, run
 from nlu.result import IntentScore, ParseResult

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from guichet.vocabulary import Intent
+from domain.vocabulary import Intent
 from nlu.local import LocalNlu, clear_memory
 from nlu.training_data import TrainingDataError
 

@@ -13,7 +13,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 
-from guichet.vocabulary import Intent
+from domain.vocabulary import Intent
 from nlu import FallbackNlu, LocalNlu, NluBackend, NluUnavailable, ParseResult, RasaNlu
 
 

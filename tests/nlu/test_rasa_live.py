@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from guichet.vocabulary import Intent
+from domain.vocabulary import Intent
 from nlu import RasaNlu
 
 pytestmark = pytest.mark.rasa

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from guichet.vocabulary import Intent
+from domain.vocabulary import Intent
 from nlu.result import EntitySpan, IntentScore, ParseResult
 
 RASA_ANSWER = {

@@ -11,7 +11,7 @@ import yaml
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from guichet.vocabulary import ClockMode
+from domain.vocabulary import ClockMode
 from routing.calendar import FAR_FUTURE, Calendar, as_utc
 
 PARIS_TZ = ZoneInfo("Europe/Paris")

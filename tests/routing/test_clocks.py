@@ -14,7 +14,7 @@ import yaml
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from guichet.vocabulary import ClockMode, SlaPolicy, TicketStatus
+from domain.vocabulary import ClockMode, SlaPolicy, TicketStatus
 from routing.calendar import Calendar
 from routing.clocks import (
     Due,

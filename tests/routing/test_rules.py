@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from guichet.vocabulary import (
+from domain.vocabulary import (
     AssetOwner,
     Equipment,
     Intent,

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
-from guichet.vocabulary import AssetOwner, ClockMode, Equipment, Intent, OrgKind, Role, SchoolStatus, SlaPolicy
+from domain.vocabulary import AssetOwner, ClockMode, Equipment, Intent, OrgKind, Role, SchoolStatus, SlaPolicy
 from routing import (
     DEFAULT_TERRITORY,
     PerSchool,

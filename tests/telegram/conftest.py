@@ -13,20 +13,13 @@ from aiohttp import web
 from aiohttp.test_utils import TestClient
 
 from bot.messages import Button, Inbound, Outbound
-from bot.telegram import (
-    DIALOGUE_ENGINE,
-    TELEGRAM_OPTIONS,
-    PipelineOptions,
-    TelegramOptions,
-    telegram_key,
-)
-from bot.telegram.app import SECRET_HEADER, telegram_context
+from bot.telegram import SECRET_HEADER, PipelineOptions, TelegramOptions
 from guichet.demo import load_demo
 from guichet.settings import load_settings
 from guichet.wiring import build_app
 from tests.conftest import Database
 from tests.telegram.fake_bot_api import BotApiServer, FakeBotApi
-from web.app import services_key
+from web.keys import dialogue_key, telegram_key, telegram_options_key
 
 TOKEN = "123456:TEST-guichet-token"
 SECRET = "webhook-secret-for-tests"
@@ -131,18 +124,6 @@ def _chat_of(update: dict[str, Any]) -> int:
 MakeTelegram = Callable[..., Awaitable[Telegram]]
 
 
-def _replace_engine(app: web.Application, engine: Any) -> None:
-    """Swap the engine the wiring builds for `engine`, just before the Telegram channel starts."""
-
-    async def swap(app: web.Application) -> AsyncIterator[None]:
-        app[services_key][DIALOGUE_ENGINE] = engine
-        yield
-
-    contexts = list(app.cleanup_ctx)
-    index = contexts.index(telegram_context) if telegram_context in contexts else len(contexts)
-    app.cleanup_ctx.insert(index, swap)
-
-
 @pytest.fixture
 def make_telegram(
     demo: Database, bot_api: BotApiServer, aiohttp_client: Any
@@ -159,11 +140,11 @@ def make_telegram(
         }
         settings = load_settings(**{**values, **overrides})
         app = build_app(settings, demo.engine, demo.sessions)
-        app[services_key][TELEGRAM_OPTIONS] = options or TelegramOptions(
+        app[telegram_options_key] = options or TelegramOptions(
             pipeline=PipelineOptions(sweep_interval=0.2, sweep_grace=timedelta(0)),
         )
         if engine is not None:
-            _replace_engine(app, engine)
+            app[dialogue_key] = engine  # read by the Telegram channel when it starts
         client = await aiohttp_client(app)
         return Telegram(client=client, api=bot_api.api, app=app)
 

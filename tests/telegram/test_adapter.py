@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select, update
 
 from bot.messages import Button, Inbound, Link, Outbound
-from bot.telegram import telegram_key
+from web.keys import telegram_key
 from desk.models import InboundMessage, Organisation, OutboxMessage, RequesterIdentity
 from desk.repositories import ensure_requester, get_territory
 from tests.telegram import updates as u

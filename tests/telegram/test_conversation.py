@@ -6,7 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from bot.telegram import telegram_key
+from web.keys import telegram_key
 from desk.models import Attachment, School, Ticket
 from tests.telegram import updates as u
 from tests.telegram.conftest import MakeTelegram, Telegram

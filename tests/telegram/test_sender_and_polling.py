@@ -7,8 +7,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from bot.telegram import Blocked, TelegramRetryAfter, TelegramSender, telegram_key
-from bot.telegram.app import build_application
+from bot.telegram import Blocked, TelegramRetryAfter, TelegramSender
+from web.keys import telegram_key
+from bot.telegram import build_application
 from desk import repositories as repo
 from desk.clock import utcnow
 from desk.models import OutboxMessage, RequesterIdentity
@@ -30,7 +31,7 @@ def _outgoing(recipient: str, payload: dict | None = None) -> Outgoing:  # type:
 
 async def _sender(demo: Database, bot_api: BotApiServer):  # type: ignore[no-untyped-def]
     settings = load_settings(telegram_token=TOKEN, telegram_base_url=bot_api.base_url)
-    application = build_application(settings, polling=False)
+    application = build_application(settings.telegram_token or "", settings.telegram_base_url, polling=False)
     await application.initialize()
     return application, TelegramSender(application.bot, demo.sessions, max_inline_wait=1.0)
 

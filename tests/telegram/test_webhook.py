@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import select
 
-from bot.telegram import telegram_key
+from web.keys import telegram_key
 from desk.models import InboundMessage
 from tests.telegram import updates as u
 from tests.telegram.conftest import MakeTelegram, RecordingEngine

@@ -6,7 +6,7 @@ from sqlalchemy import select
 
 from desk.models import Agent, Organisation, School
 from desk.security import verify_password
-from desk.uai import make_uai
+from domain.uai import make_uai
 
 
 async def test_admin_creates_and_edits_an_organisation(signed_in, db) -> None:

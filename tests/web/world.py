@@ -15,7 +15,7 @@ from desk import repositories as repo
 from desk.clock import utcnow
 from desk.models import Agent, Asset, Attachment, Commune, School, SlaClock
 from desk.security import hash_password
-from desk.uai import make_uai
+from domain.uai import make_uai
 from guichet.settings import Settings
 from web.agents import setup_agents
 from web.api import setup_api

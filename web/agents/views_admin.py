@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.models import Agent, Commune, Organisation, School
 from desk.security import hash_password
-from desk.uai import is_valid_uai, normalise_uai
+from domain.uai import is_valid_uai, normalise_uai
 from handlers.agent_scope import Actor
 from web import labels
 from web.agents import admin_forms as forms

@@ -12,7 +12,7 @@ from aiohttp import web
 from sqlalchemy import select
 
 from desk.models import Commune
-from guichet.vocabulary import Equipment, Intent, TicketStatus
+from domain.vocabulary import Equipment, Intent, TicketStatus
 from handlers.agent_queue import QueueFilters, latest_event_id, list_queue, queue_changed_since
 from web import labels
 from web.agents.templating import render

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from guichet.vocabulary import Equipment, Intent, TicketStatus
+from domain.formats import REFERENCE_PATTERN
+from domain.vocabulary import Equipment, Intent, TicketStatus
 
 _REF = {"name": "reference", "in": "path", "required": True,
-        "schema": {"type": "string", "pattern": r"^\d{4}-\d{5}$"}, "description": "Référence de la demande (AAAA-NNNNN)"}
+        "schema": {"type": "string", "pattern": rf"^{REFERENCE_PATTERN}$"}, "description": "Référence de la demande (AAAA-NNNNN)"}
 _PAGE = [
     {"name": "page", "in": "query", "schema": {"type": "integer", "minimum": 1, "default": 1}},
     {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100, "default": 50}},

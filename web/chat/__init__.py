@@ -1,7 +1,7 @@
 """The teachers' web chat: `GET /chat` (an accessible page) and `GET /chat/ws` (the JSON websocket).
 
 `setup_chat(app)` adds the routes, the hub of open pages and the `webchat` outbox sender. The
-dialogue engine is the one the composition root publishes in `app[services_key]["dialogue_engine"]`.
+dialogue engine is the one the composition root builds (`web.keys.dialogue_key`).
 """
 
 from __future__ import annotations
@@ -26,14 +26,12 @@ from bot.webchat import (
     valid_asset,
     valid_token,
 )
-from web.app import services_key, sessions_key
+from web.keys import dialogue_key, dispatcher_key, sessions_key
 
-__all__ = ["DIALOGUE_ENGINE", "WEBCHAT_SENDER", "chat_hub_key", "chat_sender_key", "setup_chat"]
+__all__ = ["chat_hub_key", "chat_sender_key", "setup_chat"]
 
 log = logging.getLogger(__name__)
 
-DIALOGUE_ENGINE = "dialogue_engine"
-WEBCHAT_SENDER = "sender:webchat"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
 #: Largest websocket frame accepted from a page.
@@ -45,7 +43,7 @@ chat_jinja_key = web.AppKey("chat_jinja", jinja2.Environment)
 
 
 def _engine(app: web.Application) -> Engine:
-    engine = app[services_key].get(DIALOGUE_ENGINE)
+    engine = app.get(dialogue_key)
     if engine is None:
         raise web.HTTPServiceUnavailable(text="Le guichet démarre, réessayez dans un instant.")
     return engine
@@ -112,10 +110,7 @@ async def chat_ws(request: web.Request) -> web.WebSocketResponse:
 
 async def _outbox_context(app: web.Application) -> AsyncIterator[None]:
     """Register the sender with the outbox dispatcher (when the background loops are set up)."""
-    from desk.background import dispatcher_key
-
     sender = app[chat_sender_key]
-    app[services_key][WEBCHAT_SENDER] = sender
     if dispatcher_key in app:
         app[dispatcher_key].register("webchat", sender)
     yield

@@ -9,14 +9,14 @@ import aiohttp_jinja2
 from aiohttp import web
 
 from desk.kb_store import record_feedback
-from guichet.vocabulary import Channel, Equipment
+from domain.vocabulary import Channel, Equipment
 from kb import Article, KnowledgeBase
 from web import labels
 from web.app import sessions_key, settings_key
 from web.kb.markdown import render
 from web.kb.tokens import check_token, make_token
+from web.keys import kb_key
 
-kb_key = web.AppKey("kb", KnowledgeBase)
 feedback_secret_key = web.AppKey("kb_feedback_secret", bytes)
 
 GENERAL = "Démarches et conseils"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from guichet.vocabulary import Equipment, Intent, SlaPolicy, TicketStatus
+from domain.vocabulary import Equipment, Intent, SlaPolicy, TicketStatus
 
 INTENT_FR: dict[str, str] = {
     Intent.HARDWARE_FAILURE: "Panne matérielle",

@@ -18,18 +18,11 @@ from aiohttp import web
 from desk.clock import utcnow
 from desk.outbox import EmailSender, OutboxDispatcher
 from desk.sla_watcher import SlaWatcher
-from web.app import services_key, sessions_key, settings_key
+from web.keys import dispatcher_key, sessions_key, settings_key, watcher_key
 
-__all__ = ["dispatcher_key", "setup_background", "watcher_key"]
+__all__ = ["dispatcher_key", "setup_background", "start_background", "watcher_key"]
 
 log = logging.getLogger(__name__)
-
-dispatcher_key = web.AppKey("outbox_dispatcher", OutboxDispatcher)
-watcher_key = web.AppKey("sla_watcher", SlaWatcher)
-
-#: Name of the dispatcher in `app[services_key]`, and prefix of senders published there.
-DISPATCHER_SERVICE = "outbox_dispatcher"
-SENDER_PREFIX = "sender:"
 
 #: Seconds given to a loop to finish its current pass at shutdown before it is cancelled.
 _STOP_GRACE = 10.0
@@ -61,14 +54,14 @@ def setup_background(
     calendar_for: Callable[[str], Any],
     operator_for: Callable[[str], str | None] | None = None,
     now: Callable[[], datetime] = utcnow,
+    defer_loops: bool = False,
 ) -> None:
     """Create the dispatcher and the watcher under `dispatcher_key` / `watcher_key`; run them when settings.background.
 
     `calendar_for(territory_slug)` returns the territory's routing Calendar and
     `operator_for(territory_slug)` the slug of its operator organisation (the plan's
-    coordinator, told of every breach). Senders for other channels are added with
-    `app[dispatcher_key].register(channel, sender)` (or `app[services_key]["outbox_dispatcher"]`),
-    or published as `app[services_key]["sender:<channel>"]` before the dispatcher starts.
+    coordinator, told of every breach). It runs first: every channel then registers its
+    sender with `app[dispatcher_key].register(channel, sender)` — the one way to add one.
     """
     settings = app[settings_key]
     sessions = app[sessions_key]
@@ -78,19 +71,17 @@ def setup_background(
     watcher = SlaWatcher(sessions, calendar_for=calendar_for, operator_for=operator_for, now=now)
     app[dispatcher_key] = dispatcher
     app[watcher_key] = watcher
-    services = app[services_key]
-    services[DISPATCHER_SERVICE] = dispatcher  # channels look it up by name to register their sender
-    if not settings.background:
+    if not defer_loops:
+        start_background(app)
+
+
+def start_background(app: web.Application) -> None:
+    """Run the dispatcher and the watcher while the app runs (when settings.background).
+
+    The composition root adds this after the channels, so every channel's sender is
+    registered before the dispatcher's first pass.
+    """
+    if not app[settings_key].background:
         return
-
-    async def published_senders(app: web.Application) -> AsyncIterator[None]:
-        """Register senders that channels published as services instead of registering them."""
-        for name, sender in list(services.items()):
-            channel = name.removeprefix(SENDER_PREFIX)
-            if name.startswith(SENDER_PREFIX) and channel not in dispatcher.channels:
-                dispatcher.register(channel, sender)
-        yield
-
-    app.cleanup_ctx.append(published_senders)
-    app.cleanup_ctx.append(loop_context("outbox dispatcher", dispatcher.run))
-    app.cleanup_ctx.append(loop_context("SLA watcher", watcher.run))
+    app.cleanup_ctx.append(loop_context("outbox dispatcher", app[dispatcher_key].run))
+    app.cleanup_ctx.append(loop_context("SLA watcher", app[watcher_key].run))

@@ -11,92 +11,33 @@ from __future__ import annotations
 import hmac
 import logging
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Update
 from telegram.error import TelegramError
-from telegram.ext import AIORateLimiter, Application, ContextTypes, TypeHandler
+from telegram.ext import Application, ContextTypes, TypeHandler
 
-from bot.telegram.adapter import Engine, TelegramAdapter
-from bot.telegram.http import AiohttpRequest
+from bot.telegram.adapter import TelegramAdapter
 from bot.telegram.inbox import chat_of
 from bot.telegram.intake import UpdateIntake
-from bot.telegram.pipeline import PipelineOptions, UpdatePipeline
+from bot.telegram.pipeline import UpdatePipeline
+from bot.telegram.runtime import (
+    ALLOWED_UPDATES,
+    DEFAULT_BASE_URL,
+    SECRET_HEADER,
+    WEBHOOK_PATH,
+    TelegramOptions,
+    TelegramRuntime,
+    build_application,
+)
 from bot.telegram.sender import TelegramSender
 from guichet.settings import Settings
-from web.app import services_key, sessions_key, settings_key
+from web.keys import dialogue_key, dispatcher_key, sessions_key, settings_key, telegram_key, telegram_options_key
+
+__all__ = ["SECRET_HEADER", "WEBHOOK_PATH", "setup_telegram", "telegram_context", "telegram_webhook"]
 
 log = logging.getLogger(__name__)
-
-WEBHOOK_PATH = "/telegram/webhook"
-SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query", "my_chat_member"]
-DEFAULT_BASE_URL = "https://api.telegram.org/bot"
-
-#: Names in `app[services_key]` (looked up at start-up, so extension order does not matter).
-DIALOGUE_ENGINE = "dialogue_engine"  # the DialogueEngine (guichet.wiring's dialogue context)
-OUTBOX_DISPATCHER = "outbox_dispatcher"  # desk.outbox.OutboxDispatcher, to register our sender
-TELEGRAM_SENDER = "sender:telegram"  # published for a dispatcher that starts after us
-TELEGRAM_OPTIONS = "telegram_options"  # a TelegramOptions override (benchmark, tests)
-
-
-@dataclass(frozen=True)
-class TelegramOptions:
-    """Tuning of the Telegram channel; the defaults are production's."""
-
-    #: Telegram's flood limits (30 messages/s overall, 20/min per group) enforced client-side.
-    rate_limit: bool = True
-    #: A flood wait shorter than this is sat out in place; a longer one goes to the outbox.
-    max_inline_wait: float = 2.0
-    pipeline: PipelineOptions = field(default_factory=PipelineOptions)
-    #: Long-polling timeout (development mode without a webhook secret).
-    poll_timeout: int = 10
-
-
-@dataclass
-class TelegramRuntime:
-    """What runs while the app runs; `None` fields before start-up or when Telegram is off."""
-
-    application: Application[Any, Any, Any, Any, Any, Any] | None = None
-    adapter: TelegramAdapter | None = None
-    pipeline: UpdatePipeline | None = None
-    intake: UpdateIntake | None = None
-    sender: TelegramSender | None = None
-    polling: bool = False
-
-
-telegram_key = web.AppKey("telegram", TelegramRuntime)
-
-
-def file_url_for(base_url: str) -> str | None:
-    """The file download prefix matching a Bot API prefix: `…/bot` -> `…/file/bot`."""
-    if base_url.endswith("/bot"):
-        return base_url[: -len("bot")] + "file/bot"
-    return None
-
-
-def build_application(
-    settings: Settings, *, polling: bool, rate_limit: bool = True
-) -> Application[Any, Any, Any, Any, Any, Any]:
-    """PTB's Application for our token and Bot API server; an Updater only for polling."""
-    assert settings.telegram_token
-    base_url = settings.telegram_base_url or DEFAULT_BASE_URL
-    builder = (
-        Application.builder().token(settings.telegram_token).base_url(base_url)
-        .request(AiohttpRequest(connection_pool_size=64))
-        .get_updates_request(AiohttpRequest(connection_pool_size=1))
-    )
-    file_url = file_url_for(base_url)
-    if file_url:
-        builder = builder.base_file_url(file_url)
-    if rate_limit:
-        builder = builder.rate_limiter(AIORateLimiter())
-    if not polling:
-        builder = builder.updater(None)
-    return builder.build()
 
 
 def setup_telegram(app: web.Application) -> None:
@@ -113,25 +54,20 @@ def setup_telegram(app: web.Application) -> None:
 async def telegram_context(app: web.Application) -> AsyncIterator[None]:
     """The bot's life: getMe, recovery of stored updates, webhook or polling; stopped at cleanup."""
     settings = app[settings_key]
-    sessions: async_sessionmaker[AsyncSession] = app[sessions_key]
-    services = app[services_key]
-    options: TelegramOptions = services.get(TELEGRAM_OPTIONS) or TelegramOptions(
-        rate_limit=settings.telegram_rate_limit
-    )
+    sessions = app[sessions_key]
+    options = app.get(telegram_options_key) or TelegramOptions(rate_limit=settings.telegram_rate_limit)
     runtime = app[telegram_key]
     polling = not settings.telegram_webhook_secret
-    application = build_application(settings, polling=polling, rate_limit=options.rate_limit)
-    engine: Engine | None = services.get(DIALOGUE_ENGINE)
-    if engine is None:
-        raise RuntimeError("the Telegram channel needs the dialogue engine: put setup_dialogue before setup_telegram")
+    assert settings.telegram_token
+    application = build_application(settings.telegram_token, settings.telegram_base_url,
+                                     polling=polling, rate_limit=options.rate_limit)
+    engine = app[dialogue_key]
     adapter = TelegramAdapter(application.bot, engine, sessions, max_inline_wait=options.max_inline_wait)
     pipeline = UpdatePipeline(adapter, application.bot, sessions, options.pipeline)
     intake = UpdateIntake(sessions)
     sender = TelegramSender(application.bot, sessions, max_inline_wait=options.max_inline_wait)
-    services[TELEGRAM_SENDER] = sender
-    dispatcher = services.get(OUTBOX_DISPATCHER)
-    if dispatcher is not None:
-        dispatcher.register("telegram", sender)
+    if dispatcher_key in app:
+        app[dispatcher_key].register("telegram", sender)
 
     await application.initialize()  # getMe: a wrong token fails the start-up here
     await pipeline.start()  # its sweeper's first pass re-processes updates left `received`

@@ -1,0 +1,60 @@
+"""The desk's identifiers as text: ticket references, asset tags, UAI codes — one pattern each.
+
+Every reader (the NLU, e-mail threading, the dialogue, the API schema) takes its pattern from
+here, so a reference above 99999 or a new tag prefix is read the same way everywhere.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: A ticket reference `YYYY-NNNNN`: the year, then a number zero-padded to five digits that
+#: grows to seven (a territory opening more than 99 999 tickets a year still reads well).
+#: Three or four digits are accepted on reading: teachers drop leading zeros.
+REFERENCE_PATTERN = r"20\d{2}-\d{3,7}"
+REFERENCE_WIDTH = 5
+
+#: An asset tag as printed on the plan's labels: owner prefix, dash, six digits (SEM-004512).
+ASSET_TAG_PATTERN = r"[A-Z]{3}-\d{6}"
+
+#: A UAI code: seven digits and a check letter (see `domain.uai` for the check).
+UAI_PATTERN = r"\d{7}[A-Z]"
+
+REFERENCE_RE = re.compile(rf"\b({REFERENCE_PATTERN})\b")
+ASSET_TAG_RE = re.compile(rf"\b({ASSET_TAG_PATTERN})\b")
+UAI_RE = re.compile(rf"\b({UAI_PATTERN})\b")
+#: A UAI as people type it: any case, sometimes a space before the letter (`0421234 k`).
+UAI_TYPED_RE = re.compile(r"\b(\d{7}\s?[A-Z])\b", re.I)
+_REFERENCE_PARTS = re.compile(r"^\s*(20\d{2})-(\d{1,7})\s*$")
+
+
+def format_reference(year: int, number: int) -> str:
+    """The reference of the `number`-th ticket of `year`: `2026-00042`."""
+    return f"{year:04d}-{number:0{REFERENCE_WIDTH}d}"
+
+
+def normalise_reference(raw: str) -> str | None:
+    """The stored form of a reference as typed (`2026-42` -> `2026-00042`), None if it is not one."""
+    match = _REFERENCE_PARTS.match(raw)
+    if match is None:
+        return None
+    return format_reference(int(match.group(1)), int(match.group(2)))
+
+
+def find_references(text: str) -> list[str]:
+    """Ticket references in a message, normalised, in order of appearance, without repeats."""
+    found: list[str] = []
+    for match in REFERENCE_RE.finditer(text):
+        reference = normalise_reference(match.group(1))
+        if reference is not None and reference not in found:
+            found.append(reference)
+    return found
+
+
+def find_asset_tags(text: str) -> list[str]:
+    """Asset tags in a message (upper case as printed), in order, without repeats."""
+    found: list[str] = []
+    for match in ASSET_TAG_RE.finditer(text.upper()):
+        if match.group(1) not in found:
+            found.append(match.group(1))
+    return found
