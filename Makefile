@@ -18,6 +18,8 @@ run: install
 	$(BIN)/guichet demo
 	$(BIN)/guichet serve
 
-## Install and run the whole test suite (SQLite; PostgreSQL too when GUICHET_TEST_POSTGRES_URL is set).
+## Install and run the whole test suite (SQLite; PostgreSQL too when GUICHET_TEST_POSTGRES_URL is set):
+## the layers first (import-linter, contracts in pyproject.toml), then pytest.
 test: install
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q -p no:cacheprovider

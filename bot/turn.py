@@ -5,9 +5,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.messages import Inbound, Outbound
 from bot.state import DialogueState
@@ -15,6 +14,9 @@ from desk.kb_store import DeflectionOutcome, record_deflection
 from desk.models import Conversation, Requester, Territory
 from handlers.context import DeskContext
 from nlu import NluBackend
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
 
 
 class ArticleLike(Protocol):

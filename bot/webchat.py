@@ -24,6 +24,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from bot import messages as m
 from bot.messages import Inbound, Outbound
 from bot.notifications import render
+from handlers.notices import ticket_status, ticket_statuses
 from desk.clock import utcnow
 from desk.models import Conversation, OutboxMessage
 from desk.outbox import Outgoing, OutboxStatus, TemporaryFailure
@@ -161,8 +162,7 @@ class WebchatSender:
     async def send(self, message: Outgoing) -> None:
         if not self.hub.connected(message.recipient):
             raise TemporaryFailure("no open web chat page for this session: kept for the next connection")
-        async with self._sessions() as session:
-            outbound = await render(session, message)
+        outbound = render(message, await ticket_status(self._sessions, message.ticket_id))
         if not await self.hub.push(message.recipient, [outbound.to_json()]):
             raise TemporaryFailure("web chat page closed during delivery")
 
@@ -178,9 +178,11 @@ class WebchatSender:
             )).all()
             if not rows:
                 return 0
+            statuses = await ticket_statuses(session, [row.ticket_id for row in rows if row.ticket_id])
             frames = [
-                (await render(session, Outgoing(row.id, row.channel, row.recipient, row.subject, row.body,
-                                                row.payload, row.ticket_id, row.attempts + 1))).to_json()
+                render(Outgoing(row.id, row.channel, row.recipient, row.subject, row.body,
+                                row.payload, row.ticket_id, row.attempts + 1),
+                       statuses.get(row.ticket_id) if row.ticket_id else None).to_json()
                 for row in rows
             ]
             if not await self.hub.push(token, frames):

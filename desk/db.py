@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from desk import sqlite_inline
@@ -67,3 +68,7 @@ async def ping(engine: AsyncEngine) -> None:
     """One round trip to the database; raises when it does not answer."""
     async with engine.connect() as conn:
         await conn.execute(text("SELECT 1"))
+
+
+#: What a failing database raises to its callers (the doors answer « try again later » on these).
+STORAGE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)

@@ -31,8 +31,9 @@ from desk.models import (
 )
 from domain.formats import REFERENCE_PATTERN, UAI_TYPED_RE
 from domain.uai import is_valid_uai, normalise_uai
-from domain.vocabulary import TICKET_INTENTS, Channel, Equipment, Intent, TicketStatus
+from domain.vocabulary import TICKET_INTENTS, Channel, Equipment, Intent, SlaPolicy, TicketStatus
 from handlers.context import DeskContext
+from handlers.theft import GUIDE_SLUG, GUIDE_TITLE, TheftChecklist, theft_checklist
 from handlers.ticket_status import move_status
 from handlers.report import NotATicket, ReportDraft, ReportOutcome, open_report
 from nlu import ParseResult
@@ -392,8 +393,14 @@ class EmailIntake:
         event = await self._first_message(session, ticket, mail)
         await self._keep_attachments(session, ticket, event, mail)
         self._done(row, InboundStatus.PROCESSED, ticket.id)
+        steps = None
+        if outcome.tickets[0].sla == SlaPolicy.DECLARATION:  # theft or damage: the art. 6 checklist
+            steps = await theft_checklist(session, self._ctx, outcome, intent=parsed.intent,
+                                          territory_id=territory_id, asset_tag=parsed.first("asset_tag"),
+                                          today=self._ctx.now().date())
         await self._reply(session, row, mail, reference=ticket.reference, ticket_id=ticket.id,
-                          body=_ack_text(mail, outcome, ask_school=school_id is None))
+                          body=_ack_text(mail, outcome, ask_school=school_id is None, checklist=steps,
+                                         public_url=self._public_url))
 
     async def _first_message(self, session: AsyncSession, ticket: Ticket, mail: IncomingMail) -> TicketEvent:
         """The ticket's first message keeps the whole mail (quotes, signature) and its participants."""
@@ -585,9 +592,13 @@ def _greeting(mail: IncomingMail) -> str:
     return f"Bonjour {mail.sender_name}," if mail.sender_name else "Bonjour,"
 
 
-def _ack_text(mail: IncomingMail, outcome: ReportOutcome, *, ask_school: bool) -> str:
+def _ack_text(mail: IncomingMail, outcome: ReportOutcome, *, ask_school: bool,
+              checklist: TheftChecklist | None = None, public_url: str = "") -> str:
     parts = [_greeting(mail), f"Nous avons bien reçu votre message « {_strip_tag(mail.subject)} ».",
              outcome.message]
+    if checklist is not None:
+        guide = f"\n\n{GUIDE_TITLE} : {public_url}/kb/{GUIDE_SLUG}" if public_url else ""
+        parts.append(checklist.text + guide)
     if ask_school:
         parts.append(SCHOOL_QUESTION + " Il vous suffit de répondre à ce message.")
     for skipped in mail.skipped:

@@ -20,6 +20,7 @@ import yaml
 from domain.vocabulary import AssetOwner, Equipment, OrgKind, Role, SchoolStatus, SlaPolicy
 
 from .calendar import Calendar
+from .claims import ClaimRules
 from .clocks import Policy
 from .rules import NO_TICKET, ConditionError, Outcome, Rule, enum_values, parse_conditions
 
@@ -32,7 +33,11 @@ _SUFFIX = ".yml"
 _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_LEVEL = frozenset(
-    {"name", "label", "reference", "timezone", "calendar", "organisations", "default_owners", "rules", "sla"}
+    {"name", "label", "reference", "timezone", "calendar", "organisations", "default_owners", "rules", "sla",
+     "claims"}
+)
+_CLAIM_KEYS = frozenset(
+    {"source", "police_report_hours", "depreciation", "beyond_table_rate", "not_replaced_beyond_years"}
 )
 _RULE_KEYS = frozenset({"id", "when", "role", "sla", "reason", "followup"})
 _FOLLOWUP_KEYS = frozenset({"id", "role", "sla", "reason"})
@@ -96,6 +101,7 @@ class Territory:
     rules: tuple[Rule, ...]
     calendar: Mapping[str, Any]
     sla: Mapping[SlaPolicy | str, Mapping[str, Any]]
+    claims: ClaimRules
 
     def rule(self, rule_id: str) -> Rule:
         """The rule with this id; KeyError when there is none."""
@@ -299,6 +305,37 @@ class _Reader:
             self.fail(f"no default owner for: {', '.join(missing)}", field="default_owners")
         return owners, sources
 
+    def percent(self, value: Any, field: str) -> int:
+        if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value <= 100:
+            self.fail(f"must be a whole percentage between 0 and 100, not {value!r}", field=field)
+        return value
+
+    def claims(self, data: Any) -> ClaimRules:
+        """The convention's theft/damage figures: delays, depreciation table, age limit."""
+        data = self.mapping(data, "claims")
+        self.only(data, _CLAIM_KEYS, "claims.")
+        table = self.required(data, "depreciation", "claims.depreciation")
+        if not isinstance(table, list) or not table:
+            self.fail("must be a non-empty list of percentages (N, N-1, ...)", field="claims.depreciation")
+        rates = tuple(self.percent(v, f"claims.depreciation[{i}]") for i, v in enumerate(table))
+        if any(later > earlier for earlier, later in zip(rates, rates[1:])):
+            self.fail(f"must not increase with age, got {list(rates)}", field="claims.depreciation")
+        hours = self.required(data, "police_report_hours", "claims.police_report_hours")
+        if not isinstance(hours, int) or isinstance(hours, bool) or hours <= 0:
+            self.fail(f"must be a positive number of hours, not {hours!r}", field="claims.police_report_hours")
+        limit = self.required(data, "not_replaced_beyond_years", "claims.not_replaced_beyond_years")
+        if not isinstance(limit, int) or isinstance(limit, bool) or limit < len(rates) - 1:
+            self.fail(f"must be a whole number of years covering the table, not {limit!r}",
+                      field="claims.not_replaced_beyond_years")
+        return ClaimRules(
+            source=self.text(data, "source", "claims.source"),
+            police_report_hours=hours,
+            depreciation=rates,
+            beyond_table_rate=self.percent(self.required(data, "beyond_table_rate", "claims.beyond_table_rate"),
+                                           "claims.beyond_table_rate"),
+            not_replaced_beyond_years=limit,
+        )
+
     def sla(self, data: Any) -> dict[SlaPolicy | str, Mapping[str, Any]]:
         """Check each policy with the clocks' own parser; keep the plain data for them."""
         data = self.mapping(data, "sla")
@@ -411,6 +448,7 @@ class _Reader:
             rules=self.rules(self.required(data, "rules", "rules"), policies),
             calendar=self.calendar(timezone, self.required(data, "calendar", "calendar")),
             sla=MappingProxyType(policies),
+            claims=self.claims(self.required(data, "claims", "claims")),
         )
 
 

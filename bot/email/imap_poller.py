@@ -9,15 +9,17 @@ import socket
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, TYPE_CHECKING
 from urllib.parse import unquote, urlsplit
 
 import aioimaplib
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.email.parse import external_id
 from desk import locks
 from handlers.email_intake import EmailIntake, InboundStatus
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 __all__ = ["ImapConfig", "ImapPoller", "PollReport"]
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from typing import TYPE_CHECKING
 
 from bot.email.threading import message_id_for, subject_reference, tagged_subject
-from desk.models import InboundMessage, Ticket
 from desk.outbox import Outgoing, payload_headers
-from domain.vocabulary import Channel
+from handlers.notices import mail_thread
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 __all__ = ["TicketThreading"]
 
@@ -29,14 +30,7 @@ class TicketThreading:
         headers.setdefault("X-Loop", self.our_address)
         if message.ticket_id is None:
             return headers
-        async with self._sessions() as session:
-            reference = await session.scalar(select(Ticket.reference).where(Ticket.id == message.ticket_id))
-            ids = (await session.scalars(
-                select(InboundMessage.external_id)
-                .where(InboundMessage.ticket_id == message.ticket_id,
-                       InboundMessage.channel == Channel.EMAIL.value)
-                .order_by(InboundMessage.id)
-            )).all()
+        reference, ids = await mail_thread(self._sessions, message.ticket_id)
         if reference is None:
             return headers
         # A stable id per outbox row: a retried send carries the same Message-ID.

@@ -7,9 +7,9 @@ import logging
 from typing import Any
 
 from aiosmtpd.smtp import SMTP, Envelope, Session
-from sqlalchemy.exc import SQLAlchemyError
 
 from bot.email.parse import external_id
+from desk.db import STORAGE_ERRORS
 from handlers.email_intake import EmailIntake
 
 __all__ = ["IntakeHandler", "start_smtp_intake", "MAX_MESSAGE_BYTES"]
@@ -36,7 +36,7 @@ class IntakeHandler:
         raw = b"Return-Path: <" + mail_from.encode("utf-8", "replace") + b">\r\n" + content
         try:
             receipt = await self.intake.store(raw, external_id=key, source="smtp", claim=True)
-        except (SQLAlchemyError, OSError, asyncio.TimeoutError) as exc:
+        except (*STORAGE_ERRORS, asyncio.TimeoutError) as exc:
             log.warning("mail from %s not stored, sender asked to retry: %s", envelope.mail_from, exc)
             return "451 4.3.0 Temporary failure, please try again later"
         try:

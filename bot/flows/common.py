@@ -1,4 +1,4 @@
-"""Queries and small helpers shared by the flows (all scoped to the turn's requester)."""
+"""Small helpers shared by the flows; the queries are `handlers.teacher_tickets`' (scoped to the turn's requester)."""
 
 from __future__ import annotations
 
@@ -7,15 +7,11 @@ import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import selectinload
-
 from bot.turn import Turn
-from desk import repositories as repo
 from desk.lifecycle import OPEN_STATUSES
-from desk.models import Attachment, School, SlaClock, Ticket, TicketEvent
-from domain.formats import normalise_reference
+from desk.models import School, Ticket
 from domain.vocabulary import TicketStatus
+from handlers import teacher_tickets as tickets
 from handlers.ticket_status import move_status
 
 #: Characters of a message given to the NLU; a longer message is kept whole but triaged on its start.
@@ -53,31 +49,19 @@ async def own_ticket(turn: Turn, ticket_id: int | None) -> Ticket | None:
     """The requester's ticket with this id (events loaded), or None: never another person's."""
     if ticket_id is None or turn.requester is None:
         return None
-    return await turn.session.scalar(
-        select(Ticket)
-        .options(selectinload(Ticket.events), selectinload(Ticket.organisation))
-        .where(Ticket.id == ticket_id, Ticket.requester_id == turn.requester.id)
-    )
+    return await tickets.own_ticket(turn.session, turn.requester.id, ticket_id)
 
 
 async def own_ticket_by_reference(turn: Turn, reference: str) -> Ticket | None:
     if turn.requester is None:
         return None
-    return await turn.session.scalar(
-        select(Ticket)
-        .options(selectinload(Ticket.events), selectinload(Ticket.organisation))
-        .where(
-            Ticket.territory_id == turn.territory.id,
-            Ticket.reference == (normalise_reference(reference) or reference.strip()),
-            Ticket.requester_id == turn.requester.id,
-        )
-    )
+    return await tickets.own_ticket_by_reference(turn.session, turn.territory.id, turn.requester.id, reference)
 
 
 async def open_tickets(turn: Turn) -> Sequence[Ticket]:
     if turn.requester is None:
         return []
-    return await repo.open_tickets_of_requester(turn.session, turn.requester.id)
+    return await tickets.open_tickets(turn.session, turn.requester.id)
 
 
 def is_open(ticket: Ticket) -> bool:
@@ -93,70 +77,31 @@ async def move(turn: Turn, ticket: Ticket, target: TicketStatus, reason: str) ->
 
 async def add_message(turn: Turn, ticket: Ticket, text: str | None, attachment_ids: Sequence[int] = ()) -> None:
     """The teacher's words (and files) join the ticket's history; a waiting ticket goes back to work."""
-    names = await attachment_names(turn, attachment_ids)
-    body = text or ""
-    if names:
-        body = (body + "\n\n" if body else "") + "Pièce(s) jointe(s) : " + ", ".join(names)
-    event = await repo.add_event(
-        turn.session, ticket, "message", body=body, actor_kind="requester",
-        actor_id=turn.requester.id if turn.requester else None, channel=sender_channel(turn),
-        data={"attachments": list(attachment_ids)} if attachment_ids else None, at=turn.now,
-    )
-    await link_attachments(turn, attachment_ids, ticket.id, event.id)
-    if ticket.status == TicketStatus.WAITING:
-        await move(turn, ticket, TicketStatus.IN_PROGRESS, "Réponse du demandeur reçue")
+    await tickets.add_message(turn.session, turn.ctx, ticket,
+                              requester_id=turn.requester.id if turn.requester else None,
+                              channel=sender_channel(turn), text=text, attachment_ids=attachment_ids, now=turn.now)
     turn.ticket_id = ticket.id
 
 
 async def attachment_names(turn: Turn, ids: Sequence[int]) -> list[str]:
-    if not ids:
-        return []
-    rows = await turn.session.execute(
-        select(Attachment.filename).where(Attachment.id.in_(list(ids))).order_by(Attachment.id)
-    )
-    return [name for (name,) in rows.all()]
+    return await tickets.attachment_names(turn.session, ids)
 
 
 async def link_attachments(turn: Turn, ids: Sequence[int], ticket_id: int, event_id: int | None) -> None:
     """Attach files received earlier (stored with no ticket) to a ticket."""
-    if not ids:
-        return
-    await turn.session.execute(
-        update(Attachment)
-        .where(Attachment.id.in_(list(ids)), Attachment.ticket_id.is_(None))
-        .values(ticket_id=ticket_id, event_id=event_id)
-        .execution_options(synchronize_session=False)
-    )
+    await tickets.link_attachments(turn.session, ids, ticket_id, event_id)
 
 
-async def due_dates(turn: Turn, tickets: Sequence[Ticket]) -> dict[int, datetime]:
+async def due_dates(turn: Turn, ticket_rows: Sequence[Ticket]) -> dict[int, datetime]:
     """The commitment shown to the teacher per ticket: the target, else the breach deadline."""
-    by_ticket: dict[int, dict[str, datetime | None]] = {}
-    ids = [t.id for t in tickets if t.sla_policy]
-    if ids:
-        rows = await turn.session.scalars(select(SlaClock).where(SlaClock.ticket_id.in_(ids)))
-        policy_of = {t.id: t.sla_policy for t in tickets}
-        for row in rows:
-            if row.policy == policy_of.get(row.ticket_id):
-                by_ticket.setdefault(row.ticket_id, {})[row.threshold] = row.deadline
-    out: dict[int, datetime] = {}
-    for ticket_id, thresholds in by_ticket.items():
-        when = thresholds.get("target") or thresholds.get("breach")
-        if when is not None:
-            out[ticket_id] = when
-    return out
+    return await tickets.due_dates(turn.session, ticket_rows)
 
 
 async def school(turn: Turn, school_id: int | None) -> School | None:
     if school_id is None:
         return None
-    return await turn.session.scalar(
-        select(School).options(selectinload(School.commune)).where(School.id == school_id)
-    )
+    return await tickets.school(turn.session, school_id)
 
 
 async def has_satisfaction(turn: Turn, ticket_id: int) -> bool:
-    found = await turn.session.scalar(
-        select(TicketEvent.id).where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "satisfaction")
-    )
-    return found is not None
+    return await tickets.has_satisfaction(turn.session, ticket_id)

@@ -10,18 +10,16 @@ import re
 from dataclasses import dataclass
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import select
 
 from bot import messages as m
 from bot.flows import common
 from bot.payloads import button
 from bot.state import Step
 from bot.turn import Turn
-from desk import repositories as repo
-from desk.models import Commune, School
 from domain.formats import UAI_TYPED_RE
 from domain.uai import is_valid_uai, normalise_uai
 from domain.vocabulary import SMALL_TALK_INTENTS
+from handlers import schools as schools_of
 
 WELCOME = "Bonjour ! Je suis le guichet numérique des écoles."
 ASK_SCHOOL = (
@@ -58,12 +56,8 @@ def _key(text: str) -> str:
 
 
 async def _schools(turn: Turn) -> list[Candidate]:
-    rows = await turn.session.execute(
-        select(School.id, School.name, Commune.name, School.uai)
-        .join(Commune, School.commune_id == Commune.id)
-        .where(School.territory_id == turn.territory.id)
-    )
-    return [Candidate(i, n, c, u) for i, n, c, u in rows.all()]
+    rows = await schools_of.territory_schools(turn.session, turn.territory.id)
+    return [Candidate(r.id, r.name, r.commune, r.uai) for r in rows]
 
 
 async def find_schools(turn: Turn, text: str) -> tuple[list[Candidate], str | None]:
@@ -73,8 +67,8 @@ async def find_schools(turn: Turn, text: str) -> tuple[list[Candidate], str | No
         code = normalise_uai(match.group(1))
         if not is_valid_uai(code):
             return [], f"Le code UAI {code} ne semble pas valide (vérifiez la lettre finale)."
-        found = await repo.school_by_uai(turn.session, code)
-        if found is None or found.territory_id != turn.territory.id:
+        found = await schools_of.school_by_uai(turn.session, turn.territory.id, code)
+        if found is None:
             return [], f"Je ne trouve pas d'école avec le code UAI {code} sur ce territoire."
         return [Candidate(found.id, found.name, found.commune.name, found.uai)], None
     query = _key(text)
@@ -214,14 +208,10 @@ async def link(turn: Turn, role: str) -> None:
     if chosen is None:
         ask_school(turn, "Je ne retrouve pas cette école.")
         return
-    requester = await repo.ensure_requester(
-        turn.session, turn.territory.id, turn.inbound.channel.value, turn.inbound.sender_id,
-        name=turn.inbound.display_name, school_id=chosen.id, role=role,
+    requester = await schools_of.link_requester(
+        turn.session, turn.territory.id, channel=turn.inbound.channel.value,
+        external_id=turn.inbound.sender_id, school_id=chosen.id, role=role, name=turn.inbound.display_name,
     )
-    requester.school_id, requester.role = chosen.id, role
-    if turn.inbound.display_name and not requester.name:
-        requester.name = turn.inbound.display_name
-    await turn.session.flush()
     turn.requester = requester
     turn.conversation.requester_id = requester.id
     state.step = Step.IDLE

@@ -9,11 +9,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from sqlalchemy import select
-from sqlalchemy import update as sql_update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot, Update
 from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, TelegramError
@@ -23,9 +20,12 @@ from bot.telegram.inbox import UpdateStatus, record_edit
 from bot.telegram.sender import deliver, mark_unreachable
 from bot.telegram.translate import FileRef, IncomingMessage, translate_update, with_attachments
 from desk import repositories as repo
-from desk.models import Organisation, RequesterIdentity
 from desk.outbox import PermanentFailure, TemporaryFailure
 from domain.vocabulary import Channel
+from handlers.requesters import is_agents_group, set_reachable
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -104,11 +104,7 @@ class TelegramAdapter:
                 log.debug("keyboard of %s kept: %s", incoming.callback_message_id, exc)
 
     async def _is_agents_group(self, chat_id: int) -> bool:
-        async with self.sessions() as session:
-            found = await session.scalar(
-                select(Organisation.id).where(Organisation.telegram_chat_id == chat_id).limit(1)
-            )
-        return found is not None
+        return await is_agents_group(self.sessions, chat_id)
 
     async def _membership(self, update: Update) -> None:
         """A person blocking (or unblocking) the bot in a private chat changes their reachability."""
@@ -120,15 +116,7 @@ class TelegramAdapter:
         if blocked:
             await mark_unreachable(self.sessions, member.chat.id)
             return
-        async with self.sessions.begin() as session:
-            await session.execute(
-                sql_update(RequesterIdentity)
-                .where(
-                    RequesterIdentity.channel == Channel.TELEGRAM.value,
-                    RequesterIdentity.external_id == str(member.chat.id),
-                )
-                .values(unreachable=False)
-            )
+        await set_reachable(self.sessions, Channel.TELEGRAM, str(member.chat.id), True)
 
     async def _download(self, files: Sequence[FileRef]) -> tuple[InboundAttachment, ...]:
         """Fetch the files Telegram lets bots download; larger ones arrive marked too_large."""

@@ -15,15 +15,17 @@ import asyncio
 import contextlib
 import logging
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.telegram.inbox import chat_of
 from bot.telegram.translate import update_key
 from desk import repositories as repo
 from desk.clock import utcnow
 from domain.vocabulary import Channel
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 

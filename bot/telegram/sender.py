@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import asyncio
 import logging
 import warnings
 from datetime import timedelta
 
-from sqlalchemy import update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram import Bot
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter, TelegramError
 from telegram.warnings import PTBDeprecationWarning
 
 from bot.messages import Outbound
-from bot.telegram.translate import outbound_from_payload, render
-from desk.models import RequesterIdentity
+from bot.notifications import render as render_notice
+from bot.telegram.translate import render
+from handlers.notices import ticket_status
+from handlers.requesters import mark_unreachable as mark_identity_unreachable
 from desk.outbox import Outgoing, PermanentFailure, TemporaryFailure
 from domain.vocabulary import Channel
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -44,15 +49,7 @@ def retry_after_seconds(exc: RetryAfter) -> float:
 
 async def mark_unreachable(sessions: async_sessionmaker[AsyncSession], chat_id: int | str) -> None:
     """Flag the Telegram identity behind `chat_id` so nobody waits for a reply on it."""
-    async with sessions.begin() as session:
-        await session.execute(
-            update(RequesterIdentity)
-            .where(
-                RequesterIdentity.channel == Channel.TELEGRAM.value,
-                RequesterIdentity.external_id == str(chat_id),
-            )
-            .values(unreachable=True)
-        )
+    await mark_identity_unreachable(sessions, Channel.TELEGRAM, str(chat_id))
 
 
 async def deliver(
@@ -95,7 +92,8 @@ async def deliver(
 
 
 class TelegramSender:
-    """The outbox sender of channel "telegram": sendMessage with the row's buttons and links."""
+    """The outbox sender of channel "telegram": the notice rendered as on every channel
+    (`bot.notifications`), cut to Telegram's limits by `translate.render`."""
 
     def __init__(
         self, bot: Bot, sessions: async_sessionmaker[AsyncSession], *, max_inline_wait: float = 5.0
@@ -109,5 +107,5 @@ class TelegramSender:
             chat_id = int(message.recipient)
         except ValueError as exc:
             raise PermanentFailure(f"not a Telegram chat id: {message.recipient!r}") from exc
-        outbound = outbound_from_payload(message.body, message.payload)
+        outbound = render_notice(message, await ticket_status(self.sessions, message.ticket_id))
         await deliver(self.bot, self.sessions, chat_id, outbound, max_inline_wait=self.max_inline_wait)

@@ -258,12 +258,3 @@ def render(outbound: Outbound) -> list[Rendered]:
     pieces = _split(text or "…", MessageLimit.MAX_TEXT_LENGTH)
     keyboard = keyboard_of(outbound.buttons, url_links)
     return [Rendered(p, keyboard if i == len(pieces) - 1 else None) for i, p in enumerate(pieces)]
-
-
-def outbound_from_payload(body: str, payload: dict[str, object] | None) -> Outbound:
-    """The message of an outbox row: the stored Outbound JSON when present, else the plain body."""
-    if payload and isinstance(payload.get("outbound"), dict):
-        return Outbound.from_json(payload["outbound"])  # type: ignore[arg-type]
-    if payload and ("buttons" in payload or "links" in payload):
-        return Outbound.from_json({"text": body, **payload})
-    return Outbound(text=body)

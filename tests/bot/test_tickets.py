@@ -9,6 +9,7 @@ from desk.lifecycle import change_status
 from desk.models import OutboxMessage, Ticket, TicketEvent
 from desk.outbox import Outgoing
 from bot.notifications import render
+from handlers.notices import ticket_status
 from tests.bot.conftest import Chat
 
 
@@ -113,8 +114,8 @@ async def test_resolution_confirmed_then_rated(chat: Chat, desk_db, clock) -> No
         change_status(ticket, "resolved", actor_kind="agent", at=clock.now)
         session.add(OutboxMessage(channel="webchat", recipient=chat.sender, body="Lampe changée.", ticket_id=ticket.id))
         ticket_id = ticket.id
-    async with desk_db.sessions() as session:
-        notice = await render(session, Outgoing(1, "webchat", chat.sender, None, "Lampe changée.", None, ticket_id, 1))
+    notice = render(Outgoing(1, "webchat", chat.sender, None, "Lampe changée.", None, ticket_id, 1),
+                    await ticket_status(desk_db.sessions, ticket_id))
     assert "Le problème est-il résolu ?" in notice.text
     assert [b.payload for b in notice.buttons] == [f"resolved:yes:{ticket_id}", f"resolved:no:{ticket_id}"]
     chat.last = [notice]

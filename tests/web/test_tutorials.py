@@ -10,6 +10,7 @@ from html.parser import HTMLParser
 from sqlalchemy import select
 
 from bot.notifications import render as render_notice
+from handlers.notices import ticket_status
 from desk.clock import utcnow
 from desk.kb_store import record_deflection, record_feedback
 from desk.models import OutboxMessage, Ticket, TicketEvent
@@ -146,8 +147,8 @@ async def test_ask_with_a_tutorial_keeps_the_answer_button_in_chats(signed_in, d
     await client.post(f"/agents/tickets/{world.refs['a']}/ask", {"body": "Quel modèle ?", "article": PROJECTOR})
     async with db.sessions() as s:
         row = await s.scalar(select(OutboxMessage))
-        notice = await render_notice(s, Outgoing(row.id, "webchat", row.recipient, row.subject, row.body,
-                                                 row.payload, row.ticket_id, 1))
+    notice = render_notice(Outgoing(row.id, "webchat", row.recipient, row.subject, row.body,
+                                    row.payload, row.ticket_id, 1), await ticket_status(db.sessions, row.ticket_id))
     assert [b.label for b in notice.buttons] == ["Répondre"]
     assert [(link.label, link.url) for link in notice.links] == [(PROJECTOR_TITLE, PROJECTOR_URL)]
 

@@ -1,0 +1,126 @@
+"""A teacher's own tickets, for every door: find them, add a message or files, read the commitments.
+
+Plain arguments in, rows or plain values out; each function runs in the caller's transaction.
+A ticket is only ever found through its requester: nobody reads another person's ticket.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from desk import repositories as repo
+from desk.models import Attachment, School, SlaClock, Ticket, TicketEvent
+from domain.formats import normalise_reference
+from domain.vocabulary import TicketStatus
+from handlers.context import DeskContext
+from handlers.ticket_status import move_status
+
+__all__ = [
+    "add_message", "attachment_names", "due_dates", "has_satisfaction", "link_attachments",
+    "open_tickets", "own_ticket", "own_ticket_by_reference", "school",
+]
+
+
+async def own_ticket(session: AsyncSession, requester_id: int, ticket_id: int) -> Ticket | None:
+    """The requester's ticket with this id (events loaded), or None: never another person's."""
+    return await session.scalar(
+        select(Ticket)
+        .options(selectinload(Ticket.events), selectinload(Ticket.organisation))
+        .where(Ticket.id == ticket_id, Ticket.requester_id == requester_id)
+    )
+
+
+async def own_ticket_by_reference(
+    session: AsyncSession, territory_id: int, requester_id: int, reference: str
+) -> Ticket | None:
+    return await session.scalar(
+        select(Ticket)
+        .options(selectinload(Ticket.events), selectinload(Ticket.organisation))
+        .where(
+            Ticket.territory_id == territory_id,
+            Ticket.reference == (normalise_reference(reference) or reference.strip()),
+            Ticket.requester_id == requester_id,
+        )
+    )
+
+
+async def open_tickets(session: AsyncSession, requester_id: int) -> Sequence[Ticket]:
+    return await repo.open_tickets_of_requester(session, requester_id)
+
+
+async def add_message(
+    session: AsyncSession, ctx: DeskContext, ticket: Ticket, *, requester_id: int | None, channel: str,
+    text: str | None, attachment_ids: Sequence[int] = (), now: datetime,
+) -> TicketEvent:
+    """The teacher's words (and files) join the ticket's history; a ticket waiting on her goes
+    back to work with its clocks resumed (DOMAIN.md §5)."""
+    names = await attachment_names(session, attachment_ids)
+    body = text or ""
+    if names:
+        body = (body + "\n\n" if body else "") + "Pièce(s) jointe(s) : " + ", ".join(names)
+    event = await repo.add_event(
+        session, ticket, "message", body=body, actor_kind="requester", actor_id=requester_id,
+        channel=channel, data={"attachments": list(attachment_ids)} if attachment_ids else None, at=now,
+    )
+    await link_attachments(session, attachment_ids, ticket.id, event.id)
+    if ticket.status == TicketStatus.WAITING:
+        await move_status(session, ctx, ticket, TicketStatus.IN_PROGRESS, actor_kind="requester",
+                          actor_id=requester_id, reason="Réponse du demandeur reçue", channel=channel, at=now)
+    return event
+
+
+async def attachment_names(session: AsyncSession, ids: Sequence[int]) -> list[str]:
+    if not ids:
+        return []
+    rows = await session.execute(
+        select(Attachment.filename).where(Attachment.id.in_(list(ids))).order_by(Attachment.id)
+    )
+    return [name for (name,) in rows.all()]
+
+
+async def link_attachments(session: AsyncSession, ids: Sequence[int], ticket_id: int, event_id: int | None) -> None:
+    """Attach files received earlier (stored with no ticket) to a ticket."""
+    if not ids:
+        return
+    await session.execute(
+        update(Attachment)
+        .where(Attachment.id.in_(list(ids)), Attachment.ticket_id.is_(None))
+        .values(ticket_id=ticket_id, event_id=event_id)
+        .execution_options(synchronize_session=False)
+    )
+
+
+async def due_dates(session: AsyncSession, tickets: Sequence[Ticket]) -> dict[int, datetime]:
+    """The commitment shown to the teacher per ticket: the target, else the breach deadline."""
+    by_ticket: dict[int, dict[str, datetime | None]] = {}
+    ids = [t.id for t in tickets if t.sla_policy]
+    if ids:
+        rows = await session.scalars(select(SlaClock).where(SlaClock.ticket_id.in_(ids)))
+        policy_of = {t.id: t.sla_policy for t in tickets}
+        for row in rows:
+            if row.policy == policy_of.get(row.ticket_id):
+                by_ticket.setdefault(row.ticket_id, {})[row.threshold] = row.deadline
+    out: dict[int, datetime] = {}
+    for ticket_id, thresholds in by_ticket.items():
+        when = thresholds.get("target") or thresholds.get("breach")
+        if when is not None:
+            out[ticket_id] = when
+    return out
+
+
+async def school(session: AsyncSession, school_id: int) -> School | None:
+    return await session.scalar(
+        select(School).options(selectinload(School.commune)).where(School.id == school_id)
+    )
+
+
+async def has_satisfaction(session: AsyncSession, ticket_id: int) -> bool:
+    found = await session.scalar(
+        select(TicketEvent.id).where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "satisfaction")
+    )
+    return found is not None
