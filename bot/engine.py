@@ -2,8 +2,9 @@
 
 Adapters call `handle(inbound)`. The message is persisted first (a duplicate `message_id`
 is ignored), then answered in one transaction that loads and saves the conversation state,
-so a restart resumes every conversation. Any failure is logged, the message stays stored
-(status `failed`) and the sender gets a polite apology: the engine never raises.
+so a restart resumes every conversation. The sender gets a polite apology on any failure and
+the engine never raises: a failure of the database releases the message (`received`, retried
+by the channel), any other failure quarantines it with its traceback (`desk.inbox`).
 """
 
 from __future__ import annotations
@@ -13,33 +14,33 @@ import logging
 import traceback
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from weakref import WeakValueDictionary
-
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.flows import bad_input, router
 from bot.messages import Inbound, Outbound
 from bot.ratelimit import RateLimit, SlidingWindow, Verdict
 from bot.state import DialogueState
 from bot.turn import DeflectionLog, KnowledgeBaseLike, Services, Turn, log_deflection
-from desk import repositories as repo
 from desk.clock import utcnow
-from desk.models import Attachment, Conversation, InboundMessage, Territory
+from desk.db import is_transient
+from desk.inbox import Inbox
+from domain.vocabulary import Channel, InboundStatus
+from handlers import conversations
 from handlers.context import DeskContext
 from nlu import NluBackend
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+    from desk.models import Territory
 
 __all__ = ["DialogueEngine", "RateLimit"]
 
 log = logging.getLogger(__name__)
 
-#: Statuses of an inbound row not answered yet (`processing`: claimed by a channel's worker).
-WAITING_STATUSES = ("received", "processing")
-
 #: Files larger than this are not stored (Telegram bots cannot download more than 20 MB).
-MAX_ATTACHMENT_BYTES = 20 * 1024 * 1024
+MAX_ATTACHMENT_BYTES = conversations.MAX_ATTACHMENT_BYTES
 
 
 class DialogueEngine:
@@ -65,6 +66,7 @@ class DialogueEngine:
         # One turn at a time per sender in this process (Telegram delivers concurrently).
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
         self._territory_row: Territory | None = None
+        self._inboxes: dict[Channel, Inbox] = {}
 
     #: A message given with `Inbound.stored_row` is closed by the turn itself (bot.telegram).
     closes_stored_rows = True
@@ -91,7 +93,7 @@ class DialogueEngine:
         key = f"{inbound.channel}:{inbound.sender_id}"
         verdict = self._limiter.check(key)
         if verdict is not Verdict.ALLOW:
-            await self._mark(row_id, "throttled", None)
+            await self._mark(inbound, row_id, InboundStatus.THROTTLED, None)
             return [Outbound(bad_input.FLOOD)] if verdict is Verdict.WARN else []
         lock = self._locks.get(key)
         if lock is None:
@@ -99,29 +101,40 @@ class DialogueEngine:
         async with lock:
             try:
                 return await self._answer(inbound, row_id, attachment_ids)
-            except Exception:
+            except Exception as exc:
+                if is_transient(exc):
+                    # The database failed, not the message: released, never marked done, so
+                    # the channel's retry (Telegram's sweeper) answers it once storage is back.
+                    log.warning("dialogue turn on inbound %s released (%s/%s): storage unavailable: %s",
+                                row_id, inbound.channel, inbound.message_id, type(exc).__name__)
+                    await self._release(inbound, row_id, f"{type(exc).__name__}: {exc}")
+                    return [Outbound(bad_input.APOLOGY)]
                 log.exception("dialogue failed on inbound %s (%s/%s)", row_id, inbound.channel, inbound.message_id)
-                await self._mark(row_id, "failed", traceback.format_exc(limit=8))
+                await self._mark(inbound, row_id, InboundStatus.QUARANTINED, traceback.format_exc(limit=8))
                 return [Outbound(bad_input.APOLOGY)]
 
     # --- persistence ------------------------------------------------------------------------
+
+    def _inbox(self, channel: Channel) -> Inbox:
+        inbox = self._inboxes.get(channel)
+        if inbox is None:
+            inbox = self._inboxes[channel] = Inbox(self._sessions, channel)
+        return inbox
 
     async def _record(self, inbound: Inbound) -> tuple[int, list[int]] | None:
         """Store the message and its files before anything else: (row id, attachment ids),
         or None for a duplicate."""
         async with self._sessions.begin() as session:
-            row_id = await repo.insert_inbound(
-                session, channel=inbound.channel.value, external_id=inbound.message_id,
-                payload=_payload(inbound), sender=inbound.sender_id, received_at=self._now(),
+            payload = _payload(inbound)
+            row_id = await self._inbox(inbound.channel).insert(
+                session, external_id=inbound.message_id, payload=payload, sender=inbound.sender_id,
+                received_at=self._now(),
             )
             if row_id is None:
                 return None
-            ids = await self._add_attachments(session, inbound)
+            ids = await conversations.store_files(session, _files(inbound), self._now())
             if ids:
-                await session.execute(
-                    update(InboundMessage).where(InboundMessage.id == row_id)
-                    .values(payload={**_payload(inbound), "attachment_ids": ids})
-                )
+                await Inbox.set_payload(session, row_id, {**payload, "attachment_ids": ids})
             return row_id, ids
 
     async def _keep_attachments(self, row_id: int, inbound: Inbound) -> list[int]:
@@ -130,64 +143,27 @@ class DialogueEngine:
         if not inbound.attachments:
             return []
         async with self._sessions.begin() as session:
-            row = await session.get(InboundMessage, row_id)
+            row = await Inbox.row(session, row_id)
             if row is None:
                 return []
             if "attachment_ids" in row.payload:  # stored by an earlier attempt
                 return list(row.payload["attachment_ids"])
-            ids = await self._add_attachments(session, inbound)
+            ids = await conversations.store_files(session, _files(inbound), self._now())
             if ids:
                 row.payload = {**row.payload, "attachment_ids": ids}
             return ids
 
-    async def _add_attachments(self, session: AsyncSession, inbound: Inbound) -> list[int]:
-        ids = []
-        for item in inbound.attachments:
-            if item.data is None or item.too_large or len(item.data) > MAX_ATTACHMENT_BYTES:
-                continue
-            attachment = Attachment(
-                filename=(item.filename or "fichier")[:255],
-                content_type=(item.content_type or "application/octet-stream")[:127],
-                size=len(item.data), content=item.data, created_at=self._now(),
-            )
-            session.add(attachment)
-            await session.flush()
-            ids.append(attachment.id)
-        return ids
-
-    async def _mark(self, row_id: int, status: str, error: str | None) -> None:
+    async def _mark(self, inbound: Inbound, row_id: int, status: InboundStatus, error: str | None) -> None:
         try:
-            async with self._sessions.begin() as session:
-                row = await session.get(InboundMessage, row_id)
-                if row is not None:
-                    row.status, row.error = status, error
-                    row.attempts = (row.attempts or 0) + 1
+            await self._inbox(inbound.channel).finish(row_id, status, error=error)
         except Exception:
             log.exception("could not mark inbound %s as %s", row_id, status)
 
-    async def _conversation(self, session: AsyncSession, inbound: Inbound) -> Conversation:
-        params = {"channel": inbound.channel.value, "external_id": inbound.sender_id}
-        found = await session.scalar(_CONVERSATION, params)
-        if found is not None:
-            return found
-        conversation = Conversation(channel=inbound.channel.value, external_id=inbound.sender_id,
-                                    state="idle", data={}, updated_at=self._now())
+    async def _release(self, inbound: Inbound, row_id: int, error: str) -> None:
         try:
-            async with session.begin_nested():
-                session.add(conversation)
-        except IntegrityError:
-            found = await session.scalar(_CONVERSATION, params)
-            assert found is not None
-            return found
-        return conversation
-
-    async def _territory(self, session: AsyncSession) -> Territory:
-        """The desk's territory row, read once per process then attached without a query
-        (its id and names are all a turn reads; it changes only with a new deployment)."""
-        if self._territory_row is None:
-            self._territory_row = await repo.get_territory(session, self._services.ctx.territory.name)
-            session.expunge(self._territory_row)
-        return await session.merge(self._territory_row, load=False)
+            await self._inbox(inbound.channel).release(row_id, error)
+        except Exception:  # storage still down: the row stays `received`, which is the point
+            log.warning("inbound %s left received: storage unavailable", row_id)
 
     # --- one turn -------------------------------------------------------------------------------
 
@@ -203,9 +179,11 @@ class DialogueEngine:
 
     async def _turn(self, inbound: Inbound, row_id: int, attachment_ids: list[int]) -> list[Outbound]:
         async with self._sessions.begin() as session:
-            conversation = await self._conversation(session, inbound)
-            territory = await self._territory(session)
-            requester = await repo.requester_by_identity(session, inbound.channel.value, inbound.sender_id)
+            conversation = await conversations.conversation_for(
+                session, inbound.channel.value, inbound.sender_id, self._now())
+            self._territory_row, territory = await conversations.territory_row(
+                session, self._services.ctx.territory.name, self._territory_row)
+            requester = await conversations.requester_for(session, inbound.channel.value, inbound.sender_id)
             state = DialogueState.from_row(conversation.state, conversation.data)
             turn = Turn(
                 session=session, services=self._services, inbound=inbound,
@@ -219,30 +197,10 @@ class DialogueEngine:
             conversation.updated_at = turn.now
             if turn.requester is not None:
                 conversation.requester_id = turn.requester.id
-            # The conditional UPDATE is the claim: on PostgreSQL a second transaction on the
-            # row waits for this one, then matches nothing; SQLite runs one writer at a time.
-            closed = await session.execute(
-                _CLOSE_WITH_TICKET if turn.ticket_id is not None else _CLOSE,
-                {"row_id": row_id, "at": turn.now, "ticket_id": turn.ticket_id},
-            )
-            if closed.rowcount != 1:
+            # Closing the row is the claim (a conditional UPDATE): answered once, whoever holds it.
+            if not await Inbox.close_in(session, row_id, at=turn.now, ticket_id=turn.ticket_id):
                 raise _AlreadyAnswered
             return list(turn.replies)
-
-
-_CONVERSATION = (
-    select(Conversation)
-    .where(Conversation.channel == bindparam("channel"), Conversation.external_id == bindparam("external_id"))
-    .with_for_update()
-)
-_CLOSE = (
-    update(InboundMessage)
-    .where(InboundMessage.id == bindparam("row_id"), InboundMessage.status.in_(WAITING_STATUSES))
-    .values(status="processed", processed_at=bindparam("at"), error=None,
-            attempts=InboundMessage.attempts + 1)
-    .execution_options(synchronize_session=False)
-)
-_CLOSE_WITH_TICKET = _CLOSE.values(ticket_id=bindparam("ticket_id"))
 
 
 class _AlreadyAnswered(Exception):
@@ -267,3 +225,5 @@ def _payload(inbound: Inbound) -> dict[str, Any]:
     }
 
 
+def _files(inbound: Inbound) -> list[conversations.IncomingFile]:
+    return [conversations.IncomingFile(a.filename, a.content_type, a.data, a.too_large) for a in inbound.attachments]

@@ -15,20 +15,21 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from aiohttp import web
-from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot import messages as m
 from bot.messages import Inbound, Outbound
 from bot.notifications import render
-from handlers.notices import ticket_status, ticket_statuses
 from desk.clock import utcnow
-from desk.models import Conversation, OutboxMessage
-from desk.outbox import Outgoing, OutboxStatus, TemporaryFailure
+from desk.outbox import Outgoing, TemporaryFailure
 from domain.vocabulary import Channel
+from handlers.conversations import known_conversation
+from handlers.notices import mark_sent, pending_notices, ticket_status
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 log = logging.getLogger(__name__)
 
@@ -166,42 +167,20 @@ class WebchatSender:
         if not await self.hub.push(message.recipient, [outbound.to_json()]):
             raise TemporaryFailure("web chat page closed during delivery")
 
+
     async def deliver_pending(self, token: str) -> int:
         """At (re)connection: push what waited for this session; rows are marked sent once pushed."""
         async with self._sessions.begin() as session:
-            rows = (await session.scalars(
-                select(OutboxMessage)
-                .where(OutboxMessage.channel == Channel.WEBCHAT.value, OutboxMessage.recipient == token,
-                       OutboxMessage.status == OutboxStatus.PENDING)
-                .order_by(OutboxMessage.id)
-                .limit(50)
-            )).all()
-            if not rows:
+            waiting = await pending_notices(session, Channel.WEBCHAT, token)
+            if not waiting:
                 return 0
-            statuses = await ticket_statuses(session, [row.ticket_id for row in rows if row.ticket_id])
-            frames = [
-                render(Outgoing(row.id, row.channel, row.recipient, row.subject, row.body,
-                                row.payload, row.ticket_id, row.attempts + 1),
-                       statuses.get(row.ticket_id) if row.ticket_id else None).to_json()
-                for row in rows
-            ]
+            frames = [render(message, status).to_json() for message, status in waiting]
             if not await self.hub.push(token, frames):
                 return 0
-            await session.execute(
-                update(OutboxMessage)
-                .where(OutboxMessage.id.in_([row.id for row in rows]),
-                       OutboxMessage.status == OutboxStatus.PENDING)
-                .values(status=OutboxStatus.SENT, sent_at=self._now(), attempts=OutboxMessage.attempts + 1)
-                .execution_options(synchronize_session=False)
-            )
+            await mark_sent(session, [message.id for message, _ in waiting], self._now())
         return len(frames)
 
 
 async def known_session(sessions: async_sessionmaker[AsyncSession], token: str) -> bool:
     """True when this web-chat session already talked to the desk (no greeting needed)."""
-    async with sessions() as session:
-        found = await session.scalar(
-            select(Conversation.id).where(Conversation.channel == Channel.WEBCHAT.value,
-                                          Conversation.external_id == token)
-        )
-    return found is not None
+    return await known_conversation(sessions, Channel.WEBCHAT.value, token)

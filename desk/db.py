@@ -6,7 +6,8 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event, make_url, text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, DisconnectionError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from desk import sqlite_inline
@@ -72,3 +73,15 @@ async def ping(engine: AsyncEngine) -> None:
 
 #: What a failing database raises to its callers (the doors answer « try again later » on these).
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)
+
+
+def is_transient(exc: BaseException) -> bool:
+    """True for a failure of the database itself (down, restarting, unreachable, a dropped
+    connection), which the same work may survive when tried again; False for a bug or bad data."""
+    if isinstance(exc, (OperationalError, InterfaceError, DisconnectionError, PoolTimeout, ConnectionError, OSError)):
+        return True
+    if not isinstance(exc, DBAPIError):
+        return False
+    # SQLSTATE class 08 (connection exception) and 57P0x (server shutting down or starting).
+    state = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
+    return bool(exc.connection_invalidated) or state.startswith(("08", "57P0"))

@@ -177,3 +177,26 @@ class AgentRole(StrEnum):
     AGENT = "agent"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+
+
+class InboundStatus(StrEnum):
+    """The life of one inbound message (`inbound_messages.status`), the same for every channel.
+
+    `received` (stored, not answered yet) -> `processing` (claimed by a worker, with a lease)
+    -> one of `processed` (answered, or joined/opened a ticket), `held` (waits for an agent),
+    `ignored` (nothing to do: machine mail, a bot's own group), `throttled` (over the rate
+    limit). A failed attempt goes back to `received` until the channel's attempts run out,
+    then `quarantined` with its error, kept for an operator to replay.
+    """
+
+    RECEIVED = "received"
+    PROCESSING = "processing"
+    PROCESSED = "processed"
+    HELD = "held"
+    IGNORED = "ignored"
+    THROTTLED = "throttled"
+    QUARANTINED = "quarantined"
+
+
+#: Statuses of a message not answered yet.
+WAITING_INBOUND: frozenset[InboundStatus] = frozenset({InboundStatus.RECEIVED, InboundStatus.PROCESSING})

@@ -15,12 +15,10 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select
 from sqlalchemy import inspect
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk import repositories as repo
@@ -31,8 +29,10 @@ from desk.models import (
 )
 from domain.formats import REFERENCE_PATTERN, UAI_TYPED_RE
 from domain.uai import is_valid_uai, normalise_uai
-from domain.vocabulary import TICKET_INTENTS, Channel, Equipment, Intent, SlaPolicy, TicketStatus
+from domain.vocabulary import TICKET_INTENTS, Channel, Equipment, InboundStatus, Intent, SlaPolicy, TicketStatus
 from handlers.context import DeskContext
+from desk import inbox
+from desk.inbox import Inbox, NotQuarantined, Receipt
 from handlers.theft import GUIDE_SLUG, GUIDE_TITLE, TheftChecklist, theft_checklist
 from handlers.ticket_status import move_status
 from handlers.report import NotATicket, ReportDraft, ReportOutcome, open_report
@@ -50,15 +50,6 @@ SCHOOL_QUESTION = "Pouvez-vous nous indiquer le nom ou le code UAI de votre éco
 SIGNATURE = "Bien cordialement,\nL'équipe du guichet unique SVP-m@intenanceEcole"
 _ACADEMIC = re.compile(r"(^|\.)ac-[a-z]+(-[a-z]+)*\.fr$")
 _UAI = UAI_TYPED_RE
-
-
-class InboundStatus(StrEnum):
-    RECEIVED = "received"
-    PROCESSING = "processing"
-    PROCESSED = "processed"
-    HELD = "held"
-    IGNORED = "ignored"
-    QUARANTINED = "quarantined"
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,13 +102,6 @@ class IncomingMail:
         return seen
 
 
-@dataclass(frozen=True)
-class Receipt:
-    inbound_id: int
-    created: bool
-    status: str
-
-
 class Nlu(Protocol):
     async def aparse(self, text: str) -> ParseResult: ...
 
@@ -128,10 +112,6 @@ class Tutorials(Protocol):
 
 class Unreadable(DeskError):
     """A mail that no retry can fix (no sender address): quarantined at once."""
-
-
-class NotQuarantined(DeskError):
-    """Only a quarantined mail can be replayed."""
 
 
 class EmailIntake:
@@ -166,6 +146,7 @@ class EmailIntake:
         self.lease = lease
         self._now = now
         self._territory_id: int | None = None
+        self.inbox = Inbox(sessions, Channel.EMAIL, max_attempts=max_attempts, lease=lease)
 
     # --- storage and retries ----------------------------------------------------------------
 
@@ -174,30 +155,25 @@ class EmailIntake:
 
         With `claim`, a new row is stored already claimed for its first attempt (one commit less).
         """
-        key = external_id[:300]
         now = utcnow()
-        try:
-            async with self._sessions.begin() as session:
-                blob = Attachment(filename="message.eml", content_type="message/rfc822",
-                                  size=len(raw), content=raw)
-                session.add(blob)
-                await session.flush()
-                row = InboundMessage(
-                    channel=CHANNEL, external_id=key,
-                    payload={"source": source, "size": len(raw), "raw_attachment_id": blob.id},
-                    status=(InboundStatus.PROCESSING if claim else InboundStatus.RECEIVED).value,
-                    attempts=1 if claim else 0, processed_at=now if claim else None,
-                )
-                session.add(row)
-                await session.flush()
-                return Receipt(row.id, True, row.status)
-        except IntegrityError:
-            async with self._sessions() as session:
-                existing = await session.scalar(select(InboundMessage).where(
-                    InboundMessage.channel == CHANNEL, InboundMessage.external_id == key))
-                if existing is None:
-                    raise
-                return Receipt(existing.id, False, existing.status)
+        async with self._sessions.begin() as session:
+            blob = Attachment(filename="message.eml", content_type="message/rfc822", size=len(raw), content=raw)
+            session.add(blob)
+            await session.flush()
+            row_id = await self.inbox.insert(
+                session, external_id=external_id,
+                payload={"source": source, "size": len(raw), "raw_attachment_id": blob.id}, received_at=now,
+            )
+            if row_id is not None:
+                if claim:
+                    row = await Inbox.row(session, row_id)
+                    assert row is not None
+                    row.status, row.attempts, row.processed_at = InboundStatus.PROCESSING.value, 1, now
+                return Receipt(row_id, True, (InboundStatus.PROCESSING if claim else InboundStatus.RECEIVED).value)
+            await session.delete(blob)  # a redelivery: the first copy is kept
+        existing = await self.inbox.receipt(external_id)
+        assert existing is not None
+        return existing
 
     async def receive(self, raw: bytes, *, external_id: str, source: str) -> Receipt:
         """Store then process; a processing failure is recorded on the row, never raised."""
@@ -210,10 +186,8 @@ class EmailIntake:
 
         `claimed` says the caller stored the row already claimed (`store(claim=True)`).
         """
-        if not claimed and not await self._claim(inbound_id):
-            async with self._sessions() as session:
-                return str(await session.scalar(
-                    select(InboundMessage.status).where(InboundMessage.id == inbound_id)))
+        if not claimed and not await self.inbox.claim(inbound_id):
+            return str(await self.inbox.status(inbound_id))
         try:
             async with self._sessions.begin() as session:
                 row = await session.get(InboundMessage, inbound_id)
@@ -221,20 +195,18 @@ class EmailIntake:
                 await self._handle(session, row)
                 return row.status
         except Unreadable as exc:
-            return await self._failed(inbound_id, str(exc), final=True)
+            log.warning("mail %s quarantined: %s", inbound_id, exc)
+            return (await self.inbox.quarantine(inbound_id, str(exc))).value
         except Exception as exc:  # noqa: BLE001 - counted and bounded, then quarantined
             log.exception("mail %s: processing failed", inbound_id)
-            return await self._failed(inbound_id, f"{type(exc).__name__}: {exc}", final=False)
+            status = await self.inbox.release(inbound_id, f"{type(exc).__name__}: {exc}", counted=True)
+            if status is InboundStatus.QUARANTINED:
+                log.warning("mail %s quarantined after %s attempt(s)", inbound_id, self.max_attempts)
+            return status.value
 
     async def retry_pending(self, limit: int = 50) -> int:
         """Process stored mails that are due for another attempt; returns how many were tried."""
-        now = utcnow()
-        async with self._sessions() as session:
-            ids = (await session.scalars(
-                select(InboundMessage.id)
-                .where(InboundMessage.channel == CHANNEL, self._claimable(now))
-                .order_by(InboundMessage.id).limit(limit)
-            )).all()
+        ids = await self.inbox.due_for_retry(limit=limit)
         for inbound_id in ids:
             await self.process(inbound_id)
         return len(ids)
@@ -242,41 +214,8 @@ class EmailIntake:
     async def replay(self, inbound_id: int) -> str:
         """Give a quarantined mail a fresh set of attempts and process it now."""
         async with self._sessions.begin() as session:
-            await replay(session, inbound_id)
+            await self.inbox.replay(session, inbound_id)
         return await self.process(inbound_id)
-
-    def _claimable(self, now: datetime) -> Any:
-        return and_(
-            InboundMessage.attempts < self.max_attempts,
-            or_(
-                InboundMessage.status == InboundStatus.RECEIVED.value,
-                and_(InboundMessage.status == InboundStatus.PROCESSING.value,
-                     InboundMessage.processed_at < now - self.lease),
-            ),
-        )
-
-    async def _claim(self, inbound_id: int) -> bool:
-        now = utcnow()
-        async with self._sessions.begin() as session:
-            result = await session.execute(
-                update(InboundMessage)
-                .where(InboundMessage.id == inbound_id, self._claimable(now))
-                .values(status=InboundStatus.PROCESSING.value,
-                        attempts=InboundMessage.attempts + 1, processed_at=now)
-                .execution_options(synchronize_session=False)
-            )
-            return result.rowcount == 1
-
-    async def _failed(self, inbound_id: int, error: str, *, final: bool) -> str:
-        async with self._sessions.begin() as session:
-            row = await session.get(InboundMessage, inbound_id)
-            assert row is not None
-            give_up = final or row.attempts >= self.max_attempts
-            row.status = (InboundStatus.QUARANTINED if give_up else InboundStatus.RECEIVED).value
-            row.error = error[:4000]
-            if give_up:
-                log.warning("mail %s quarantined after %s attempt(s): %s", inbound_id, row.attempts, error)
-            return row.status
 
     # --- the decision -----------------------------------------------------------------------
 
@@ -485,34 +424,17 @@ class EmailIntake:
 
 async def quarantined(session: AsyncSession, *, limit: int = 100, offset: int = 0) -> Sequence[InboundMessage]:
     """Mails given up on (with their error), most recent first."""
-    return await _by_status(session, InboundStatus.QUARANTINED, limit, offset)
+    return await inbox.by_status(session, Channel.EMAIL, InboundStatus.QUARANTINED, limit=limit, offset=offset)
 
 
 async def held(session: AsyncSession, *, limit: int = 100, offset: int = 0) -> Sequence[InboundMessage]:
     """Mails waiting for an agent (unknown senders, small talk, questions without a ticket)."""
-    return await _by_status(session, InboundStatus.HELD, limit, offset)
-
-
-async def _by_status(session: AsyncSession, status: InboundStatus, limit: int, offset: int) -> Sequence[InboundMessage]:
-    result = await session.scalars(
-        select(InboundMessage)
-        .where(InboundMessage.channel == CHANNEL, InboundMessage.status == status.value)
-        .order_by(InboundMessage.id.desc()).limit(limit).offset(offset)
-    )
-    return result.all()
+    return await inbox.by_status(session, Channel.EMAIL, InboundStatus.HELD, limit=limit, offset=offset)
 
 
 async def replay(session: AsyncSession, inbound_id: int) -> InboundMessage:
     """Put a quarantined mail back in line with a fresh set of attempts (its last error is kept)."""
-    row = await session.get(InboundMessage, inbound_id, with_for_update=True)
-    if row is None or row.channel != CHANNEL:
-        raise RecordNotFound(f"mail {inbound_id}")
-    if row.status != InboundStatus.QUARANTINED.value:
-        raise NotQuarantined(f"mail {inbound_id} is {row.status}, not quarantined")
-    row.status = InboundStatus.RECEIVED.value
-    row.attempts = 0
-    await session.flush()
-    return row
+    return await inbox.replay(session, Channel.EMAIL, inbound_id)
 
 
 # --- small pure helpers -------------------------------------------------------------------------

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from desk.models import InboundMessage, Ticket
+from desk.models import InboundMessage, OutboxMessage, Ticket
+from desk.outbox import Outgoing, OutboxStatus
 from domain.vocabulary import Channel, TicketStatus
 
-__all__ = ["mail_thread", "ticket_status", "ticket_statuses"]
+__all__ = ["mail_thread", "mark_sent", "pending_notices", "ticket_status", "ticket_statuses"]
 
 
 async def ticket_statuses(session: AsyncSession, ticket_ids: list[int]) -> dict[int, TicketStatus]:
@@ -41,3 +44,32 @@ async def mail_thread(
             .order_by(InboundMessage.id)
         )).all()
     return reference, list(ids)
+
+
+async def pending_notices(
+    session: AsyncSession, channel: Channel, recipient: str, *, limit: int = 50
+) -> list[tuple[Outgoing, TicketStatus | None]]:
+    """Notices that waited for this recipient (a page that was closed), oldest first, each with
+    the status of its ticket now; locked for the caller's transaction."""
+    rows = (await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.channel == channel.value, OutboxMessage.recipient == recipient,
+               OutboxMessage.status == OutboxStatus.PENDING)
+        .order_by(OutboxMessage.id).limit(limit)
+    )).all()
+    statuses = await ticket_statuses(session, [row.ticket_id for row in rows if row.ticket_id])
+    return [
+        (Outgoing(row.id, row.channel, row.recipient, row.subject, row.body, row.payload, row.ticket_id,
+                  row.attempts + 1), statuses.get(row.ticket_id) if row.ticket_id else None)
+        for row in rows
+    ]
+
+
+async def mark_sent(session: AsyncSession, outbox_ids: list[int], at: datetime) -> None:
+    """Notices delivered by their channel directly (still pending: the dispatcher did not take them)."""
+    await session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.status == OutboxStatus.PENDING)
+        .values(status=OutboxStatus.SENT, sent_at=at, attempts=OutboxMessage.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )

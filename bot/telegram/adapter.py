@@ -16,12 +16,12 @@ from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, TelegramError
 
 from bot.messages import Inbound, InboundAttachment, Outbound
-from bot.telegram.inbox import UpdateStatus, record_edit
+from bot.telegram.inbox import record_edit
 from bot.telegram.sender import deliver, mark_unreachable
 from bot.telegram.translate import FileRef, IncomingMessage, translate_update, with_attachments
 from desk import repositories as repo
 from desk.outbox import PermanentFailure, TemporaryFailure
-from domain.vocabulary import Channel
+from domain.vocabulary import Channel, InboundStatus
 from handlers.requesters import is_agents_group, set_reachable
 
 if TYPE_CHECKING:
@@ -61,24 +61,24 @@ class TelegramAdapter:
         self.sessions = sessions
         self.max_inline_wait = max_inline_wait
 
-    async def process(self, update: Update, *, row_id: int | None = None) -> UpdateStatus | None:
+    async def process(self, update: Update, *, row_id: int | None = None) -> InboundStatus | None:
         """Handle one update; the status for its inbox row, or None when the dialogue engine
         already closed the row with its turn. Raises only on real failures."""
         if update.my_chat_member is not None:
             await self._membership(update)
-            return UpdateStatus.PROCESSED
+            return InboundStatus.PROCESSED
         incoming = translate_update(update)
         if incoming is None:
             if update.callback_query is not None:
                 # A button with no chat to answer in (inline mode, message gone): Telegram still
                 # wants the query answered, or the button spins for everyone.
                 await self.bot.answer_callback_query(update.callback_query.id, text=STALE_BUTTON)
-            return UpdateStatus.IGNORED
+            return InboundStatus.IGNORED
         if incoming.callback_query_id is not None:
             await self._acknowledge(incoming)
         if incoming.chat_is_group and await self._is_agents_group(incoming.chat_id):
             # The agents' group only receives notifications; chatter there is not for the desk.
-            return UpdateStatus.IGNORED
+            return InboundStatus.IGNORED
         if update.edited_message is not None:
             await record_edit(self.sessions, update.edited_message.to_dict())
         inbound = with_attachments(incoming, await self._download(incoming.files))
@@ -86,7 +86,7 @@ class TelegramAdapter:
             inbound = replace(inbound, stored_row=row_id)
         replies = await self.engine.handle(inbound)
         await self.send_replies(incoming.chat_id, replies, key=f"tg-reply:{row_id or inbound.message_id}")
-        return None if inbound.stored_row is not None else UpdateStatus.PROCESSED
+        return None if inbound.stored_row is not None else InboundStatus.PROCESSED
 
     async def _acknowledge(self, incoming: IncomingMessage) -> None:
         """Stop the button's spinner at once, and take the keyboard away so it is pressed once."""

@@ -18,11 +18,9 @@ from dataclasses import dataclass, field
 from typing import Any, TYPE_CHECKING
 
 
-from bot.telegram.inbox import chat_of
+from bot.telegram.inbox import chat_of, telegram_inbox
 from bot.telegram.translate import update_key
-from desk import repositories as repo
 from desk.clock import utcnow
-from domain.vocabulary import Channel
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -44,6 +42,7 @@ class UpdateIntake:
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
         self.sessions = sessions
+        self._inbox = telegram_inbox(sessions)
         self._waiting: list[_Waiting] = []
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
@@ -91,9 +90,8 @@ class UpdateIntake:
 
     async def _insert(self, updates: list[dict[str, Any]]) -> dict[str, int]:
         now = utcnow()
-        async with self.sessions.begin() as session:
-            return await repo.insert_inbound_many(session, [
-                {"channel": Channel.TELEGRAM.value, "external_id": update_key(int(data["update_id"])),
-                 "payload": data, "sender": chat_of(data), "received_at": now}
-                for data in updates
-            ])
+        return await self._inbox.store_many([
+            {"external_id": update_key(int(data["update_id"])), "payload": data, "sender": chat_of(data),
+             "received_at": now}
+            for data in updates
+        ])

@@ -19,9 +19,10 @@ from typing import Any, TYPE_CHECKING
 
 from telegram import Bot, Update
 
-from bot.telegram import inbox
+from bot.telegram.inbox import UPDATE_PREFIX, telegram_inbox
+from desk.inbox import Inbox
+from domain.vocabulary import InboundStatus
 from bot.telegram.adapter import TelegramAdapter
-from bot.telegram.inbox import UpdateStatus
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -53,6 +54,8 @@ class UpdatePipeline:
         self.bot = bot
         self.sessions = sessions
         self.options = options or PipelineOptions()
+        self.inbox: Inbox = telegram_inbox(sessions, max_attempts=self.options.max_attempts)
+        self.inbox.lease = self.options.lease
         self._queues: list[asyncio.Queue[tuple[int, dict[str, Any] | None]]] = []
         self._tasks: list[asyncio.Task[None]] = []
         self._stop = asyncio.Event()
@@ -94,9 +97,8 @@ class UpdatePipeline:
 
     async def recover(self, *, older_than: timedelta = timedelta(0)) -> int:
         """Resubmit updates never finished (a crash, a full queue); the number resubmitted."""
-        rows = await inbox.unfinished(
-            self.sessions, lease=self.options.lease, older_than=older_than,
-            limit=self.options.queue_size,
+        rows = await self.inbox.unfinished(
+            older_than=older_than, limit=self.options.queue_size, external_prefix=UPDATE_PREFIX,
         )
         count = sum(1 for row_id, chat in rows if self.submit(row_id, chat))
         if count:
@@ -130,7 +132,7 @@ class UpdatePipeline:
                 self._queued.discard(row_id)
                 queue.task_done()
 
-    async def run(self, row_id: int, data: dict[str, Any] | None = None) -> UpdateStatus | None:
+    async def run(self, row_id: int, data: dict[str, Any] | None = None) -> InboundStatus | None:
         """Process and close one stored update; None when it was already closed.
 
         A message for the dialogue is closed by the engine's own transaction, whose last
@@ -138,7 +140,7 @@ class UpdatePipeline:
         process is answered once); other updates are closed here.
         """
         if data is None:
-            data = await inbox.pending(self.sessions, row_id)
+            data = await self.inbox.pending_payload(row_id)
             if data is None:
                 return None
         try:
@@ -146,11 +148,8 @@ class UpdatePipeline:
             status = await self.adapter.process(update, row_id=row_id)
         except Exception as exc:
             log.exception("telegram update row %s failed", row_id)
-            return await inbox.release(
-                self.sessions, row_id, f"{type(exc).__name__}: {exc}",
-                max_attempts=self.options.max_attempts,
-            )
+            return await self.inbox.release(row_id, f"{type(exc).__name__}: {exc}")
         if status is not None:
-            await inbox.finish(self.sessions, row_id, status)
+            await self.inbox.finish(row_id, status)
         self.processed += 1
-        return status or UpdateStatus.PROCESSED
+        return status or InboundStatus.PROCESSED

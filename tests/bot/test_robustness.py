@@ -66,7 +66,7 @@ async def test_files_of_a_stored_message_survive_a_failed_turn(desk_db, nlu, kb,
     assert "Désolé, un incident technique" in answer[0].text
     async with desk_db.sessions() as session:
         row = await session.get(InboundMessage, row_id)
-        assert row is not None and row.status == "failed" and len(row.payload["attachment_ids"]) == 1
+        assert row is not None and row.status == "quarantined" and len(row.payload["attachment_ids"]) == 1
 
 
 async def test_restart_mid_conversation_resumes(desk_db, nlu, kb, clock) -> None:
@@ -97,7 +97,7 @@ async def test_failure_apologises_and_keeps_the_message(desk_db, nlu, kb, clock)
     await broken.say("le wifi ne marche pas")
     assert "Désolé, un incident technique" in broken.text and "bien enregistré" in broken.text
     last = (await _inbound(desk_db))[-1]
-    assert last.payload["text"] == "le wifi ne marche pas" and last.status == "failed" and "corrupted" in last.error
+    assert last.payload["text"] == "le wifi ne marche pas" and last.status == "quarantined" and "corrupted" in last.error
 
 
 async def test_flood_is_throttled_once_and_kept(desk_db, nlu, kb, clock) -> None:
@@ -192,3 +192,27 @@ async def test_photo_with_nothing_to_attach_to_starts_a_report(chat: Chat, desk_
     assert "Décrivez le problème" in chat.text
     await chat.say("l'écran de la tablette est fissuré")
     assert chat.labels
+
+
+async def test_a_turn_failing_on_the_database_is_released_for_a_retry_not_closed(desk_db, nlu, kb, clock) -> None:
+    """Storage failing in the middle of a turn: the row goes back to `received` (the channel's
+    sweeper answers it later), never `processed` nor quarantined; the retry answers it once."""
+    from sqlalchemy.exc import OperationalError
+
+    class DatabaseGone:
+        async def aparse(self, text: str):
+            raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    chat = Chat(make_engine(desk_db, nlu, kb, clock))
+    await chat.onboard()
+    row_id = await _stored(desk_db, "update:7", {"update_id": 7})
+    inbound = Inbound(Channel.TELEGRAM, "tg-1", "tg-1:7", text="le vidéoprojecteur ne s'allume plus", stored_row=row_id)
+    answer = await make_engine(desk_db, DatabaseGone(), kb, clock).handle(inbound)
+    assert "Désolé, un incident technique" in answer[0].text
+    async with desk_db.sessions() as session:
+        row = await session.get(InboundMessage, row_id)
+        assert (row.status, row.attempts) == ("received", 1) and "OperationalError" in row.error
+    retried = await make_engine(desk_db, nlu, kb, clock).handle(inbound)
+    assert retried and "incident technique" not in retried[0].text
+    async with desk_db.sessions() as session:
+        assert (await session.get(InboundMessage, row_id)).status == "processed"
