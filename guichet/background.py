@@ -16,7 +16,7 @@ from typing import Any
 from aiohttp import web
 
 from desk.clock import utcnow
-from desk.outbox import EmailSender, OutboxDispatcher
+from desk.outbox import OutboxDispatcher
 from desk.sla_watcher import SlaWatcher
 from web.keys import dispatcher_key, sessions_key, settings_key, watcher_key
 
@@ -63,11 +63,8 @@ def setup_background(
     coordinator, told of every breach). It runs first: every channel then registers its
     sender with `app[dispatcher_key].register(channel, sender)` — the one way to add one.
     """
-    settings = app[settings_key]
     sessions = app[sessions_key]
     dispatcher = OutboxDispatcher(sessions, now=now)
-    if settings.smtp_url:
-        dispatcher.register("email", EmailSender(settings.smtp_url, settings.mail_from, now=now))
     watcher = SlaWatcher(sessions, calendar_for=calendar_for, operator_for=operator_for, now=now)
     app[dispatcher_key] = dispatcher
     app[watcher_key] = watcher

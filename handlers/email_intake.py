@@ -33,6 +33,8 @@ from domain.vocabulary import TICKET_INTENTS, Channel, Equipment, InboundStatus,
 from handlers.context import DeskContext
 from desk import inbox
 from desk.inbox import Inbox, NotQuarantined, Receipt
+from handlers import teacher_tickets as tickets
+from handlers.replies import Meaning, read_reply
 from handlers.theft import GUIDE_SLUG, GUIDE_TITLE, TheftChecklist, theft_checklist
 from handlers.ticket_status import move_status
 from handlers.report import NotATicket, ReportDraft, ReportOutcome, open_report
@@ -234,7 +236,7 @@ class EmailIntake:
         territory_id = self._territory_id
         ticket = await self._thread(session, territory_id, mail)
         if ticket is not None:
-            await self._join(session, ticket, mail)
+            await self._join(session, row, ticket, mail)
             self._done(row, InboundStatus.PROCESSED, ticket.id)
         elif mail.automated:
             self._done(row, InboundStatus.IGNORED, None, note=mail.automated)
@@ -277,8 +279,12 @@ class EmailIntake:
         except RecordNotFound:
             return None
 
-    async def _join(self, session: AsyncSession, ticket: Ticket, mail: IncomingMail) -> None:
-        """The reply becomes a message on its ticket; a ticket waiting on the teacher resumes."""
+    async def _join(self, session: AsyncSession, row: InboundMessage, ticket: Ticket, mail: IncomingMail) -> None:
+        """The reply becomes a message on its ticket; a ticket waiting on the teacher resumes.
+
+        The teacher's short written answers do what the chat's buttons do: « oui » / « non »
+        to « Le problème est-il résolu ? », « annulez ma demande », a note from 1 to 5.
+        """
         from_requester = await _is_requester(session, ticket, mail.sender or "")
         event = await repo.add_event(
             session, ticket, "message", body=_full_text(mail),
@@ -287,11 +293,41 @@ class EmailIntake:
             data=_event_data(mail), internal=bool(mail.automated),
         )
         await self._keep_attachments(session, ticket, event, mail)
+        if from_requester and not mail.automated and await self._answer(session, row, ticket, mail):
+            return
         if not mail.automated and ticket.status == TicketStatus.WAITING.value:
             await move_status(session, self._ctx, ticket, TicketStatus.IN_PROGRESS,
                               actor_kind="requester" if from_requester else "participant",
                               actor_id=ticket.requester_id if from_requester else None,
                               reason="Réponse reçue par courriel.", channel=CHANNEL)
+
+    async def _answer(self, session: AsyncSession, row: InboundMessage, ticket: Ticket, mail: IncomingMail) -> bool:
+        """A written answer standing for a button; False when the mail is a plain message."""
+        reply = read_reply(mail.triage_text or mail.text)
+        who = {"requester_id": ticket.requester_id, "channel": CHANNEL, "now": self._ctx.now()}
+        if reply.meaning in (Meaning.SOLVED, Meaning.NOT_SOLVED) and ticket.status == TicketStatus.RESOLVED:
+            solved = reply.meaning is Meaning.SOLVED
+            await tickets.answer_resolution(session, self._ctx, ticket, solved=solved, **who)
+            body = (f"Merci ! La demande {ticket.reference} est close. Vous pouvez nous dire si vous êtes "
+                    "satisfait·e de son traitement en répondant par une note de 1 à 5." if solved else
+                    f"Je rouvre la demande {ticket.reference} : l'équipe reprend son traitement. "
+                    "Décrivez en répondant à ce message ce qui ne va toujours pas.")
+        elif reply.meaning is Meaning.CANCEL:
+            if await tickets.cancel(session, self._ctx, ticket, **who) is not tickets.Done.DONE:
+                body = f"La demande {ticket.reference} n'est plus en cours : elle ne peut pas être annulée."
+            else:
+                body = f"C'est fait : la demande {ticket.reference} est annulée. Le service concerné en est informé."
+        elif reply.meaning is Meaning.RATING and reply.score is not None:
+            done = await tickets.rate(session, ticket, score=reply.score, **who)
+            if done is tickets.Done.NOT_CLOSED:
+                return False
+            body = ("Merci pour votre avis ! Il aide les équipes à s'améliorer." if done is tickets.Done.DONE
+                    else "Vous avez déjà donné votre avis sur cette demande : merci !")
+        else:
+            return False
+        await self._reply(session, row, mail, reference=ticket.reference, ticket_id=ticket.id,
+                          body="\n\n".join([_greeting(mail), body, SIGNATURE]))
+        return True
 
     async def _new_mail(self, session: AsyncSession, row: InboundMessage, territory_id: int,
                         mail: IncomingMail) -> None:

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from desk import repositories as repo
+from desk.lifecycle import OPEN_STATUSES
 from desk.models import Attachment, School, SlaClock, Ticket, TicketEvent
 from domain.formats import normalise_reference
 from domain.vocabulary import TicketStatus
@@ -21,7 +23,7 @@ from handlers.context import DeskContext
 from handlers.ticket_status import move_status
 
 __all__ = [
-    "add_message", "attachment_names", "due_dates", "has_satisfaction", "link_attachments",
+    "RATING_SCORES", "Done", "add_message", "answer_resolution", "cancel", "rate", "attachment_names", "due_dates", "has_satisfaction", "link_attachments",
     "open_tickets", "own_ticket", "own_ticket_by_reference", "school",
 ]
 
@@ -124,3 +126,58 @@ async def has_satisfaction(session: AsyncSession, ticket_id: int) -> bool:
         select(TicketEvent.id).where(TicketEvent.ticket_id == ticket_id, TicketEvent.kind == "satisfaction")
     )
     return found is not None
+
+
+class Done(StrEnum):
+    """What a teacher's action on her ticket came to (the door says it in its own words)."""
+
+    DONE = "done"
+    NOT_OPEN = "not_open"  # cancelled, closed or resolved already: nothing to cancel
+    NOT_RESOLVED = "not_resolved"  # a confirmation for a ticket that is not (or no longer) resolved
+    ALREADY_RATED = "already_rated"
+    NOT_CLOSED = "not_closed"  # a rating before the end
+    INVALID = "invalid"
+
+
+async def cancel(session: AsyncSession, ctx: DeskContext, ticket: Ticket, *, requester_id: int | None,
+                 channel: str, now: datetime) -> Done:
+    """The teacher withdraws her request (DOMAIN.md §8: only an open ticket can be cancelled)."""
+    if TicketStatus(ticket.status) not in OPEN_STATUSES:
+        return Done.NOT_OPEN
+    await move_status(session, ctx, ticket, TicketStatus.CANCELLED, actor_kind="requester", actor_id=requester_id,
+                      reason="Annulée par le demandeur", channel=channel, at=now)
+    return Done.DONE
+
+
+async def answer_resolution(session: AsyncSession, ctx: DeskContext, ticket: Ticket, *, solved: bool,
+                            requester_id: int | None, channel: str, now: datetime) -> Done:
+    """« Le problème est-il résolu ? » — yes closes the ticket, no reopens it for its queue."""
+    if ticket.status != TicketStatus.RESOLVED:
+        return Done.NOT_RESOLVED
+    if solved:
+        await move_status(session, ctx, ticket, TicketStatus.CLOSED, actor_kind="requester", actor_id=requester_id,
+                          reason="Résolution confirmée par le demandeur", channel=channel, at=now)
+    else:
+        await move_status(session, ctx, ticket, TicketStatus.REOPENED, actor_kind="requester", actor_id=requester_id,
+                          reason="Le demandeur indique que le problème persiste", channel=channel, at=now)
+    return Done.DONE
+
+
+async def rate(session: AsyncSession, ticket: Ticket, *, score: int, requester_id: int | None, channel: str,
+               now: datetime) -> Done:
+    """The teacher's satisfaction, once per ticket, from 1 to 5, after the resolution."""
+    if score not in RATING_SCORES:
+        return Done.INVALID
+    if ticket.status not in (TicketStatus.CLOSED, TicketStatus.RESOLVED):
+        return Done.NOT_CLOSED
+    if await has_satisfaction(session, ticket.id):
+        return Done.ALREADY_RATED
+    await repo.add_event(
+        session, ticket, "satisfaction", body=f"Satisfaction : {score}/5", actor_kind="requester",
+        actor_id=requester_id, channel=channel, data={"score": score}, at=now,
+    )
+    return Done.DONE
+
+
+#: The satisfaction scale (DOMAIN.md: « de 1 à 5 »).
+RATING_SCORES = range(1, 6)

@@ -6,7 +6,7 @@ from bot.flows import common
 from bot.payloads import button
 from bot.state import Step
 from bot.turn import Turn
-from desk import repositories as repo
+from handlers import teacher_tickets as tickets
 from domain.vocabulary import TicketStatus
 
 RATING_LABELS = {1: "1 – Pas satisfait", 2: "2", 3: "3", 4: "4", 5: "5 – Très satisfait"}
@@ -59,10 +59,9 @@ async def on_cancel_button(turn: Turn, action: str, ticket_id: int | None) -> bo
         return True
     if action != "yes":
         return False
-    if not common.is_open(ticket):
+    if await tickets.cancel(turn.session, turn.ctx, ticket, **_who(turn)) is tickets.Done.NOT_OPEN:
         turn.say(f"La demande {ticket.reference} n'est plus en cours : elle ne peut pas être annulée.")
         return True
-    await common.move(turn, ticket, TicketStatus.CANCELLED, "Annulée par le demandeur")
     turn.ticket_id = ticket.id
     turn.say(f"C'est fait : la demande {ticket.reference} est annulée. Le service concerné en est informé.")
     return True
@@ -128,16 +127,15 @@ async def on_resolved_button(turn: Turn, answer: str, ticket_id: int | None) -> 
     ticket = await common.own_ticket(turn, ticket_id)
     if ticket is None or answer not in ("yes", "no"):
         return False
-    if ticket.status != TicketStatus.RESOLVED:
+    done = await tickets.answer_resolution(turn.session, turn.ctx, ticket, solved=answer == "yes", **_who(turn))
+    if done is tickets.Done.NOT_RESOLVED:
         turn.say(f"La demande {ticket.reference} est déjà {status_word(ticket.status)} : merci pour votre retour.")
         return True
     if answer == "yes":
-        await common.move(turn, ticket, TicketStatus.CLOSED, "Résolution confirmée par le demandeur")
         turn.ticket_id = ticket.id
         turn.state.reset()
         ask_rating(turn, ticket.id, ticket.reference)
         return True
-    await common.move(turn, ticket, TicketStatus.REOPENED, "Le demandeur indique que le problème persiste")
     turn.ticket_id = ticket.id
     turn.state.reset()
     turn.state.step, turn.state.ticket_id = Step.ADD_TO_TICKET, ticket.id
@@ -162,18 +160,18 @@ async def on_rate_button(turn: Turn, score: str, ticket_id: int | None) -> bool:
     ticket = await common.own_ticket(turn, ticket_id)
     if ticket is None or not score.isdigit() or int(score) not in RATING_LABELS:
         return False
-    if ticket.status not in (TicketStatus.CLOSED, TicketStatus.RESOLVED):
-        return False
-    if await common.has_satisfaction(turn, ticket.id):
+    done = await tickets.rate(turn.session, ticket, score=int(score), **_who(turn))
+    if done is tickets.Done.ALREADY_RATED:
         turn.say("Vous avez déjà donné votre avis sur cette demande : merci !")
         return True
-    await repo.add_event(
-        turn.session, ticket, "satisfaction", body=f"Satisfaction : {score}/5", actor_kind="requester",
-        actor_id=turn.requester.id if turn.requester else None, channel=turn.inbound.channel.value,
-        data={"score": int(score)}, at=turn.now,
-    )
+    if done is not tickets.Done.DONE:
+        return False
     turn.ticket_id = ticket.id
     turn.say("Merci pour votre avis ! Il aide les équipes à s'améliorer.")
     return True
 
 
+def _who(turn: Turn) -> dict[str, object]:
+    """The requester, the door and the instant of a teacher's action, as the use cases take them."""
+    return {"requester_id": turn.requester.id if turn.requester else None,
+            "channel": turn.inbound.channel.value, "now": turn.now}

@@ -16,6 +16,7 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from bot.email.notices import NoticeMailSender
 from bot.email import ImapConfig, ImapPoller, MailParser, TicketThreading, message_id_for, start_smtp_intake
 from desk.outbox import EmailSender
 from guichet.settings import Settings
@@ -75,12 +76,12 @@ def setup_email(app: web.Application) -> None:
 
 
 async def _sender_context(app: web.Application) -> AsyncIterator[None]:
-    """Replace the dispatcher's plain e-mail sender by one that threads replies."""
+    """The e-mail sender: threaded replies, notices in the words of every channel."""
     settings = app[settings_key]
     if dispatcher_key in app:
         threading = TicketThreading(app[sessions_key], settings.mail_from)
-        app[dispatcher_key].register("email", EmailSender(
-            settings.smtp_url or "", settings.mail_from, threading=threading))
+        smtp = EmailSender(settings.smtp_url or "", settings.mail_from, threading=threading)
+        app[dispatcher_key].register("email", NoticeMailSender(smtp, app[sessions_key]))
     else:
         log.warning("GUICHET_SMTP_URL is set but no outbox dispatcher runs: mail will wait")
     yield

@@ -1,0 +1,137 @@
+"""One scenario suite, every door: the same teacher stories through the web chat (websocket),
+Telegram (webhook + Bot API on loopback) and e-mail (SMTP), ending in the same desk state —
+ticket status and queue, the status history, the SLA clock rows (due instants set, or paused
+while the ticket waits on the teacher: DOMAIN.md §5), satisfaction — whatever the door.
+
+Regressions it holds: an answer by e-mail to a waiting ticket left its clocks without a due
+instant; Telegram's resolution notice had no « Le problème est-il résolu ? » buttons; the theft
+checklist was never sent by e-mail.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+
+from desk.models import Organisation, SlaClock, Ticket, TicketEvent
+from tests.scenarios.conftest import World
+
+PROJECTOR = "le vidéoprojecteur de la classe de CM2 ne s'allume plus, le voyant reste éteint"
+
+
+async def state(world: World, ticket: Ticket) -> dict[str, Any]:
+    """What the desk holds about a ticket, without what naturally differs by door (ids, times)."""
+    async with world.db.sessions() as session:
+        row = await session.get(Ticket, ticket.id)
+        org = await session.get(Organisation, row.organisation_id)
+        events = (await session.scalars(
+            select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id))).all()
+        clocks = (await session.scalars(
+            select(SlaClock).where(SlaClock.ticket_id == ticket.id).order_by(SlaClock.id))).all()
+    return {
+        "status": row.status,
+        "organisation": org.kind,
+        "equipment": row.equipment,
+        "history": [(e.from_status, e.to_status) for e in events if e.kind == "status"],
+        "requester_messages": sum(1 for e in events if e.kind == "message" and e.actor_kind == "requester"),
+        "clocks": sorted({(c.policy, c.threshold, c.due_at is not None) for c in clocks if not c.fired}),
+        "satisfaction": [e.data["score"] for e in events if e.kind == "satisfaction"],
+    }
+
+
+async def _report(world: World, text: str = PROJECTOR) -> Ticket:
+    await world.door.report(text)
+    ticket = await world.only_ticket()
+    assert ticket.reference in world.door.text
+    return ticket
+
+
+async def test_report_in_one_message_opens_the_ticket_with_its_clocks(world: World) -> None:
+    ticket = await _report(world)
+    assert await state(world, ticket) == {
+        "status": "new", "organisation": "sem", "equipment": "projector", "history": [],
+        "requester_messages": 1,
+        "clocks": [("replacement", "breach", True), ("replacement", "target", True),
+                   ("replacement", "warning", True)],
+        "satisfaction": [],
+    }
+
+
+async def test_report_with_the_asset_tag_links_the_device(world: World) -> None:
+    await world.door.report(f"l'appareil {world.asset_tag} ne s'allume plus du tout")
+    ticket = await world.only_ticket()
+    async with world.db.sessions() as session:
+        row = await session.get(Ticket, ticket.id)
+    assert row.asset_id is not None and row.equipment == "projector" and row.school_id == world.school.id
+
+
+async def test_information_added_to_a_ticket(world: World) -> None:
+    ticket = await _report(world)
+    await world.actions().reply(await world.agent_for(ticket), ticket.reference,
+                                "Nous passons jeudi matin.")
+    await world.door.deliver()
+    assert "jeudi matin" in world.door.text
+    await world.door.add_message("La classe sera ouverte dès 8 h, la clé est chez la directrice.")
+    after = await state(world, ticket)
+    assert after["requester_messages"] == 2 and after["status"] == "in_progress"  # the agent's reply took it
+
+
+async def test_answer_to_an_agents_question_resumes_the_clocks(world: World) -> None:
+    ticket = await _report(world)
+    await world.actions().ask(await world.agent_for(ticket), ticket.reference, "Quel est le numéro de l'étiquette ?")
+    await world.door.deliver()
+    assert "étiquette" in world.door.text
+    paused = await state(world, ticket)
+    assert paused["status"] == "waiting" and not any(due for *_, due in paused["clocks"])
+    await world.door.answer_question(f"C'est le {world.asset_tag}, collé sous l'appareil.")
+    resumed = await state(world, ticket)
+    assert resumed["status"] == "in_progress"
+    assert resumed["clocks"] and all(due for *_, due in resumed["clocks"])
+    assert resumed["history"] == [("new", "waiting"), ("waiting", "in_progress")]
+
+
+async def test_cancel(world: World) -> None:
+    ticket = await _report(world)
+    await world.door.cancel(ticket.reference)
+    assert "annulée" in world.door.text
+    after = await state(world, ticket)
+    assert after["status"] == "cancelled" and after["history"] == [("new", "cancelled")] and after["clocks"] == []
+
+
+async def test_resolution_confirmed_then_rated(world: World) -> None:
+    ticket = await _report(world)
+    await world.actions().resolve(await world.agent_for(ticket), ticket.reference, "Lampe changée.")
+    await world.door.deliver()
+    assert "Le problème est-il résolu ?" in world.door.text
+    await world.door.answer_resolution(solved=True)
+    await world.door.rate(5)
+    after = await state(world, ticket)
+    assert after["status"] == "closed" and after["satisfaction"] == [5]
+    assert after["history"][-2:] == [("in_progress", "resolved"), ("resolved", "closed")] or \
+        after["history"][-2:] == [("new", "resolved"), ("resolved", "closed")]
+
+
+async def test_resolution_rejected_reopens_the_ticket(world: World) -> None:
+    ticket = await _report(world)
+    await world.actions().resolve(await world.agent_for(ticket), ticket.reference, "Lampe changée.")
+    await world.door.deliver()
+    await world.door.answer_resolution(solved=False)
+    after = await state(world, ticket)
+    assert after["status"] == "reopened" and after["history"][-1] == ("resolved", "reopened")
+    assert after["clocks"] and all(due for *_, due in after["clocks"])
+
+
+async def test_theft_declaration_then_replacement(world: World) -> None:
+    await world.door.report("On nous a volé deux tablettes cette nuit dans la classe de CE1, la porte a été fracturée.")
+    text = world.door.text
+    assert "déclarer le sinistre à son assureur dans les 48 h" in text and "police ou de la gendarmerie" in text
+    declaration, replacement = await world.tickets()
+    before = await state(world, replacement)
+    assert (await state(world, declaration))["organisation"] == "commune"
+    assert before["status"] == "waiting" and before["organisation"] == "sem"
+    assert not any(due for *_, due in before["clocks"])  # waits for the declaration
+    await world.actions().resolve(await world.agent_for(declaration), declaration.reference,
+                                  "Déclaration faite à l'assureur, plainte déposée.")
+    after = await state(world, replacement)
+    assert after["status"] == "new" and after["clocks"] and all(due for *_, due in after["clocks"])
