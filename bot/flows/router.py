@@ -6,6 +6,7 @@ from bot import messages as m
 from bot.flows import bad_input, buttons, common, deeplink, onboarding, replay, report, tickets, triage
 from bot.state import Step
 from bot.turn import Turn
+from domain.vocabulary import SMALL_TALK_INTENTS, TICKET_INTENTS, Intent, TicketStatus
 
 
 async def route(turn: Turn) -> None:
@@ -64,8 +65,36 @@ async def _text(turn: Turn, text: str) -> None:
         if turn.state.draft is not None:
             turn.state.draft.attachment_ids = turn.state.draft.attachment_ids + held
         return
+    if step is Step.IDLE and await _answers_waiting_ticket(turn, text):
+        return
     turn.state.reset()
     await triage.handle_text(turn, text)
+
+
+async def _answers_waiting_ticket(turn: Turn, text: str) -> bool:
+    """While a ticket of hers waits on her, a free-text message is her answer, unless it is
+    clearly something else: small talk, a status question, a cancellation, or a new problem
+    with other equipment (which goes on to the report flow and its « même problème ? » question)."""
+    waiting = [t for t in await common.open_tickets(turn) if t.status == TicketStatus.WAITING]
+    if not waiting:
+        return False
+    ticket = waiting[0]
+    parsed = await triage.parse(turn, text)
+    if parsed.intent in SMALL_TALK_INTENTS and parsed.confidence >= 0.5:
+        return False
+    if parsed.intent is Intent.TICKET_STATUS or triage.asks_to_cancel(text):
+        return False
+    new_problem = (parsed.intent in TICKET_INTENTS and parsed.confidence >= 0.85 and parsed.equipment
+                   and ticket.equipment and parsed.equipment != ticket.equipment)
+    if new_problem:
+        return False
+    own = await common.own_ticket(turn, ticket.id)
+    if own is None:
+        return False
+    await common.add_message(turn, own, text)
+    turn.say(f"Merci, c'est ajouté à votre demande {own.reference} : l'agent qui vous a posé la question "
+             "en est informé et reprend son traitement.")
+    return True
 
 
 async def _deflect_text(turn: Turn, text: str) -> bool:

@@ -46,6 +46,10 @@ async def handle_text(turn: Turn, text: str, *, draft: Draft | None = None) -> N
     await report.start(turn, text, parsed, parsed.intent, draft=draft)
 
 
+def asks_to_cancel(text: str) -> bool:
+    return bool(_CANCEL.search(common.plain(text[:300])))
+
+
 def _first_ref(text: str) -> str | None:
     found = find_references(text)
     return found[0] if found else None
