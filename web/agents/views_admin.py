@@ -5,12 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from desk.models import Agent, Commune, Organisation, School
-from desk.security import hash_password
 from domain.uai import is_valid_uai, normalise_uai
+from handlers import agent_admin as admin
+from handlers.agent_directory import search_schools, territory_communes
 from handlers.agent_scope import Actor
 from web import labels
 from web.agents import admin_forms as forms
@@ -45,10 +43,7 @@ async def organisations(request: web.Request) -> web.Response:
     if (actor := _admin(request)) is None:
         return await not_found(request, "Cette page est introuvable.")
     async with request.app[sessions_key]() as db:
-        rows = (await db.execute(
-            select(Organisation, func.count(Agent.id)).outerjoin(Agent, Agent.organisation_id == Organisation.id)
-            .where(Organisation.territory_id == actor.territory_id)
-            .group_by(Organisation.id).order_by(Organisation.kind, Organisation.name))).all()
+        rows = await admin.organisations(db, actor)
     return await render("agents/admin/list.html", request, {
         "title": "Organisations", "new_url": "/agents/admin/organisations/new",
         "new_label": "Ajouter une organisation",
@@ -65,8 +60,7 @@ async def organisation_form(request: web.Request) -> web.Response:
     async with request.app[sessions_key].begin() as db:
         org = None
         if org_id is not None:
-            org = await db.scalar(select(Organisation).where(
-                Organisation.id == org_id, Organisation.territory_id == actor.territory_id))
+            org = await admin.organisation(db, actor, org_id)
             if org is None:
                 return await not_found(request, "Cette organisation est introuvable.")
         fields = forms.organisation_fields()
@@ -79,10 +73,7 @@ async def organisation_form(request: web.Request) -> web.Response:
         errors = forms.check_required(fields, values)
         if values["slug"] and not forms.SLUG.match(values["slug"]):
             errors["slug"] = "Utilisez des minuscules, des chiffres et des tirets (2 caractères au moins)."
-        clash = await db.scalar(select(Organisation.id).where(
-            Organisation.territory_id == actor.territory_id, Organisation.slug == values["slug"],
-            Organisation.id != (org.id if org else -1)))
-        if clash is not None:
+        if await admin.slug_taken(db, actor, values["slug"], org.id if org else None):
             errors["slug"] = "Une autre organisation porte déjà cet identifiant."
         group = (values.get("telegram_chat_id") or "").strip()
         if group and not group.lstrip("-").isdigit():
@@ -90,12 +81,9 @@ async def organisation_form(request: web.Request) -> web.Response:
         if errors:
             return await _form_page(request, title, forms.with_errors(fields, values, errors),
                                     "/agents/admin/organisations", 422)
-        if org is None:
-            org = Organisation(territory_id=actor.territory_id)
-            db.add(org)
-        org.name, org.kind, org.slug, org.email = (
-            values["name"], values["kind"], values["slug"], values["email"] or None)
-        org.telegram_chat_id = int(group) if group else None
+        await admin.save_organisation(
+            db, actor, org, name=values["name"], kind=values["kind"], slug=values["slug"],
+            email=values["email"] or None, telegram_chat_id=int(group) if group else None)
     await flash(request, f"Organisation « {values['name']} » enregistrée.")
     raise web.HTTPSeeOther("/agents/admin/organisations")
 
@@ -103,20 +91,11 @@ async def organisation_form(request: web.Request) -> web.Response:
 # --- agents --------------------------------------------------------------------------------
 
 
-async def _org_options(db: AsyncSession, actor: Actor) -> list[tuple[str, str]]:
-    rows = (await db.execute(select(Organisation.id, Organisation.name).where(
-        Organisation.territory_id == actor.territory_id).order_by(Organisation.name))).all()
-    return [(str(i), n) for i, n in rows]
-
-
 async def agents(request: web.Request) -> web.Response:
     if (actor := _admin(request)) is None:
         return await not_found(request, "Cette page est introuvable.")
     async with request.app[sessions_key]() as db:
-        rows = (await db.execute(
-            select(Agent, Organisation.name).join(Organisation, Agent.organisation_id == Organisation.id)
-            .where(Organisation.territory_id == actor.territory_id)
-            .order_by(Organisation.name, Agent.name))).all()
+        rows = await admin.agents(db, actor)
     return await render("agents/admin/list.html", request, {
         "title": "Agents", "new_url": "/agents/admin/agents/new", "new_label": "Ajouter un agent",
         "columns": ["Nom", "Adresse électronique", "Organisation", "Rôle", "État"],
@@ -133,11 +112,10 @@ async def agent_form(request: web.Request) -> web.Response:
     async with request.app[sessions_key].begin() as db:
         agent = None
         if agent_id is not None:
-            agent = await db.scalar(select(Agent).join(Organisation, Agent.organisation_id == Organisation.id)
-                                    .where(Agent.id == agent_id, Organisation.territory_id == actor.territory_id))
+            agent = await admin.agent(db, actor, agent_id)
             if agent is None:
                 return await not_found(request, "Cet agent est introuvable.")
-        options = await _org_options(db, actor)
+        options = [(str(i), n) for i, n in await admin.organisation_choices(db, actor)]
         fields = forms.agent_fields(options, creating=agent is None)
         title = f"Modifier « {agent.name} »" if agent else "Nouvel agent"
         if request.method == "GET":
@@ -149,9 +127,7 @@ async def agent_form(request: web.Request) -> web.Response:
         errors = forms.check_required(fields, values)
         if values["password"] and len(values["password"]) < MIN_PASSWORD:
             errors["password"] = f"Le mot de passe doit compter {MIN_PASSWORD} caractères au moins."
-        clash = await db.scalar(select(Agent.id).where(
-            Agent.email == values["email"], Agent.id != (agent.id if agent else -1)))
-        if clash is not None:
+        if await admin.email_taken(db, values["email"], agent.id if agent else None):
             errors["email"] = "Un autre agent utilise déjà cette adresse."
         if agent is not None and agent.id == actor.id and (values["role"] != "admin" or not values["active"]):
             errors["role"] = "Vous ne pouvez pas retirer vos propres droits d'administration."
@@ -159,14 +135,10 @@ async def agent_form(request: web.Request) -> web.Response:
             values["password"] = ""
             return await _form_page(request, title, forms.with_errors(fields, values, errors),
                                     "/agents/admin/agents", 422)
-        if agent is None:
-            agent = Agent(password_hash="")
-            db.add(agent)
-        agent.name, agent.email, agent.role, agent.active = (
-            values["name"], values["email"], values["role"], values["active"])
-        agent.organisation_id = int(values["organisation"])
-        if values["password"]:
-            agent.password_hash = hash_password(values["password"])
+        await admin.save_agent(
+            db, actor, agent, name=values["name"], email=values["email"], role=values["role"],
+            active=values["active"], organisation_id=int(values["organisation"]),
+            password=values["password"] or None)
     await flash(request, f"Agent « {values['name']} » enregistré.")
     raise web.HTTPSeeOther("/agents/admin/agents")
 
@@ -179,14 +151,8 @@ async def schools(request: web.Request) -> web.Response:
         return await not_found(request, "Cette page est introuvable.")
     q = request.query.get("q", "").strip()[:100]
     page = max(1, int(request.query["page"])) if request.query.get("page", "").isdigit() else 1
-    stmt = (select(School, Commune.name).join(Commune, School.commune_id == Commune.id)
-            .where(School.territory_id == actor.territory_id))
-    if q:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(School.name.ilike(like) | School.uai.ilike(like) | Commune.name.ilike(like))
     async with request.app[sessions_key]() as db:
-        rows = (await db.execute(stmt.order_by(Commune.name, School.name)
-                                 .offset((page - 1) * PAGE).limit(PAGE + 1))).all()
+        found = await search_schools(db, actor.territory_id, q, page=page, per_page=PAGE, order="commune")
 
     def link(n: int) -> str:
         return f"/agents/admin/schools?page={n}" + (f"&q={q}" if q else "")
@@ -195,10 +161,10 @@ async def schools(request: web.Request) -> web.Response:
         "title": "Écoles", "new_url": "/agents/admin/schools/new", "new_label": "Ajouter une école",
         "columns": ["UAI", "Nom", "Commune", "Statut"],
         "rows": [(f"/agents/admin/schools/{s.id}",
-                  [s.uai, s.name, commune, labels.label(labels.SCHOOL_STATUS, s.status)])
-                 for s, commune in rows[:PAGE]],
+                  [s.uai, s.name, s.commune.name, labels.label(labels.SCHOOL_STATUS, s.status)])
+                 for s in found.schools],
         "search": True, "q": q, "prev_url": link(page - 1) if page > 1 else None,
-        "next_url": link(page + 1) if len(rows) > PAGE else None})
+        "next_url": link(page + 1) if found.has_next else None})
 
 
 async def school_form(request: web.Request) -> web.Response:
@@ -208,13 +174,10 @@ async def school_form(request: web.Request) -> web.Response:
     async with request.app[sessions_key].begin() as db:
         school = None
         if school_id is not None:
-            school = await db.scalar(select(School).where(
-                School.id == school_id, School.territory_id == actor.territory_id))
+            school = await admin.school(db, actor, school_id)
             if school is None:
                 return await not_found(request, "Cette école est introuvable.")
-        communes = [(str(i), n) for i, n in (await db.execute(
-            select(Commune.id, Commune.name).where(Commune.territory_id == actor.territory_id)
-            .order_by(Commune.name))).all()]
+        communes = [(str(i), n) for i, n in await territory_communes(db, actor.territory_id)]
         fields = forms.school_fields(communes)
         title = f"Modifier « {school.name} »" if school else "Nouvelle école"
         if request.method == "GET":
@@ -226,20 +189,15 @@ async def school_form(request: web.Request) -> web.Response:
         errors = forms.check_required(fields, values)
         if values["uai"] and not is_valid_uai(values["uai"]):
             errors["uai"] = "Code UAI invalide : 7 chiffres et la bonne lettre de contrôle."
-        clash = await db.scalar(select(School.id).where(
-            School.uai == values["uai"], School.id != (school.id if school else -1)))
-        if clash is not None:
+        if await admin.uai_taken(db, values["uai"], school.id if school else None):
             errors["uai"] = "Une autre école porte déjà ce code UAI."
         if errors:
             return await _form_page(request, title, forms.with_errors(fields, values, errors),
                                     "/agents/admin/schools", 422)
-        if school is None:
-            school = School(territory_id=actor.territory_id)
-            db.add(school)
-        school.uai, school.name, school.kind, school.status = (
-            values["uai"], values["name"], values["kind"], values["status"])
-        school.commune_id = int(values["commune"])
-        for name in ("address", "postal_code", "email", "phone"):
-            setattr(school, name, values[name] or None)
+        await admin.save_school(
+            db, actor, school, uai=values["uai"], name=values["name"], kind=values["kind"],
+            status=values["status"], commune_id=int(values["commune"]), address=values["address"] or None,
+            postal_code=values["postal_code"] or None, email=values["email"] or None,
+            phone=values["phone"] or None)
     await flash(request, f"École « {values['name']} » enregistrée.")
     raise web.HTTPSeeOther("/agents/admin/schools")

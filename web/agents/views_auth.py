@@ -2,15 +2,9 @@
 
 from __future__ import annotations
 
-import asyncio
-from functools import cache
-
 from aiohttp import web
 
-from sqlalchemy import select
-
-from desk.models import Agent
-from desk.security import hash_password, verify_password
+from handlers.agent_auth import authenticate
 from web.app import sessions_key
 from web.agents.templating import render
 from web.auth import AGENT_ID, limiter_key
@@ -18,12 +12,6 @@ from web.sessions import get_session, new_session
 
 TOO_MANY = "Trop de tentatives, réessayez dans quelques minutes."
 WRONG = "Adresse électronique ou mot de passe incorrect."
-
-
-@cache
-def _dummy_hash() -> str:
-    """A hash checked when the e-mail is unknown, so both failures take the same time."""
-    return hash_password("guichet-dummy-password")
 
 
 def _safe_next(raw: str | None) -> str:
@@ -56,19 +44,15 @@ async def login(request: web.Request) -> web.Response:
 
     if limiter.blocked(email, address):
         return await refuse(TOO_MANY, 429)
-    async with request.app[sessions_key]() as db:
-        agent = await db.scalar(select(Agent).where(Agent.email == email, Agent.active.is_(True)))
-    loop = asyncio.get_running_loop()
-    stored = agent.password_hash if agent is not None else await loop.run_in_executor(None, _dummy_hash)
-    valid = await loop.run_in_executor(None, verify_password, stored, password)
-    if agent is None or not valid:
+    agent_id = await authenticate(request.app[sessions_key], email, password)
+    if agent_id is None:
         limiter.failed(email, address)
         if limiter.blocked(email, address):
             return await refuse(TOO_MANY, 429)
         return await refuse(WRONG, 401)
     limiter.succeeded(email, address)
     session = await new_session(request)  # a fresh session (and CSRF token) at sign-in
-    session[AGENT_ID] = agent.id
+    session[AGENT_ID] = agent_id
     raise web.HTTPSeeOther(target)
 
 

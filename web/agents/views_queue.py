@@ -9,10 +9,9 @@ from typing import Any
 from urllib.parse import urlencode
 
 from aiohttp import web
-from sqlalchemy import select
 
-from desk.models import Commune
 from domain.vocabulary import Equipment, Intent, TicketStatus
+from handlers.agent_directory import territory_communes
 from handlers.agent_queue import QueueFilters, latest_event_id, list_queue, queue_changed_since
 from web import labels
 from web.agents.templating import render
@@ -65,9 +64,7 @@ async def queue(request: web.Request) -> web.Response:
     filters = filters_from(request.query)
     async with request.app[sessions_key]() as db:
         page = await list_queue(db, actor, filters)
-        communes = (await db.execute(
-            select(Commune.id, Commune.name).where(Commune.territory_id == actor.territory_id)
-            .order_by(Commune.name))).all()
+        communes = await territory_communes(db, actor.territory_id)
         last_event = await latest_event_id(db)
     params = {k: v for k, v in request.query.items() if k not in ("page", "fragment") and v}
 

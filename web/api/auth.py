@@ -6,11 +6,9 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
-from sqlalchemy import select
 
-from desk.models import ApiToken
-from desk.security import hash_token
-from handlers.agent_scope import Actor, load_actor
+from handlers.agent_auth import actor_for_token
+from handlers.agent_scope import Actor
 from web.app import sessions_key
 
 log = logging.getLogger(__name__)
@@ -66,9 +64,7 @@ async def token_middleware(request: web.Request, handler: Handler) -> web.Stream
     if scheme.lower() != "bearer" or not token.strip():
         return api_error(401)
     async with request.app[sessions_key]() as db:
-        agent_id = await db.scalar(select(ApiToken.agent_id).where(
-            ApiToken.token_hash == hash_token(token.strip()), ApiToken.revoked.is_(False)))
-        actor = await load_actor(db, agent_id) if agent_id is not None else None
+        actor = await actor_for_token(db, token.strip())
     if actor is None:
         return api_error(401)
     request[api_actor_key] = actor

@@ -10,15 +10,12 @@ from typing import Any
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
-from desk import repositories as repo
 from desk.errors import IllegalTransition, RecordNotFound
-from desk.models import Commune, School, Ticket
 from handlers.agent_actions import ActionRefused, ActionResult, AgentActions
+from handlers.agent_directory import asset_file, search_schools
 from handlers.agent_queue import list_queue, ticket_file
-from handlers.agent_scope import Actor, ticket_scope
+from handlers.agent_scope import Actor
 from web.agent_services import agent_actions
 from web.agents.tutorials import FindTutorial, find_tutorial
 from web.agents.views_queue import filters_from
@@ -112,16 +109,12 @@ async def list_schools(request: web.Request) -> web.Response:
     if paging is None:
         return api_error(422, f"page doit être ≥ 1 et per_page entre 1 et {MAX_PER_PAGE}.")
     page, per_page = paging
-    stmt = (select(School).join(Commune, School.commune_id == Commune.id)
-            .options(joinedload(School.commune)).where(School.territory_id == actor.territory_id))
-    if q := request.query.get("q", "").strip()[:100]:
-        like = f"%{q.replace('%', '').replace('_', '')}%"
-        stmt = stmt.where(School.name.ilike(like) | School.uai.ilike(like) | Commune.name.ilike(like))
+    q = request.query.get("q", "").strip()[:100]
     async with request.app[sessions_key]() as db:
-        rows = (await db.scalars(stmt.order_by(School.uai).offset((page - 1) * per_page).limit(per_page + 1))).all()
+        found = await search_schools(db, actor.territory_id, q, page=page, per_page=per_page)
     return web.json_response({
-        "items": [schemas.school_json(s) for s in rows[:per_page]], "page": page, "per_page": per_page,
-        "next_page": page + 1 if len(rows) > per_page else None})
+        "items": [schemas.school_json(s) for s in found.schools], "page": page, "per_page": per_page,
+        "next_page": page + 1 if found.has_next else None})
 
 
 async def find_asset(request: web.Request) -> web.Response:
@@ -130,14 +123,10 @@ async def find_asset(request: web.Request) -> web.Response:
     if not tag:
         return api_error(422, "Le paramètre tag (étiquette du matériel) est obligatoire.")
     async with request.app[sessions_key]() as db:
-        asset = await repo.asset_by_tag(db, actor.territory_id, tag)
-        if asset is None:
-            return api_error(404, "Aucun matériel ne porte cette étiquette.")
-        logbook = (await db.execute(
-            select(Ticket.reference, Ticket.opened_at, Ticket.intent, Ticket.status)
-            .where(Ticket.asset_id == asset.id, ticket_scope(actor)).order_by(Ticket.opened_at.desc()).limit(100)
-        )).all()
-    data = schemas.asset_json(asset)
-    data["tickets"] = [{"reference": r, "opened_at": o.isoformat(), "intent": i, "status": s}
-                       for r, o, i, s in logbook]
+        found = await asset_file(db, actor, tag)
+    if found is None:
+        return api_error(404, "Aucun matériel ne porte cette étiquette.")
+    data = schemas.asset_json(found.asset)
+    data["tickets"] = [{"reference": t.reference, "opened_at": t.opened_at.isoformat(), "intent": t.intent,
+                        "status": t.status} for t in found.tickets]
     return web.json_response(data)

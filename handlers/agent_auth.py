@@ -1,0 +1,45 @@
+"""Recognising an agent: by e-mail and password at sign-in, by bearer token on the API."""
+
+from __future__ import annotations
+
+import asyncio
+from functools import cache
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from desk.models import Agent, ApiToken
+from desk.security import hash_password, hash_token, verify_password
+from handlers.agent_scope import Actor, load_actor
+
+__all__ = ["actor_for_token", "authenticate"]
+
+
+@cache
+def _dummy_hash() -> str:
+    """A hash checked when the e-mail is unknown, so both failures take the same time."""
+    return hash_password("guichet-dummy-password")
+
+
+async def authenticate(sessions: async_sessionmaker[AsyncSession], email: str, password: str) -> int | None:
+    """The id of the active agent with this e-mail and password, or None.
+
+    Owns a short read; the hashing runs in an executor once the session is closed. An unknown
+    or deactivated e-mail still checks a hash, so a wrong address and a wrong password cost
+    the same time.
+    """
+    async with sessions() as session:
+        row = (await session.execute(
+            select(Agent.id, Agent.password_hash).where(Agent.email == email, Agent.active.is_(True))
+        )).first()
+    loop = asyncio.get_running_loop()
+    stored = row.password_hash if row is not None else await loop.run_in_executor(None, _dummy_hash)
+    valid = await loop.run_in_executor(None, verify_password, stored, password)
+    return row.id if row is not None and valid else None
+
+
+async def actor_for_token(session: AsyncSession, token: str) -> Actor | None:
+    """The active agent a non-revoked API token acts as, or None; runs in the caller's session."""
+    agent_id = await session.scalar(select(ApiToken.agent_id).where(
+        ApiToken.token_hash == hash_token(token), ApiToken.revoked.is_(False)))
+    return await load_actor(session, agent_id) if agent_id is not None else None
