@@ -10,7 +10,7 @@ from typing import Protocol, TYPE_CHECKING
 
 from bot.messages import Inbound, Outbound
 from bot.state import DialogueState
-from desk.kb_store import DeflectionOutcome, record_deflection
+from handlers.tutorials import log_deflection
 from desk.models import Conversation, Requester, Territory
 from handlers.context import DeskContext
 from nlu import NluBackend
@@ -42,15 +42,6 @@ class DeflectionLog(Protocol):
         self, session: AsyncSession, *, slug: str, solved: bool, channel: str,
         requester_id: int | None, ticket_id: int | None, at: datetime,
     ) -> None: ...
-
-
-async def log_deflection(
-    session: AsyncSession, *, slug: str, solved: bool, channel: str,
-    requester_id: int | None, ticket_id: int | None, at: datetime,
-) -> None:
-    """Store the outcome with desk.kb_store (its table has no ticket column: `ticket_id` is not kept)."""
-    outcome = DeflectionOutcome.SOLVED if solved else DeflectionOutcome.NOT_SOLVED
-    await record_deflection(session, slug, outcome, channel, requester_id=requester_id, at=at)
 
 
 @dataclass

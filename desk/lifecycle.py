@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from domain.vocabulary import OPEN_TICKET_STATUSES
 from domain.vocabulary import TicketStatus as S
 
 from desk.clock import utcnow
@@ -25,9 +26,7 @@ ALLOWED: dict[S, frozenset[S]] = {
     S.CANCELLED: frozenset(),
 }
 
-OPEN_STATUSES: frozenset[S] = frozenset(
-    {S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING, S.REOPENED}
-)
+OPEN_STATUSES: frozenset[S] = OPEN_TICKET_STATUSES
 
 
 def can_transition(current: S | str, target: S | str) -> bool:

@@ -200,3 +200,9 @@ class InboundStatus(StrEnum):
 
 #: Statuses of a message not answered yet.
 WAITING_INBOUND: frozenset[InboundStatus] = frozenset({InboundStatus.RECEIVED, InboundStatus.PROCESSING})
+
+
+#: Statuses of a ticket still being worked on (DOMAIN.md §8).
+OPEN_TICKET_STATUSES: frozenset[TicketStatus] = frozenset({
+    TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.WAITING, TicketStatus.REOPENED,
+})

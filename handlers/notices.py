@@ -7,11 +7,12 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from desk import repositories as repo
 from desk.models import InboundMessage, OutboxMessage, Ticket
 from desk.outbox import Outgoing, OutboxStatus
 from domain.vocabulary import Channel, TicketStatus
 
-__all__ = ["mail_thread", "mark_sent", "pending_notices", "ticket_status", "ticket_statuses"]
+__all__ = ["queue_for_retry", "mail_thread", "mark_sent", "pending_notices", "ticket_status", "ticket_statuses"]
 
 
 async def ticket_statuses(session: AsyncSession, ticket_ids: list[int]) -> dict[int, TicketStatus]:
@@ -73,3 +74,14 @@ async def mark_sent(session: AsyncSession, outbox_ids: list[int], at: datetime) 
         .values(status=OutboxStatus.SENT, sent_at=at, attempts=OutboxMessage.attempts + 1)
         .execution_options(synchronize_session=False)
     )
+
+
+async def queue_for_retry(
+    sessions: async_sessionmaker[AsyncSession], channel: Channel, recipient: str,
+    messages: list[tuple[str, dict[str, object], str]],
+) -> None:
+    """Messages a channel could not deliver now (body, payload, dedupe key): the outbox retries them."""
+    async with sessions.begin() as session:
+        for body, payload, dedupe_key in messages:
+            await repo.enqueue(session, channel=channel.value, recipient=recipient, body=body,
+                               payload=payload, dedupe_key=dedupe_key)

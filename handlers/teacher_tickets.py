@@ -16,14 +16,14 @@ from sqlalchemy.orm import selectinload
 
 from desk import repositories as repo
 from desk.lifecycle import OPEN_STATUSES
-from desk.models import Attachment, School, SlaClock, Ticket, TicketEvent
+from desk.models import Asset, Attachment, School, SlaClock, Ticket, TicketEvent
 from domain.formats import normalise_reference
 from domain.vocabulary import TicketStatus
 from handlers.context import DeskContext
 from handlers.ticket_status import move_status
 
 __all__ = [
-    "RATING_SCORES", "Done", "add_message", "answer_resolution", "cancel", "rate", "attachment_names", "due_dates", "has_satisfaction", "link_attachments",
+    "RATING_SCORES", "Done", "add_message", "asset_by_tag", "attach_files", "answer_resolution", "cancel", "rate", "attachment_names", "due_dates", "has_satisfaction", "link_attachments",
     "open_tickets", "own_ticket", "own_ticket_by_reference", "school",
 ]
 
@@ -181,3 +181,21 @@ async def rate(session: AsyncSession, ticket: Ticket, *, score: int, requester_i
 
 #: The satisfaction scale (DOMAIN.md: « de 1 à 5 »).
 RATING_SCORES = range(1, 6)
+
+
+async def asset_by_tag(session: AsyncSession, territory_id: int, tag: str) -> Asset | None:
+    """The territory's device with this label (a typed tag, or a QR label's deep link)."""
+    return await repo.asset_by_tag(session, territory_id, tag)
+
+
+async def attach_files(session: AsyncSession, ticket: Ticket, *, requester_id: int | None, channel: str,
+                       attachment_ids: Sequence[int], now: datetime) -> None:
+    """Files sent with a report join its ticket, named in one message of the history."""
+    if not attachment_ids:
+        return
+    names = await attachment_names(session, attachment_ids)
+    event = await repo.add_event(
+        session, ticket, "message", body="Pièce(s) jointe(s) : " + ", ".join(names), actor_kind="requester",
+        actor_id=requester_id, channel=channel, data={"attachments": list(attachment_ids)}, at=now,
+    )
+    await link_attachments(session, attachment_ids, ticket.id, event.id)

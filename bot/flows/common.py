@@ -8,9 +8,8 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from bot.turn import Turn
-from desk.lifecycle import OPEN_STATUSES
 from desk.models import School, Ticket
-from domain.vocabulary import TicketStatus
+from domain.vocabulary import OPEN_TICKET_STATUSES, TicketStatus
 from handlers import teacher_tickets as tickets
 from handlers.ticket_status import move_status
 
@@ -65,7 +64,7 @@ async def open_tickets(turn: Turn) -> Sequence[Ticket]:
 
 
 def is_open(ticket: Ticket) -> bool:
-    return TicketStatus(ticket.status) in OPEN_STATUSES
+    return TicketStatus(ticket.status) in OPEN_TICKET_STATUSES
 
 
 async def move(turn: Turn, ticket: Ticket, target: TicketStatus, reason: str) -> None:

@@ -7,7 +7,7 @@ import re
 from bot.flows import common, smalltalk
 from bot.state import Draft, Step
 from bot.turn import Turn
-from desk import repositories as repo
+from handlers import teacher_tickets
 from domain.labels import EQUIPMENT_FR
 
 _ASSET = re.compile(r"^asset-([A-Za-z0-9-]{3,60})$")
@@ -20,7 +20,7 @@ async def start(turn: Turn, payload: str | None) -> None:
         smalltalk.ask_for_problem(turn, "Bonjour ! Je suis le guichet numérique des écoles.")
         return
     tag = match.group(1).upper()
-    asset = await repo.asset_by_tag(turn.session, turn.territory.id, tag)
+    asset = await teacher_tickets.asset_by_tag(turn.session, turn.territory.id, tag)
     if asset is None:
         smalltalk.ask_for_problem(turn, f"Je ne trouve pas le matériel {tag} dans l'inventaire.")
         return

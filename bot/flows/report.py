@@ -12,7 +12,7 @@ from bot.flows import common, deflection, theft
 from bot.payloads import button
 from bot.state import Draft, Step
 from bot.turn import Turn
-from desk import repositories as repo
+from handlers import teacher_tickets
 from domain.vocabulary import Equipment, Intent, TicketStatus, TICKET_INTENTS
 from domain.labels import EQUIPMENT_FR, INTENT_FR
 from handlers.report import NotATicket, ReportDraft, open_report
@@ -56,7 +56,7 @@ def _tag_in(text: str) -> str | None:
 
 async def _apply_asset(turn: Turn, d: Draft, tag: str) -> bool:
     """Fill the draft from the inventory; False when no device carries this tag."""
-    asset = await repo.asset_by_tag(turn.session, turn.territory.id, tag)
+    asset = await teacher_tickets.asset_by_tag(turn.session, turn.territory.id, tag)
     if asset is None:
         return False
     d.asset_tag = asset.tag
@@ -332,13 +332,10 @@ async def send(turn: Turn) -> None:
     if d.attachment_ids:
         ticket = await common.own_ticket(turn, first.ticket_id)
         if ticket is not None:
-            names = await common.attachment_names(turn, d.attachment_ids)
-            event = await repo.add_event(
-                turn.session, ticket, "message", body="Pièce(s) jointe(s) : " + ", ".join(names),
-                actor_kind="requester", actor_id=turn.requester.id, channel=turn.inbound.channel.value,
-                data={"attachments": list(d.attachment_ids)}, at=turn.now,
+            await teacher_tickets.attach_files(
+                turn.session, ticket, requester_id=turn.requester.id, channel=turn.inbound.channel.value,
+                attachment_ids=d.attachment_ids, now=turn.now,
             )
-            await common.link_attachments(turn, d.attachment_ids, first.ticket_id, event.id)
     turn.ticket_id = first.ticket_id
     turn.state.reset()
     turn.say(outcome.message + "\nPour suivre vos demandes, écrivez « où en est ma demande ? ».")

@@ -19,7 +19,7 @@ from bot.messages import Inbound, InboundAttachment, Outbound
 from bot.telegram.inbox import record_edit
 from bot.telegram.sender import deliver, mark_unreachable
 from bot.telegram.translate import FileRef, IncomingMessage, translate_update, with_attachments
-from desk import repositories as repo
+from handlers.notices import queue_for_retry
 from desk.outbox import PermanentFailure, TemporaryFailure
 from domain.vocabulary import Channel, InboundStatus
 from handlers.requesters import is_agents_group, set_reachable
@@ -157,10 +157,7 @@ class TelegramAdapter:
         return Delivery(sent=sent, queued=0)
 
     async def _queue(self, chat_id: int, replies: Sequence[Outbound], *, key: str, first: int) -> None:
-        async with self.sessions.begin() as session:
-            for offset, outbound in enumerate(replies):
-                await repo.enqueue(
-                    session, channel=Channel.TELEGRAM.value, recipient=str(chat_id),
-                    body=outbound.text, payload={"outbound": outbound.to_json()},
-                    dedupe_key=f"{key}:{first + offset}",
-                )
+        await queue_for_retry(self.sessions, Channel.TELEGRAM, str(chat_id), [
+            (outbound.text, {"outbound": outbound.to_json()}, f"{key}:{first + offset}")
+            for offset, outbound in enumerate(replies)
+        ])

@@ -8,9 +8,9 @@ from typing import Any
 import aiohttp_jinja2
 from aiohttp import web
 
-from desk.kb_store import record_feedback
 from domain.vocabulary import Channel, Equipment
 from kb import Article, KnowledgeBase
+from handlers.tutorials import rate_article
 from web import labels
 from web.app import sessions_key, settings_key
 from web.kb.markdown import render
@@ -100,5 +100,5 @@ async def feedback(request: web.Request) -> web.StreamResponse:
             "back": f"/kb/{article.slug}",
         }, status=400)
     async with request.app[sessions_key].begin() as session:
-        await record_feedback(session, article.slug, answer == "oui", Channel.WEB)
+        await rate_article(session, article.slug, answer == "oui", Channel.WEB)
     raise web.HTTPSeeOther(f"/kb/{article.slug}?merci=1#avis")
