@@ -18,7 +18,7 @@ from sqlalchemy.orm import selectinload
 from desk import repositories as repo
 from desk.errors import DeskError, RecordNotFound
 from desk.lifecycle import ALLOWED, OPEN_STATUSES, change_status
-from desk.models import Agent, Organisation, Requester, Ticket
+from desk.models import Agent, Organisation, Requester, Territory, Ticket
 from domain.vocabulary import TicketStatus as S
 from handlers.agent_queue import scoped_ticket
 from handlers.agent_scope import Actor
@@ -141,8 +141,13 @@ class AgentActions:
                     "from_organisation_id": source.id, "from": source.slug, "from_name": source.name,
                     "to_organisation_id": target.id, "to": target.slug, "to_name": target.name,
                 })
-            await self._move(session, ticket, S.NEW, actor, reason=f"Réacheminée vers {target.name}")
-            return _result(ticket, f"Demande réacheminée vers {target.name}.")
+            # The story changes with the queue: why this organisation now, said once, everywhere.
+            ticket.reason = f"Réacheminée par {source.name} : {reason}"
+            ticket.rule_id = None
+            await self._move(session, ticket, S.NEW, actor, reason=f"Réacheminée vers {target.name} : {reason}")
+            await self.on_status_change(session, ticket)  # the new queue's clocks, even if already `new`
+            outbox_id = await _reply(session, ticket, actor, await _new_handler_text(session, ticket, target))
+            return _result(ticket, f"Demande réacheminée vers {target.name}.", outbox_id)
 
     async def resolve(self, actor: Actor, reference: str, body: str,
                       tutorial: Tutorial | None = None) -> ActionResult:
@@ -284,3 +289,16 @@ async def _reply(session: AsyncSession, ticket: Ticket, actor: Actor, text: str,
         subject=f"Votre demande {ticket.reference}", body=body, payload=payload,
         ticket_id=ticket.id, dedupe_key=f"reply:{event.id}")
     return row.id if row else None
+
+
+async def _new_handler_text(session: AsyncSession, ticket: Ticket, target: Organisation) -> str:
+    """What the teacher reads after a re-route: who handles her request now, and by when."""
+    from desk.sla_text import format_due_fr
+    from handlers.teacher_tickets import due_dates
+
+    territory = await session.get(Territory, ticket.territory_id)
+    due = (await due_dates(session, [ticket])).get(ticket.id)
+    text = f"Votre demande {ticket.reference} a été transmise au service compétent : {target.name}."
+    if due is not None and territory is not None:
+        text += f" Engagement : au plus tard {format_due_fr(due, territory.timezone)}."
+    return text

@@ -135,3 +135,23 @@ async def test_theft_declaration_then_replacement(world: World) -> None:
                                   "Déclaration faite à l'assureur, plainte déposée.")
     after = await state(world, replacement)
     assert after["status"] == "new" and after["clocks"] and all(due for *_, due in after["clocks"])
+
+
+async def test_reroute_tells_the_teacher_who_handles_it_now(world: World) -> None:
+    """Re-routed to the school's commune: the teacher is told who and by when; the ticket's story
+    no longer gives the first organisation's reason; the timeline says why it is `new` again."""
+    ticket = await _report(world, "la prise électrique murale de la classe de CP est arrachée, elle pend au mur")
+    async with world.db.sessions() as session:
+        commune = await session.scalar(select(Organisation).where(Organisation.kind == "commune").order_by(Organisation.id))
+        sem = await session.scalar(select(Organisation).where(Organisation.kind == "sem"))
+    actor = await world.agent_for(ticket)
+    destination = commune if ticket.organisation_id != commune.id else sem
+    await world.actions().reroute(actor, ticket.reference, destination.slug, "Électricité des locaux : la commune (art. 2)")
+    await world.door.deliver()
+    assert f"transmise au service compétent : {destination.name}" in world.door.text
+    async with world.db.sessions() as session:
+        row = await session.get(Ticket, ticket.id)
+        events = (await session.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id))).all()
+    assert row.organisation_id == destination.id and row.assignee_id is None and row.status == "new"
+    assert row.reason.startswith("Réacheminée par ") and "art. 2" in row.reason
+    assert any(e.kind == "reroute" and "art. 2" in (e.body or "") for e in events)
