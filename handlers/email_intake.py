@@ -372,7 +372,7 @@ class EmailIntake:
         if outcome.tickets[0].sla == SlaPolicy.DECLARATION:  # theft or damage: the art. 6 checklist
             steps = await theft_checklist(session, self._ctx, outcome, intent=parsed.intent,
                                           territory_id=territory_id, asset_tag=parsed.first("asset_tag"),
-                                          today=self._ctx.now().date())
+                                          today=self._ctx.now().date(), requester_role=requester.role)
         await self._reply(session, row, mail, reference=ticket.reference, ticket_id=ticket.id,
                           body=_ack_text(mail, outcome, ask_school=school_id is None, checklist=steps,
                                          public_url=self._public_url))

@@ -27,6 +27,7 @@ from domain.vocabulary import (
 from handlers.context import DeskContext
 from domain.labels import EQUIPMENT_FR, INTENT_FR
 from routing import Decision, decide
+from routing.claims import refund_rate
 from routing.clocks import Due, due
 
 THEFT_DAMAGE_CHECKLIST = {
@@ -156,7 +157,10 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
         await session.get(Requester, draft.requester_id) if draft.requester_id else None
     )
     now = ctx.now()
-    steps = [decision] + ([decision.followup] if decision.followup else [])
+    too_old = (asset is not None and asset.acquired_on is not None and decision.followup is not None
+               and refund_rate(ctx.territory.claims, asset.acquired_on, now.date()) is None)
+    # Equipment past the convention's age limit is not replaced (art. 6): no replacement ticket.
+    steps = [decision] + ([decision.followup] if decision.followup and not too_old else [])
     opened: list[tuple[Ticket, Decision, Organisation]] = []
     for index, step in enumerate(steps):
         assert step.role is not None
@@ -187,6 +191,14 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
             linked_ticket=opened[0][0] if index else None,
             opened_at=now,
         )
+        if too_old and index == 0 and asset is not None and asset.acquired_on is not None:
+            await repo.add_event(
+                session, ticket, "note", internal=True, at=now,
+                body=(f"Matériel {asset.tag} acquis en {asset.acquired_on.year} : plus de "
+                      f"{ctx.territory.claims.not_replaced_beyond_years} ans, il ne sera pas remplacé "
+                      "(convention, art. 6). Aucune demande de remplacement n'est ouverte."),
+                data={"not_replaced": asset.tag},
+            )
         if draft.tried_articles and index == 0:
             await repo.add_event(
                 session, ticket, "kb",
@@ -223,7 +235,7 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
             organisation_name=org.name, sla=step.sla,
             due=due(now, policy, ctx.calendar) if policy else None, reason=step.reason,
         ))
-    message = confirmation_message(results, draft.intent, ctx.territory.timezone)
+    message = confirmation_message(results, draft.intent, ctx.territory.timezone, not_replaced=too_old)
     return ReportOutcome(tickets=tuple(results), message=message, decision=decision)
 
 
@@ -233,11 +245,12 @@ def _deadline(opened: OpenedTicket, timezone: str) -> datetime | None:
     return opened.due.target or opened.due.breach
 
 
-def confirmation_message(tickets: list[OpenedTicket], intent: Intent, timezone: str) -> str:
+def confirmation_message(tickets: list[OpenedTicket], intent: Intent, timezone: str, *,
+                         not_replaced: bool = False) -> str:
     """The teacher's answer: the reference, who handles it and by when."""
     first = tickets[0]
     lines = [f"C'est noté : votre demande {first.reference} est enregistrée."]
-    if intent in (Intent.THEFT, Intent.DAMAGE) and len(tickets) > 1:
+    if intent in (Intent.THEFT, Intent.DAMAGE) and (len(tickets) > 1 or not_replaced):
         event = "le vol" if intent is Intent.THEFT else "le sinistre"
         deadline = _deadline(first, timezone)
         lines.append(
@@ -246,6 +259,9 @@ def confirmation_message(tickets: list[OpenedTicket], intent: Intent, timezone: 
             + (f" au plus tard {format_due_fr(deadline, timezone)}" if deadline else "")
             + " (convention, art. 6)."
         )
+        if not_replaced:
+            lines.append("Ce matériel a dépassé l'âge limite de la convention : il ne sera pas remplacé.")
+            return "\n".join(lines)
         second = tickets[1]
         lines.append(
             f"{second.organisation_name} remplacera le matériel dès réception de la déclaration "

@@ -42,7 +42,7 @@ def _hours(value: float | int | None, default: int) -> str:
 
 async def theft_checklist(
     session: AsyncSession, ctx: DeskContext, outcome: ReportOutcome, *, intent: Intent,
-    territory_id: int, asset_tag: str | None, today: date,
+    territory_id: int, asset_tag: str | None, today: date, requester_role: str | None = None,
 ) -> TheftChecklist:
     """Explain what the teacher, the director and the school authority must do now."""
     rules = ctx.territory.claims
@@ -57,7 +57,8 @@ async def theft_checklist(
     )
     lines = [
         "Important — ce qu'il faut faire maintenant :",
-        f"1. Prévenez votre directeur·rice et la mairie : {authority} doit déclarer le sinistre "
+        f"1. {'Prévenez la mairie' if requester_role == 'director' else 'Prévenez votre directeur·rice et la mairie'} : "
+        f"{authority} doit déclarer le sinistre "
         f"à son assureur dans les {declare_in} (jours ouvrés).",
         (f"2. Un dépôt de plainte auprès de la police ou de la gendarmerie est obligatoire, lui aussi sous {police_in} ; "
          "gardez le récépissé." if theft else
@@ -67,15 +68,15 @@ async def theft_checklist(
         f"Participation selon l'âge du matériel : {table} ; le matériel de plus de "
         f"{rules.not_replaced_beyond_years} ans n'est pas remplacé.",
     ]
-    replaced = True
+    replaced = len(outcome.tickets) > 1
     if asset_tag:
         asset = await repo.asset_by_tag(session, territory_id, asset_tag)
         if asset is not None and asset.acquired_on is not None:
             rate = refund_rate(rules, asset.acquired_on, today)
             if rate is None:
                 replaced = False
-                lines.append(f"Ce matériel ({asset.tag}, acquis en {asset.acquired_on.year}) a plus de "
-                             f"{rules.not_replaced_beyond_years} ans : il ne sera pas remplacé.")
+                lines[4] = (f"4. Ce matériel ({asset.tag}, acquis en {asset.acquired_on.year}) a plus de "
+                            f"{rules.not_replaced_beyond_years} ans : il ne sera pas remplacé (convention, art. 6).")
             else:
                 amount = f", soit {asset.value_cents * rate // 10000} €" if asset.value_cents else ""
                 lines.append(f"Pour ce matériel ({asset.tag}, acquis en {asset.acquired_on.year}), "

@@ -18,6 +18,7 @@ async def checklist(turn: Turn, outcome: ReportOutcome, d: Draft) -> None:
     steps = await theft_checklist(
         turn.session, turn.ctx, outcome, intent=Intent(d.intent or Intent.THEFT),
         territory_id=turn.territory.id, asset_tag=d.asset_tag, today=turn.now.date(),
+        requester_role=turn.requester.role if turn.requester else None,
     )
     links = []
     kb_get = getattr(turn.services.kb, "get", None)
