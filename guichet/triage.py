@@ -39,6 +39,7 @@ def triage_one(
     out: dict[str, Any] = {
         "intent": result.intent.value,
         "confidence": round(result.confidence, 4),
+        "language": result.language,
         "entities": _entity_json(result),
         "equipment": equipment,
         "role": decision.role.value if decision.role else None,
