@@ -23,7 +23,7 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from guichet.triage import triage_one  # noqa: E402
+from guichet.triage import problems, triage_one  # noqa: E402
 from nlu import LocalNlu, ParseResult, needs_clarification  # noqa: E402
 from nlu.evaluate import intent_metrics  # noqa: E402
 from routing import load_territory  # noqa: E402
@@ -97,6 +97,10 @@ def main() -> None:
     local = [nlu.parse(it["text"]) for it in items]
     per_msg_ms = (time.perf_counter() - t0) * 1000 / len(items)
     reports = [score("guichet", items, local, territory, args.errors)]
+    split = [problems(territory, nlu, it["text"], it["school_status"], it["asset_owner"]) for it in items]
+    two = [(it, p) for it, p in zip(items, split) if it.get("second")]
+    reports[0]["two_problems_found"] = f"{sum(any((q['intent'], q['org']) == (it['second']['intent'], it['second']['org']) for q in p) for it, p in two)}/{len(two)}"
+    reports[0]["false_splits"] = f"{sum(bool(p) for it, p in zip(items, split) if not it.get('second'))}/{len(items) - len(two)}"
     reports[0]["mean_parse_ms"] = round(per_msg_ms, 3)
     if args.rasa:
         reports.append(score("rasa-3.6-diet", items, rasa_results([it["text"] for it in items]), territory, args.errors))
