@@ -10,7 +10,8 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from domain.vocabulary import AssetOwner, Equipment, SchoolStatus
-from nlu import LocalNlu, ParseResult
+from nlu import CLARIFY_THRESHOLD, LocalNlu, ParseResult
+from nlu.problems import problem_spans
 from routing import Territory, TerritoryError, decide, load_territory
 
 BATCH = 512
@@ -39,6 +40,7 @@ def triage_one(
     out: dict[str, Any] = {
         "intent": result.intent.value,
         "confidence": round(result.confidence, 4),
+        "language": result.language,
         "entities": _entity_json(result),
         "equipment": equipment,
         "role": decision.role.value if decision.role else None,
@@ -56,6 +58,33 @@ def triage_one(
             "reason": follow.reason,
         }
     return out
+
+
+def problems(
+    territory: Territory, nlu: LocalNlu, text: str, school_status: str, asset_owner: str | None
+) -> list[dict[str, Any]]:
+    """The problems of a message that reports several, each routed on its own; [] for one problem.
+
+    A part counts when it is confidently understood and would open a ticket; the message has
+    several problems only when two such parts differ in intent, organisation or equipment.
+    """
+    spans = problem_spans(text)
+    if len(spans) < 2:
+        return []
+    found: list[dict[str, Any]] = []
+    for (start, end), result in zip(spans, nlu.parse_many([text[a:b] for a, b in spans]), strict=True):
+        if result.confidence < CLARIFY_THRESHOLD:
+            continue
+        one = triage_one(territory, result, school_status, asset_owner)
+        if one["role"] is None:
+            continue
+        key = (one["intent"], one["org"], one["equipment"])
+        if any((f["intent"], f["org"], f["equipment"]) == key for f in found):
+            continue
+        found.append({"start": start, "end": end, "text": text[start:end], **{
+            k: one[k] for k in ("intent", "confidence", "equipment", "role", "org", "sla", "reason", "rule")
+        }})
+    return found if len(found) > 1 else []
 
 
 def _validate(line: str) -> tuple[str, str, str | None]:
@@ -116,6 +145,9 @@ def run_jsonl(
                 out: dict[str, Any] = {"error": item}
             else:
                 out = triage_one(preset, next(results), item[1], item[2])
+                several = problems(preset, nlu, item[0], item[1], item[2])
+                if several:
+                    out["problems"] = several
             stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
         stdout.flush()
     return 0

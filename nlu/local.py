@@ -7,7 +7,7 @@ import hashlib
 import logging
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
@@ -21,6 +21,7 @@ from .cache import CODE_VERSION, ModelCache, default_cache_dir
 from .classifier import DEFAULT_VARIANT, build_pipeline
 from .entities import EntityExtractor
 from .fast_scorer import FastScorer
+from .language import ENGLISH, detect_language, french_gloss
 from .result import MAX_RANKING, IntentScore, ParseResult
 from .training_data import DEFAULT_DATA_DIR, Example, TrainingData, TrainingDataError, load_training_data
 
@@ -49,6 +50,12 @@ class FittedModel:
     extractor: EntityExtractor
     variant: str
     examples: int
+
+
+def classified_text(text: str) -> str:
+    """What the classifier reads: the head of the message, an English one glossed into French."""
+    head = text[:MAX_CLASSIFIED_CHARS]
+    return french_gloss(head) if detect_language(head) == ENGLISH else head
 
 
 def usable_examples(data: TrainingData) -> list[Example]:
@@ -140,7 +147,7 @@ class LocalNlu:
         scorer = self._fast_scorer(model)
         if scorer is None or not text or not text.strip():
             return self.parse_many([text])[0]
-        return self._result(model, text, scorer.predict_proba(text[:MAX_CLASSIFIED_CHARS]))
+        return self._result(model, text, scorer.predict_proba(classified_text(text)))
 
     def _fast_scorer(self, model: FittedModel) -> FastScorer | None:
         """The per-message scorer of this model, built once (None for other model kinds)."""
@@ -160,7 +167,7 @@ class LocalNlu:
             chunk = list(texts[offset : offset + BATCH])
             present = [i for i, t in enumerate(chunk) if t and t.strip()]
             probs = (
-                model.pipeline.predict_proba([chunk[i][:MAX_CLASSIFIED_CHARS] for i in present])
+                model.pipeline.predict_proba([classified_text(chunk[i]) for i in present])
                 if present
                 else np.zeros((0, len(model.classes)))
             )
@@ -176,8 +183,15 @@ class LocalNlu:
     def _result(model: FittedModel, text: str, probs: np.ndarray) -> ParseResult:
         order = np.argsort(-probs, kind="stable")[:MAX_RANKING]
         ranking = tuple(IntentScore(model.classes[j], round(float(probs[j]), 6)) for j in order)
+        language = detect_language(text[:MAX_CLASSIFIED_CHARS])
         entities = tuple(model.extractor.extract(text[:MAX_ENTITY_CHARS]))
-        return ParseResult(text, ranking[0].intent, ranking[0].confidence, ranking, entities)
+        if not entities and language == ENGLISH:
+            # English device names: found in the French gloss, without offsets into the text.
+            entities = tuple(
+                replace(e, start=0, end=0, extractor="gloss")
+                for e in model.extractor.extract(french_gloss(text[:MAX_ENTITY_CHARS]))
+            )
+        return ParseResult(text, ranking[0].intent, ranking[0].confidence, ranking, entities, language)
 
     async def aparse(self, text: str) -> ParseResult:
         """`parse` for the event loop: in a thread when it could block (first load, long text)."""

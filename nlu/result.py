@@ -67,6 +67,8 @@ class ParseResult:
     confidence: float
     intent_ranking: tuple[IntentScore, ...] = ()
     entities: tuple[EntitySpan, ...] = field(default=())
+    #: `fr`, `en` or `und` (nlu.language): the desk answers in French, the dialogue may say so.
+    language: str = "fr"
 
     def entities_of(self, entity: EntityType | str) -> list[EntitySpan]:
         """The entities of one type, in text order."""

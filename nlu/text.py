@@ -125,9 +125,20 @@ def fold_char(ch: str) -> str:
     return kept.lower()
 
 
+#: `fold_char` of every character met so far, as a `str.translate` table (grows, bounded by the alphabet).
+_FOLD_TABLE: dict[int, str] = {}
+_FOLD_KNOWN: set[str] = set()
+
+
 def fold(text: str) -> str:
-    """Lowercase and strip accents."""
-    return "".join(fold_char(ch) for ch in text)
+    """Lowercase and strip accents (one `str.translate`, not a per-character loop)."""
+    if text.isascii():
+        return text.lower()
+    missing = set(text) - _FOLD_KNOWN
+    for ch in missing:
+        _FOLD_TABLE[ord(ch)] = fold_char(ch)
+        _FOLD_KNOWN.add(ch)
+    return text.translate(_FOLD_TABLE)
 
 
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:

@@ -78,3 +78,27 @@ def test_unknown_territory_is_a_clear_error(nlu: LocalNlu) -> None:
     out = io.StringIO()
     assert run_jsonl(io.StringIO(""), out, territory="atlantide", nlu=nlu) == 2
     assert "error" in json.loads(out.getvalue())
+
+
+def test_two_problems_are_split_and_each_routed(nlu: LocalNlu) -> None:
+    """« le vidéoprojecteur ne marche plus et la prise est arrachée »: SEM for one, the commune for the other."""
+    [out] = _run([json.dumps({"text": "le vidéoprojecteur ne marche plus et la prise est arrachée"})], nlu)
+    routed = {(p["text"], p["org"]) for p in out["problems"]}
+    assert routed == {("le vidéoprojecteur ne marche plus", "sem"), ("la prise est arrachée", "commune")}
+
+
+def test_one_problem_has_no_split(nlu: LocalNlu) -> None:
+    """A single report carries no `problems` list."""
+    [out] = _run([json.dumps({"text": "Bonjour,\nle PC de la classe ne démarre plus.\nMerci"})], nlu)
+    assert "problems" not in out
+
+
+def test_language_and_premises_in_the_output(nlu: LocalNlu) -> None:
+    """An English report is flagged `en`; a dead wall socket goes to the commune with the article."""
+    english, socket = _run(
+        [json.dumps({"text": "Hello, the projector is not working"}),
+         json.dumps({"text": "la prise électrique de la classe de CP ne marche plus"})],
+        nlu,
+    )
+    assert english["language"] == "en" and english["org"] == "sem"
+    assert socket["org"] == "commune" and "art. 2" in socket["reason"]

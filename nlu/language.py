@@ -1,0 +1,86 @@
+"""Which language a message is in, and a French gloss of an English one (issue 12, item 15).
+
+The desk answers in French. A teacher who writes « Hello, the projector… » should still be
+understood: `detect_language` tells French from English by their function words, and
+`french_gloss` rewrites the English words the desk knows (devices, failures, requests) into
+the French the classifier was trained on. The dialogue decides what to say (see nlu/README.md).
+"""
+
+from __future__ import annotations
+
+import re
+
+from .text import fold
+
+FRENCH = "fr"
+ENGLISH = "en"
+UNDETERMINED = "und"
+
+_WORD = re.compile(r"[a-z']+")
+
+_FR_WORDS = frozenset(
+    "le la les un une des du de et est sont ne pas plus je j nous vous il elle on ça ca c qui que quoi "
+    "dans sur pour avec mon ma mes notre nos votre vos au aux ce cette merci bonjour bonsoir salut oui "
+    "non svp stp depuis marche fonctionne classe ecole ordi".split()
+)
+_EN_WORDS = frozenset(
+    "the a an and is are isn't doesn't don't can't cannot won't not no yes my our your it this that "
+    "of in on at to for with from has have had been was were since please thanks thank hello hi "
+    "hey bye goodbye how what where when who why can could would should do does i we you there any "
+    "working broken anymore".split()
+)
+# Single words that are greetings or answers in both languages are not evidence of English.
+_SHARED = frozenset({"ok", "help", "super", "merci", "no"})
+
+#: English → French, longest phrases first; only what a school IT desk needs to route a report.
+_GLOSS: tuple[tuple[str, str], ...] = (
+    ("doesn't work", "ne marche plus"), ("does not work", "ne marche plus"),
+    ("not working", "ne marche plus"), ("isn't working", "ne marche plus"),
+    ("won't turn on", "ne s'allume plus"), ("doesn't turn on", "ne s'allume plus"),
+    ("turn on", "allumer"), ("is down", "est en panne"), ("has been down", "est coupé"),
+    ("log in", "me connecter"), ("sign in", "me connecter"), ("can't", "je n'arrive pas à"),
+    ("cannot", "je n'arrive pas à"), ("how do i", "comment"), ("how can i", "comment"),
+    ("how to", "comment"), ("any news", "des nouvelles"), ("thank you", "merci"),
+    ("thanks", "merci"), ("hello", "bonjour"), ("hi", "bonjour"), ("goodbye", "au revoir"),
+    ("bye", "au revoir"), ("yes", "oui"), ("no", "non"), ("help", "aide"),
+    ("projector", "vidéoprojecteur"), ("interactive whiteboard", "tableau interactif"),
+    ("smartboard", "tableau interactif"), ("whiteboard", "tableau blanc"), ("printer", "imprimante"),
+    ("laptop", "ordinateur portable"), ("computer", "ordinateur"), ("pc", "pc"),
+    ("tablet", "tablette"), ("ipad", "tablette"), ("screen", "écran"), ("monitor", "écran"),
+    ("keyboard", "clavier"), ("mouse", "souris"), ("speakers", "enceintes"), ("speaker", "enceinte"),
+    ("headphones", "casques"), ("headset", "casque"), ("phone line", "ligne téléphonique"),
+    ("phone", "téléphone"), ("internet", "internet"), ("wifi", "wifi"), ("network", "réseau"),
+    ("router", "box"), ("password", "mot de passe"), ("account", "compte"), ("email", "messagerie"),
+    ("mail", "messagerie"), ("website", "site"), ("blocked", "bloqué"), ("stolen", "volé"),
+    ("theft", "vol"), ("burglary", "cambriolage"), ("broken", "cassé"), ("cracked", "fissuré"),
+    ("dropped", "fait tomber"), ("ink", "encre"), ("toner", "toner"), ("paper", "papier"),
+    ("training", "formation"), ("light", "lumière"), ("lights", "lumières"),
+    ("socket", "prise électrique"), ("plug", "prise électrique"), ("lock", "serrure"),
+    ("blind", "store"), ("ticket", "demande"), ("request", "demande"), ("classroom", "classe"),
+    ("school", "école"), ("slow", "lent"), ("update", "mise à jour"), ("virus", "virus"),
+    ("connect", "brancher"), ("down", "en panne"), ("anymore", "plus"), ("please", "svp"),
+)
+_GLOSS_RE = re.compile(
+    r"(?<![a-z'])(" + "|".join(re.escape(src) for src, _ in sorted(_GLOSS, key=lambda kv: -len(kv[0]))) + r")(?![a-z'])"
+)
+_GLOSS_MAP = dict(_GLOSS)
+
+
+def detect_language(text: str) -> str:
+    """`fr`, `en`, or `und` when the message is too short or carries no function word of either."""
+    words = _WORD.findall(fold(text).replace("’", "'"))
+    if not words:
+        return UNDETERMINED
+    fr = sum(w in _FR_WORDS or w.split("'")[0] in _FR_WORDS for w in words)
+    en = sum(w in _EN_WORDS for w in words if w not in _SHARED)
+    if en > fr:
+        return ENGLISH
+    if fr or len(words) > 2:
+        return FRENCH
+    return UNDETERMINED
+
+
+def french_gloss(text: str) -> str:
+    """The English words the desk knows replaced by their French (unknown words kept as they are)."""
+    lowered = text.lower().replace("’", "'")
+    return _GLOSS_RE.sub(lambda m: _GLOSS_MAP[m.group(1)], lowered)

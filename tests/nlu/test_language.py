@@ -1,0 +1,41 @@
+"""English messages are recognised and understood through a French gloss (issue 12, item 15)."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.vocabulary import Intent
+from nlu import LocalNlu
+from nlu.language import ENGLISH, FRENCH, UNDETERMINED, detect_language, french_gloss
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hello, the projector is not working", ENGLISH),
+        ("I can't log in to the school ENT", ENGLISH),
+        ("le vidéoprojecteur ne marche plus", FRENCH),
+        ("bjr le pc de la classe est HS", FRENCH),
+        ("Bonjour, the projector de la classe ne marche plus", FRENCH),
+        ("ok", UNDETERMINED),
+        ("", UNDETERMINED),
+    ],
+)
+def test_detect_language(text: str, expected: str):
+    """Function words decide; a French message with one English word stays French."""
+    assert detect_language(text) == expected
+
+
+def test_gloss_rewrites_known_english_words():
+    """Devices and failures are rewritten into the French the classifier knows."""
+    assert french_gloss("The projector doesn't work") == "the vidéoprojecteur ne marche plus"
+
+
+def test_an_english_report_is_understood_and_flagged():
+    """« Hello, the projector… » is a projector failure flagged English; French stays French (real data)."""
+    nlu = LocalNlu(cache_dir=False)
+    result = nlu.parse("Hello, the projector in my classroom won't turn on")
+    assert result.language == ENGLISH
+    assert result.intent is Intent.HARDWARE_FAILURE
+    assert result.equipment == "projector"
+    assert nlu.parse("le vidéoprojecteur ne s'allume plus").language == FRENCH

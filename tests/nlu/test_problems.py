@@ -1,0 +1,26 @@
+"""Cutting a message into the parts that may each be a problem."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlu.problems import problem_spans
+
+
+def _parts(text: str) -> list[str]:
+    return [text[a:b] for a, b in problem_spans(text)]
+
+
+@pytest.mark.parametrize(
+    ("text", "parts"),
+    [
+        ("le vidéoprojecteur ne marche plus et la prise est arrachée",
+         ["le vidéoprojecteur ne marche plus", "la prise est arrachée"]),
+        ("plus d'internet depuis hier et aussi le néon est grillé", ["plus d'internet depuis hier", "le néon est grillé"]),
+        ("écran cassé et fissuré", ["écran cassé et fissuré"]),
+        ("Bonjour,\nle PC ne marche plus.\nMerci", ["Bonjour,\nle PC ne marche plus.\nMerci"]),
+    ],
+)
+def test_problem_spans(text: str, parts: list[str]):
+    """A new problem starts at a sentence or a linking phrase; greetings and short tails stay attached."""
+    assert _parts(text) == parts
