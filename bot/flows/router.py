@@ -7,6 +7,7 @@ from bot.flows import bad_input, buttons, common, deeplink, onboarding, replay, 
 from bot.state import Step
 from bot.turn import Turn
 from domain.vocabulary import SMALL_TALK_INTENTS, TICKET_INTENTS, Intent, TicketStatus
+from nlu import CLARIFY_THRESHOLD
 
 
 async def route(turn: Turn) -> None:
@@ -84,7 +85,7 @@ async def _answers_waiting_ticket(turn: Turn, text: str) -> bool:
         return False
     if parsed.intent is Intent.TICKET_STATUS or triage.asks_to_cancel(text):
         return False
-    new_problem = (parsed.intent in TICKET_INTENTS and parsed.confidence >= 0.85 and parsed.equipment
+    new_problem = (parsed.intent in TICKET_INTENTS and parsed.confidence >= CLARIFY_THRESHOLD and parsed.equipment
                    and ticket.equipment and parsed.equipment != ticket.equipment)
     if new_problem:
         return False
