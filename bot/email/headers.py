@@ -13,7 +13,7 @@ import re
 from email.message import Message
 from email.utils import getaddresses
 
-from bot.email.text import decode_bytes
+from bot.email.text import charset_name, decode_bytes
 
 __all__ = ["Headers", "decode_header_value", "person_name", "sender_address"]
 
@@ -42,8 +42,18 @@ def decode_header_value(value: str, hint: str | None = None) -> str:
     except UnicodeEncodeError:  # already text (a str built by hand): keep it
         data = None
     if data is not None and not data.isascii():
-        flat = decode_bytes(data, hint)
+        flat = _raw_header_text(data, hint)
     return _ENCODED_WORD.sub(_word, _BETWEEN_WORDS.sub(r"\1\2", flat)).replace("\x00", "")
+
+
+def _raw_header_text(data: bytes, hint: str | None) -> str:
+    """Raw 8-bit header bytes: UTF-8, else the body's charset, else Windows-1252 (never U+FFFD)."""
+    for name in ("utf-8", charset_name(hint) or "cp1252", "cp1252"):
+        try:
+            return data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+    return data.decode("latin-1")
 
 
 class Headers:

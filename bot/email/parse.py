@@ -11,6 +11,7 @@ import email.policy
 import hashlib
 import logging
 import re
+from email.errors import MissingHeaderBodySeparatorDefect
 from email.message import EmailMessage, Message
 from email.utils import getaddresses
 
@@ -53,8 +54,7 @@ class MailParser:
         self.max_attachment = max_attachment
 
     def __call__(self, raw: bytes) -> IncomingMail:
-        msg = email.message_from_bytes(raw, policy=email.policy.default)
-        assert isinstance(msg, EmailMessage)
+        msg = _message(raw)
         headers = Headers(msg, hint=_charset(msg))
         from_text = headers.get("From")
         sender_name, sender = sender_address(from_text)
@@ -139,6 +139,26 @@ def _filename(part: Message) -> str | None:
         return part.get_filename()
     except Exception:  # noqa: BLE001
         return None
+
+
+_HEADER_LINE = re.compile(rb"^[!-9;-~]+[ \t]*:")
+
+
+def _message(raw: bytes) -> EmailMessage:
+    """The parsed mail; a stray line inside the header block (a wrapped Exchange header
+    without its leading space) would end the headers there, so it is rejoined first."""
+    msg = email.message_from_bytes(raw, policy=email.policy.default)
+    if not any(isinstance(d, MissingHeaderBodySeparatorDefect) for d in msg.defects):
+        return msg  # type: ignore[return-value]
+    lines = raw.split(b"\n")
+    for n, line in enumerate(lines):
+        if not line.strip(b"\r"):
+            break
+        if n and not _HEADER_LINE.match(line) and line[:1] not in (b" ", b"\t") and any(
+                _HEADER_LINE.match(nxt) for nxt in lines[n + 1:n + 4]):
+            lines[n] = b" " + line
+    repaired = email.message_from_bytes(b"\n".join(lines), policy=email.policy.default)
+    return repaired if len(repaired) > len(msg) else msg  # type: ignore[return-value]
 
 
 def _charset(msg: Message) -> str | None:
