@@ -102,7 +102,10 @@ class MailParser:
         kept: list[MailAttachment] = []
         skipped: list[SkippedAttachment] = []
         try:
-            parts = list(msg.iter_attachments()) if msg.is_multipart() else []
+            if msg.is_multipart():
+                parts = list(msg.iter_attachments())
+            else:  # a single-part mail that is a file (a scan sent alone)
+                parts = [] if _content_type(msg).startswith(("text/", "message/")) else [msg]
         except Exception:  # noqa: BLE001 - broken structure: no attachments rather than no mail
             parts = []
         for part in _leaves(parts):
@@ -234,7 +237,10 @@ def _bodies(msg: EmailMessage) -> tuple[str, str | None]:
     except Exception:  # noqa: BLE001
         pass
     if plain is None and html is None and not msg.is_multipart():
-        plain = msg
+        if _content_type(msg).startswith("text/"):
+            plain = msg
+        elif _content_type(msg).startswith("multipart/"):
+            plain, html = _split_by_hand(msg)
     html_text = _decoded(html) if html is not None else None
     text = _decoded(plain) if plain is not None else ""
     if not text.strip() and html_text:
@@ -245,6 +251,27 @@ def _bodies(msg: EmailMessage) -> tuple[str, str | None]:
         text = html_to_text(text)
     text = _drop_mime_debris(text.replace("\r\n", "\n"))
     return text.strip(), sanitize_html(html_text) if html_text else None
+
+
+_BOUNDARY_PARAM = re.compile(r"boundary\s*=\s*\"?([^\";\r\n]+)\"?", re.I)
+
+
+def _split_by_hand(msg: EmailMessage) -> tuple[Message | None, Message | None]:
+    """A multipart the parser could not split (an unquoted boundary with `=` in it): split it here."""
+    match = _BOUNDARY_PARAM.search(" ".join(v for k, v in msg.raw_items() if k.lower() == "content-type"))
+    payload = msg.get_payload()
+    if match is None or not isinstance(payload, str):
+        return None, None
+    plain = html = None
+    for chunk in payload.split("--" + match.group(1).strip())[1:]:
+        if chunk.startswith("--"):
+            break
+        part = email.message_from_string(chunk.lstrip("\r\n"), policy=email.policy.default)
+        if part.get_content_type() == "text/plain" and plain is None:
+            plain = part
+        elif part.get_content_type() == "text/html" and html is None:
+            html = part
+    return plain, html
 
 
 _MARKUP = re.compile(r"<(?:html|body|head|div|table|p|br|span|font)\b[^>]*>", re.I)

@@ -43,6 +43,9 @@ def decode_bytes(data: bytes, charset: str | None) -> str:
         candidates.append("utf-8")
     else:
         candidates.insert(0, "utf-8")
+    label = (charset or "").strip().strip("\"'").split("*", 1)[0].lower()
+    if label and label != name:
+        candidates.append(label)  # cp1252 undefined bytes: the declared Latin-1 itself never fails
     for candidate in candidates:
         try:
             return data.decode(candidate)
