@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -313,6 +314,29 @@ def payload_headers(payload: Mapping[str, Any] | None) -> dict[str, str]:
     return headers
 
 
+_MSG_ID = re.compile(r"<[^<>\s]+>")
+
+
+class _VerbatimIds(str):
+    """A Message-ID / In-Reply-To / References value that goes out exactly as given.
+
+    The default policy folds a long token (an Outlook Message-ID) into RFC 2047 encoded-words,
+    and mail clients then cannot thread the answer. A value with a `name` is taken by the
+    policy as a header object and serialised by its own `fold`: here the ids, one per line.
+    """
+
+    name: str
+
+    def __new__(cls, name: str, value: str) -> _VerbatimIds:
+        ids = _MSG_ID.findall(value) or [value.split()[0] if value.split() else "<>"]
+        self = super().__new__(cls, " ".join(ids))
+        self.name = name
+        return self
+
+    def fold(self, *, policy: Any) -> str:
+        return f"{self.name}: " + (policy.linesep + " ").join(self.split()) + policy.linesep
+
+
 class EmailSender:
     """Sends outbox rows as plain-text mail through the relay of GUICHET_SMTP_URL.
 
@@ -348,10 +372,13 @@ class EmailSender:
         mail["To"] = message.recipient
         mail["Subject"] = extra.get("Subject") or " ".join((message.subject or "Guichet").split())
         mail["Date"] = format_datetime(self._now())
-        mail["Message-ID"] = extra.get("Message-ID") or f"<outbox-{message.id}@{self.domain}>"
-        for name in ("In-Reply-To", "References", "X-Loop"):
-            if name in extra:
-                mail[name] = extra[name]
+        mail["Message-ID"] = _VerbatimIds(
+            "Message-ID", extra.get("Message-ID") or f"<outbox-{message.id}@{self.domain}>")
+        for name in ("In-Reply-To", "References"):
+            if name in extra and _MSG_ID.search(extra[name]):
+                mail[name] = _VerbatimIds(name, extra[name])
+        if "X-Loop" in extra:
+            mail["X-Loop"] = extra["X-Loop"]
         # Notices are machine-made: ask mail servers not to answer them (no out-of-office loops).
         mail["Auto-Submitted"] = extra.get("Auto-Submitted") or "auto-generated"
         mail["X-Auto-Response-Suppress"] = "All"

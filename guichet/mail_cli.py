@@ -25,6 +25,27 @@ OUTCOMES = {
 }
 
 
+#: The operator's reading of the intake's reasons (stored in English for the logs).
+REASONS = (
+    ("no sender address: no From header", "aucun en-tête From : personne à qui répondre"),
+    ("no sender address: From header without an address",
+     "l'en-tête From ne contient aucune adresse : personne à qui répondre"),
+    ("no sender address", "aucune adresse d'expéditeur lisible : personne à qui répondre"),
+    ("unreadable header block", "en-têtes illisibles : ce n'est pas un e-mail au format standard"),
+    ("raw message missing", "le message brut est introuvable dans la base"),
+)
+
+
+def reason_fr(error: str | None) -> str:
+    """Why a mail is quarantined, in French, with the technical detail kept after it."""
+    text = (error or "erreur inconnue").splitlines()[0][:160]
+    for prefix, french in REASONS:
+        if text.startswith(prefix):
+            detail = text[len(prefix):].lstrip(" :")
+            return f"{french} ({detail})" if detail else french
+    return f"erreur de traitement ({text})"
+
+
 async def show_quarantine(sessions: async_sessionmaker[AsyncSession], out: TextIO, *, limit: int = 100) -> int:
     async with sessions() as session:
         rows = await quarantined(session, limit=limit)
@@ -33,7 +54,7 @@ async def show_quarantine(sessions: async_sessionmaker[AsyncSession], out: TextI
         return 0
     print(f"E-mails en quarantaine ({len(rows)}, les plus récents d'abord) :", file=out)
     for row in rows:
-        error = (row.error or "erreur inconnue").splitlines()[0][:160]
+        error = reason_fr(row.error)
         print(f"  n° {row.id} — reçu le {row.received_at:%d/%m/%Y à %H:%M} — "
               f"{row.sender or 'expéditeur illisible'} — {row.attempts} tentative(s) — {error}", file=out)
     print("Pour retraiter un e-mail une fois la cause corrigée : guichet mail replay <n°>", file=out)

@@ -37,6 +37,7 @@ from handlers import teacher_tickets as tickets
 from handlers.replies import Meaning, read_reply
 from handlers.theft import GUIDE_SLUG, GUIDE_TITLE, TheftChecklist, theft_checklist
 from handlers.ticket_status import move_status
+from handlers.email_bounces import Bounce, record_bounce
 from handlers.report import NotATicket, ReportDraft, ReportOutcome, open_report
 from nlu import ParseResult
 
@@ -94,6 +95,9 @@ class IncomingMail:
     attachments: tuple[MailAttachment, ...] = ()
     skipped: tuple[SkippedAttachment, ...] = ()
     defects: tuple[str, ...] = ()
+    bounce: Bounce | None = None
+    #: Why no sender could be read (for the quarantine), when `sender` is None.
+    unreadable: str | None = None
 
     @property
     def participants(self) -> list[str]:
@@ -226,14 +230,21 @@ class EmailIntake:
         if blob is None:
             raise Unreadable("raw message missing")
         mail = self._parse(blob.content)
-        if mail.sender is None:
-            raise Unreadable("no sender address (From header missing or unreadable)")
-        row.sender = mail.sender
-        row.payload = {**row.payload, "subject": mail.subject, "automated": mail.automated,
-                       "defects": list(mail.defects)}
         if self._territory_id is None:
             self._territory_id = (await repo.get_territory(session, self._ctx.territory.name)).id
         territory_id = self._territory_id
+        if mail.bounce is not None:  # before the sender check: a bare MAILER-DAEMON has no address
+            row.sender = mail.sender
+            row.payload = {**row.payload, "subject": mail.subject, "automated": mail.automated}
+            ticket = await record_bounce(session, territory_id, mail.bounce, mail.thread_refs)
+            self._done(row, InboundStatus.IGNORED, ticket.id if ticket else None,
+                       note=mail.automated or "bounce")
+            return
+        if mail.sender is None:
+            raise Unreadable(mail.unreadable or "no sender address (From header missing or unreadable)")
+        row.sender = mail.sender
+        row.payload = {**row.payload, "subject": mail.subject, "automated": mail.automated,
+                       "defects": list(mail.defects)}
         ticket = await self._thread(session, territory_id, mail)
         if ticket is not None:
             await self._join(session, row, ticket, mail)

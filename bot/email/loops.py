@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 import re
-from email.message import EmailMessage
+from typing import Protocol
 
-__all__ = ["automated_reason", "is_noreply"]
+__all__ = ["HeaderLookup", "automated_reason", "is_noreply"]
+
+
+class HeaderLookup(Protocol):
+    def get(self, name: str) -> str: ...
+    def all(self, name: str) -> list[str]: ...
+
 
 _NOREPLY = re.compile(r"^(no[-_.]?reply|ne[-_.]?pas[-_.]?repondre|donotreply|do[-_.]not[-_.]reply)", re.I)
-_DAEMONS = re.compile(r"^(mailer-daemon|postmaster|mail-daemon|bounces?)([+@-]|$)", re.I)
+_DAEMONS = re.compile(r"^(mailer-daemon|post_?master|mail-daemon|bounces?)([+@-]|$)", re.I)
 _AUTO_SUBJECT = re.compile(
     r"(réponse automatique|reponse automatique|absence du bureau|absent du bureau|"
     r"out of office|automatic reply|auto[- ]?reply|autoreply|abwesenheit|"
     r"delivery status notification|undeliverable|non remis|mail delivery failed|"
-    r"échec de la remise|message non distribué)", re.I)
+    r"échec de la remise|message non distribué|returned mail|undelivered mail|failure notice|"
+    r"complaint about message from)", re.I)
 
 
 def is_noreply(address: str) -> bool:
@@ -22,7 +29,8 @@ def is_noreply(address: str) -> bool:
 
 
 def automated_reason(
-    msg: EmailMessage, *, sender: str | None, return_path: str | None, subject: str, ours: str
+    msg: HeaderLookup, *, content_type: str, sender: str | None, return_path: str | None,
+    subject: str, ours: str,
 ) -> str | None:
     """Why this mail was written by a machine (so it gets no answer), or None for a person."""
     auto = _header(msg, "Auto-Submitted").lower()
@@ -35,11 +43,13 @@ def automated_reason(
         return "x-loop: ours"
     if _header(msg, "X-Autoreply") or _header(msg, "X-Autorespond"):
         return "x-autoreply"
-    if _header(msg, "List-Id") or _header(msg, "List-Unsubscribe"):
+    if any(_header(msg, name) for name in ("List-Id", "List-Unsubscribe", "List-Subscribe", "X-ML-Name", "X-MLServer")):
         return "mailing list"
     if return_path is not None and return_path.strip() in ("", "<>"):
         return "bounce: empty return path"
-    if msg.get_content_type() == "multipart/report":
+    if _header(msg, "X-Failed-Recipients"):
+        return "bounce: failed recipients"
+    if content_type == "multipart/report":
         return "bounce: delivery report"
     if sender:
         if sender.lower() == ours.lower():
@@ -53,13 +63,9 @@ def automated_reason(
     return None
 
 
-def _header(msg: EmailMessage, name: str) -> str:
-    values = _all(msg, name)
-    return values[0].strip() if values else ""
+def _header(msg: HeaderLookup, name: str) -> str:
+    return msg.get(name).strip()
 
 
-def _all(msg: EmailMessage, name: str) -> list[str]:
-    try:
-        return [str(v) for v in msg.get_all(name) or []]
-    except Exception:  # noqa: BLE001 - a malformed header counts as absent
-        return []
+def _all(msg: HeaderLookup, name: str) -> list[str]:
+    return msg.all(name)

@@ -12,12 +12,21 @@ from bot.email.parse import external_id
 from desk.db import STORAGE_ERRORS
 from handlers.email_intake import EmailIntake
 
-__all__ = ["IntakeHandler", "start_smtp_intake", "MAX_MESSAGE_BYTES"]
+__all__ = ["IntakeHandler", "LenientSMTP", "start_smtp_intake", "MAX_LINE_BYTES", "MAX_MESSAGE_BYTES"]
 
 log = logging.getLogger(__name__)
 
 #: Larger than a 20 MB attachment once base64-encoded; aiosmtpd answers 552 above it.
 MAX_MESSAGE_BYTES = 40 * 1024 * 1024
+#: Longest line taken in DATA. RFC 5321 says 1 000 octets, but real mail (GMX and Amazon SES
+#: bounces, webmail HTML) has longer ones and Postfix, Exim and Sendmail accept them.
+MAX_LINE_BYTES = 1024 * 1024
+
+
+class LenientSMTP(SMTP):
+    """aiosmtpd's protocol taking lines up to MAX_LINE_BYTES instead of answering 500."""
+
+    line_length_limit = MAX_LINE_BYTES
 
 
 class IntakeHandler:
@@ -52,4 +61,4 @@ async def start_smtp_intake(intake: EmailIntake, host: str, port: int, **smtp_kw
     loop = asyncio.get_running_loop()
     smtp_kwargs.setdefault("data_size_limit", MAX_MESSAGE_BYTES)
     smtp_kwargs.setdefault("hostname", "guichet")
-    return await loop.create_server(lambda: SMTP(handler, **smtp_kwargs), host=host, port=port)
+    return await loop.create_server(lambda: LenientSMTP(handler, **smtp_kwargs), host=host, port=port)

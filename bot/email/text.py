@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import re
 from html import unescape
 from html.parser import HTMLParser
@@ -10,27 +11,57 @@ import nh3
 from charset_normalizer import from_bytes
 from mailparser_reply import EmailReplyParser
 
-__all__ = ["clean", "decode_bytes", "html_to_text", "one_line", "sanitize_html", "strip_reply"]
+__all__ = ["charset_name", "clean", "decode_bytes", "is_forward_subject", "html_to_text", "one_line", "sanitize_html", "strip_reply"]
 
 # Mail clients label Windows-1252 text as Latin-1 or ASCII; decoding it as 1252 is a superset.
-_SUPERSETS = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252",
-              "us-ascii": "cp1252", "ascii": "cp1252", "iso-8859-15": "iso-8859-15"}
+_SUPERSETS = {"iso-8859-1": "cp1252", "latin-1": "cp1252", "latin1": "cp1252", "iso8859-1": "cp1252",
+              "us-ascii": "cp1252", "ascii": "cp1252", "ansi_x3.4-1968": "cp1252",
+              # Labels that mail software writes and Python's codecs do not know.
+              "iso-8859-8-i": "iso-8859-8", "iso-8859-8-e": "iso-8859-8", "iso-8859-6-i": "iso-8859-6",
+              "iso-8859-6-e": "iso-8859-6", "x-unknown": "cp1252", "unknown-8bit": "cp1252",
+              "x-user-defined": "cp1252", "default": "cp1252", "utf8": "utf-8", "x-gbk": "gb18030",
+              "gb2312": "gb18030", "gbk": "gb18030", "x-sjis": "cp932", "shift_jis": "cp932",
+              "ks_c_5601-1987": "cp949", "euc-kr": "cp949", "windows-874": "cp874",
+              "x-mac-roman": "mac_roman", "macintosh": "mac_roman", "iso-2022-jp": "iso2022_jp_ext"}
+#: Multi-byte and 7-bit stateful charsets: their bytes are decoded as declared, not as UTF-8 first.
+_AS_DECLARED = ("iso2022", "iso-2022", "utf-7", "utf7", "hz", "gb18030", "cp932", "cp949", "euc",
+                "big5", "shift", "utf-16", "utf-32", "utf_16", "utf_32")
+
+
+def charset_name(label: str | None) -> str:
+    """The Python codec for a MIME charset label ('' when there is none)."""
+    name = (label or "").strip().strip("\"'").split("*", 1)[0].lower()
+    return _SUPERSETS.get(name, name)
 
 
 def decode_bytes(data: bytes, charset: str | None) -> str:
-    """Text of `data` in its declared charset; a wrong or unknown one falls back, never raises."""
-    label = (charset or "").strip().strip('"').lower()
-    candidates = [_SUPERSETS.get(label, label)] if label else []
-    candidates.append("utf-8")
-    for name in candidates:
+    """Text of `data`, never raising: UTF-8 first when the label is a single-byte one
+    (mislabelled UTF-8 is the commonest mojibake), else the declared charset first."""
+    name = charset_name(charset)
+    candidates = [name] if name else []
+    if name.startswith(_AS_DECLARED):
+        candidates.append("utf-8")
+    else:
+        candidates.insert(0, "utf-8")
+    label = (charset or "").strip().strip("\"'").split("*", 1)[0].lower()
+    if label and label != name:
+        candidates.append(label)  # cp1252 undefined bytes: the declared Latin-1 itself never fails
+    for candidate in candidates:
         try:
-            return data.decode(name)
+            return data.decode(candidate)
         except (LookupError, UnicodeDecodeError):
             continue
     guess = from_bytes(data[:200_000]).best()
     if guess is not None and guess.encoding:
         return data.decode(guess.encoding, errors="replace")
-    return data.decode("utf-8", errors="replace")
+    return data.decode(_known(name), errors="replace")
+
+
+def _known(name: str) -> str:
+    try:
+        return codecs.lookup(name).name if name else "cp1252"
+    except LookupError:
+        return "cp1252"
 
 
 def clean(text: str) -> str:
@@ -109,17 +140,36 @@ _SIGNATURE_CUTS = [
     re.compile(r"^-{2,} ?(original message|message d'origine|message original) ?-{2,}", re.I),
     re.compile(r"^(de|from) ?: .+", re.I),
 ]
-_FORWARD = re.compile(r"^-{3,} ?(?:message transféré|message transfere|forwarded message) ?-{3,}", re.I | re.M)
+_FORWARD = re.compile(
+    r"^[ \t]*(?:-{3,}[ \t]*(?:message transféré|message transfere|forwarded message|original message|"
+    r"message d'origine)[ \t]*-{3,}|begin forwarded message[ \t]*:|début du message réexpédié[ \t]*:|"
+    r"debut du message reexpedie[ \t]*:)[ \t]*$", re.I | re.M)
+#: An Outlook-style header block: « De : … » then « Envoyé : » / « Date : » / « À : » lines.
+_HEADER_BLOCK = re.compile(
+    r"^[ \t]*(?:de|from)[ \t]?:.+\n(?:[ \t]*(?:envoyé|envoye|sent|date|à|a|to|cc|objet|subject)[ \t]?:.*\n){2,}",
+    re.I | re.M)
+_FORWARD_SUBJECT = re.compile(r"^\s*(?:(?:re|aw|r)\s?:\s*)*(?:tr|fwd?|wg|i|rv|enc)\s?:", re.I)
 
 
-def strip_reply(text: str) -> str:
+def is_forward_subject(subject: str) -> bool:
+    """« TR : », « Fwd: », « FW: », « WG: », « I: »: the sender forwards someone else's mail."""
+    return bool(_FORWARD_SUBJECT.match(subject or ""))
+
+
+def strip_reply(text: str, subject: str = "", _depth: int = 0) -> str:
     """The new part of a message for triage: quoted replies, signatures and mobile footers cut.
 
-    A forwarded mail keeps the forwarded text: it is the report.
+    A forwarded mail keeps the forwarded text: it is the report (a director forwarding a
+    teacher's mail). Forwards are told by their separator line (KMail, Apple, Outlook,
+    Thunderbird) or, for Outlook's bare « De : … Envoyé : … » block, by the subject.
     """
-    if _FORWARD.search(text):
-        head, forwarded = _FORWARD.split(text, 1)
-        return (_cut(head) + "\n\n" + _cut(_drop_forward_headers(forwarded))).strip()
+    match = _FORWARD.search(text)
+    if match is None and is_forward_subject(subject):
+        match = _HEADER_BLOCK.search(text)
+    if match is not None and _depth < 5:
+        head, forwarded = text[:match.start()], _drop_forward_headers(text[match.end():])
+        inner = strip_reply(forwarded, "", _depth + 1)
+        return (_cut(head) + "\n\n" + inner).strip()
     try:
         replies = _REPLY_PARSER.read(text=text).replies
         latest = replies[0].body if replies else text

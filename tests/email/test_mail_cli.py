@@ -37,7 +37,7 @@ async def test_the_quarantine_is_listed_then_replayed(desk) -> None:
     listing = io.StringIO()
     assert await show_quarantine(desk.db.sessions, listing) == 0
     text = listing.getvalue()
-    assert f"n° {mail_id} — reçu le " in text and "3 tentative(s) — RuntimeError: parser exploded" in text
+    assert f"n° {mail_id} — reçu le " in text and "3 tentative(s) — erreur de traitement (RuntimeError: parser exploded)" in text
     assert "guichet mail replay <n°>" in text
 
     out, err = io.StringIO(), io.StringIO()
