@@ -9,8 +9,6 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from charset_normalizer import from_bytes
-
 
 @dataclass(frozen=True)
 class CsvRow:
@@ -18,20 +16,20 @@ class CsvRow:
     values: dict[str, str]
 
 
+#: French exports are UTF-8, else Windows-1252 (Excel) or ISO-8859-1: tried in that order,
+#: never guessed (a detector read « Prés » in a small Latin-1 file as cp1250 « Prčs »).
+
+
 def decode(raw: bytes) -> tuple[str, str]:
-    """Decode bytes as UTF-8 (with or without BOM), else detect (Latin-1/Windows-1252 exports)."""
+    """Decode bytes as UTF-8 (with or without BOM), else Windows-1252, else Latin-1."""
     try:
         return raw.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
-    best = from_bytes(raw).best()
-    if best is not None and best.encoding not in ("utf_8", "ascii"):
-        encoding = "cp1252" if best.encoding in ("latin_1", "iso8859_15") else best.encoding
-        try:
-            return raw.decode(encoding), encoding
-        except UnicodeDecodeError:
-            pass
-    return raw.decode("cp1252", errors="replace"), "cp1252"
+    try:
+        return raw.decode("cp1252"), "cp1252"
+    except UnicodeDecodeError:  # bytes cp1252 leaves undefined (0x81, 0x8d…): plain ISO-8859-1
+        return raw.decode("latin-1"), "latin-1"
 
 
 def header_key(name: str) -> str:

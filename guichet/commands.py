@@ -15,6 +15,9 @@ from desk.repositories import agent_by_email
 from desk.security import hash_password, new_token
 from guichet.settings import Settings
 
+#: Demo schools printed by `guichet demo`, enough to try a name and a UAI.
+DEMO_SCHOOLS_SHOWN = 6
+
 
 async def dispatch(args: argparse.Namespace, settings: Settings, stdout: TextIO) -> int:
     engine = create_engine(settings.database_url)
@@ -30,12 +33,22 @@ async def dispatch(args: argparse.Namespace, settings: Settings, stdout: TextIO)
                 from guichet.demo import DEMO_PASSWORD, load_demo
 
                 await upgrade(engine)
+                from desk.repositories import get_territory, schools_of_territory
+
                 async with sessions.begin() as session:
                     agents = await load_demo(session, settings.territory, args.assets)
+                    territory = await get_territory(session, settings.territory)
+                    schools = list(await schools_of_territory(session, territory.id))
+                base = settings.public_url.rstrip("/")
                 print("Territoire de démonstration chargé.", file=stdout)
                 print(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD}) :", file=stdout)
                 for agent in agents:
                     print(f"  {agent.email:38} {agent.role:10} {agent.org_slug}", file=stdout)
+                print(f"Écoles à essayer dans le chat ({len(schools)} en tout ; nom et commune, ou code UAI) :",
+                      file=stdout)
+                for school in schools[:DEMO_SCHOOLS_SHOWN]:
+                    print(f"  {school.uai}  {school.name} ({school.commune.name})", file=stdout)
+                print(f"Web chat : {base}/chat   Agents : {base}/agents", file=stdout)
                 return 0
             case "import":
                 return await _import(args, settings, sessions, stdout)

@@ -34,8 +34,8 @@ def serve(settings: Settings) -> int:
         gc.collect()
         gc.freeze()
         print(
-            f"Guichet est prêt : http://{settings.http_host}:{settings.http_port}/chat "
-            f"(file d'attente des agents : /agents)",
+            f"Guichet est prêt : {settings.public_url.rstrip('/')}/chat "
+            f"(file d'attente des agents : {settings.public_url.rstrip('/')}/agents)",
             file=sys.stderr,
         )
 

@@ -6,7 +6,7 @@ import base64
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError, field_validator
+from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/guichet.db"
@@ -14,6 +14,18 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/guichet.db"
 
 class SettingsError(Exception):
     """A configuration value is wrong; the message is one line for the operator."""
+
+
+#: Hosts that mean « every interface »: a browser reaches them through the loopback.
+_WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}
+
+
+def listening_url(host: str, port: int) -> str:
+    """The http URL of a server listening on host:port, as a browser on this machine types it."""
+    host = "127.0.0.1" if host in _WILDCARD_HOSTS else host
+    if ":" in host and not host.startswith("["):
+        host = f"[{host}]"
+    return f"http://{host}:{port}"
 
 
 class Settings(BaseSettings):
@@ -41,7 +53,9 @@ class Settings(BaseSettings):
     smtp_url: str | None = None
     mail_from: str = "guichet@localhost"
     session_secret: str | None = None
-    public_url: str = "http://127.0.0.1:8080"
+    #: Where teachers' browsers reach this server (links in messages, cookies, CSRF origin).
+    #: Unset: the address the server listens on (GUICHET_HTTP_HOST and GUICHET_HTTP_PORT).
+    public_url: str = ""
     background: bool = True
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
@@ -73,6 +87,12 @@ class Settings(BaseSettings):
             "must be a Fernet key (32 bytes in URL-safe base64), e.g. the output of "
             "python -c 'from cryptography.fernet import Fernet; print(Fernet.generate_key().decode())'"
         )
+
+    @model_validator(mode="after")
+    def _default_public_url(self) -> "Settings":
+        if not self.public_url:
+            self.public_url = listening_url(self.http_host, self.http_port)
+        return self
 
     @property
     def is_sqlite(self) -> bool:

@@ -19,12 +19,15 @@ from desk import repositories as repo
 from desk.errors import DeskError, RecordNotFound
 from desk.lifecycle import ALLOWED, OPEN_STATUSES, change_status
 from desk.models import Agent, Organisation, Requester, Territory, Ticket
+from domain.vocabulary import Channel
 from domain.vocabulary import TicketStatus as S
 from handlers.agent_queue import scoped_ticket
 from handlers.agent_scope import Actor
 from handlers.ticket_status import StatusHook, status_hook
 
 MAX_TEXT = 20_000
+#: Channels that show a message's links as buttons, so the text carries no raw URL.
+LINK_CHANNELS = frozenset({Channel.TELEGRAM, Channel.WEBCHAT})
 
 
 class ActionRefused(DeskError):
@@ -260,8 +263,8 @@ async def _reply(session: AsyncSession, ticket: Ticket, actor: Actor, text: str,
                  tutorial: Tutorial | None = None) -> int | None:
     """Record the reply and queue it for the requester on the channel of the ticket.
 
-    A tutorial ends the message as a « Tutoriel : title — url » line (read as is by e-mail) and
-    rides in the payload's `links`, which the chat channels show as a link button.
+    A tutorial rides in the payload's `links`, which the chat channels show as a link button
+    (no raw URL in their text); by e-mail it ends the message as a « Tutoriel : title — url » line.
     """
     requester = None
     if ticket.requester_id is not None:
@@ -282,8 +285,9 @@ async def _reply(session: AsyncSession, ticket: Ticket, actor: Actor, text: str,
     body = f"{text}\n\n— {actor.organisation_name}, demande {ticket.reference}"
     payload: dict[str, object] = {"reference": ticket.reference, "event_id": event.id, "kind": "reply"}
     if tutorial is not None:
-        body += f"\n\n{tutorial.line}"
         payload["links"] = [{"label": tutorial.title, "url": tutorial.url}]
+        if identity.channel not in LINK_CHANNELS:
+            body += f"\n\n{tutorial.line}"
     row = await repo.enqueue(
         session, channel=identity.channel, recipient=identity.external_id,
         subject=f"Votre demande {ticket.reference}", body=body, payload=payload,

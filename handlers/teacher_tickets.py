@@ -199,3 +199,11 @@ async def attach_files(session: AsyncSession, ticket: Ticket, *, requester_id: i
         actor_id=requester_id, channel=channel, data={"attachments": list(attachment_ids)}, at=now,
     )
     await link_attachments(session, attachment_ids, ticket.id, event.id)
+
+
+async def example_tag(session: AsyncSession, territory_id: int, *, school_id: int | None,
+                      equipment: str | None) -> str | None:
+    """A real label of the territory to show as an example: her school's, same kind first."""
+    order = (Asset.school_id != school_id, Asset.type != (equipment or ""), Asset.id)
+    return await session.scalar(
+        select(Asset.tag).where(Asset.territory_id == territory_id).order_by(*order).limit(1))

@@ -45,7 +45,9 @@ def session_storage(settings: Settings) -> EncryptedCookieStorage:
     """
     secret = settings.session_secret
     if not secret:
-        log.warning("GUICHET_SESSION_SECRET is unset: agents' sessions end at each restart")
+        # Expected on the embedded default (SQLite, one process); a server database means production.
+        level = logging.INFO if settings.is_sqlite else logging.WARNING
+        log.log(level, "GUICHET_SESSION_SECRET is unset: agents' sessions end at each restart")
         secret = Fernet.generate_key().decode()
     return EncryptedCookieStorage(
         Fernet(secret), cookie_name=SESSION_COOKIE, max_age=SESSION_MAX_AGE, httponly=True,

@@ -29,6 +29,15 @@ ASK_SCHOOL = (
 ROLES = {"teacher": "enseignant·e", "director": "directeur·rice"}
 MAX_HELD = 5
 MIN_SCORE = 70.0
+#: Scores this close to the best one are as good a match: all of them are offered.
+SAME_MATCH = 5.0
+#: Schools offered at once (one button each); beyond that, the teacher is asked to narrow.
+MAX_OFFERED = 6
+NOT_LISTED = (
+    "D'accord. Écrivez le nom de votre école suivi de sa commune, ou son code UAI "
+    "(sept chiffres et une lettre, par exemple 0421234A, sur les courriers de l'académie) : "
+    "je vous proposerai les écoles qui correspondent."
+)
 #: Words every school name has: they say nothing about which school is meant.
 _GENERIC = {
     "ecole", "ecoles", "elementaire", "primaire", "maternelle", "groupe", "scolaire", "publique",
@@ -61,7 +70,11 @@ async def _schools(turn: Turn) -> list[Candidate]:
 
 
 async def find_schools(turn: Turn, text: str) -> tuple[list[Candidate], str | None]:
-    """Up to 3 schools matching a UAI or a name (+ commune); or none and the reason in French."""
+    """The schools matching a UAI or a name (+ commune), best first; or none and the reason in French.
+
+    Every school that matches as well as the best one is kept (six « Jean Jaurès » are six
+    answers); when one clearly wins, the next two follow it in case of a typo.
+    """
     match = _UAI.search(text)
     if match:
         code = normalise_uai(match.group(1))
@@ -76,14 +89,16 @@ async def find_schools(turn: Turn, text: str) -> tuple[list[Candidate], str | No
         return [], "Il me faut un peu plus de précisions : le nom de l'école et sa commune."
     schools = await _schools(turn)
     choices = {s.id: _key(f"{s.name} {s.commune}") for s in schools}
-    scored = process.extract(query, choices, scorer=fuzz.token_set_ratio, limit=12, score_cutoff=MIN_SCORE)
+    scored = process.extract(query, choices, scorer=fuzz.token_set_ratio, limit=None, score_cutoff=MIN_SCORE)
     # Break ties of the subset-friendly token_set_ratio with the stricter WRatio.
     ranked = sorted(scored, key=lambda hit: (-hit[1], -fuzz.WRatio(query, hit[0])))
-    by_id = {s.id: s for s in schools}
-    best = [by_id[hit[2]] for hit in ranked[:3]]
-    if not best:
+    if not ranked:
         return [], "Je ne trouve pas cette école sur le territoire."
-    return best, None
+    by_id = {s.id: s for s in schools}
+    best_score = ranked[0][1]
+    as_good = [hit for hit in ranked if hit[1] >= best_score - SAME_MATCH]
+    kept = as_good if len(as_good) > 1 else ranked[:3]
+    return [by_id[hit[2]] for hit in kept], None
 
 
 def ask_school(turn: Turn, prefix: str | None = None) -> None:
@@ -91,20 +106,39 @@ def ask_school(turn: Turn, prefix: str | None = None) -> None:
     turn.say((prefix + "\n" if prefix else "") + ASK_SCHOOL)
 
 
+def _narrowing_hint(text: str, found: list[Candidate], shown: list[Candidate]) -> str:
+    """How to find one's school among several: the commune (an example from the list) or the UAI."""
+    example = f"{' '.join(text.split())[:60]} {shown[0].commune}"
+    named = {common.plain(c.commune) for c in found} & set(_key(text).split())
+    lead = (f"{len(found)} écoles correspondent ; voici les {len(shown)} plus proches. "
+            if len(found) > len(shown) else "")
+    if named:
+        return lead + "Si la vôtre n'y est pas, donnez son code UAI (sur les courriers de l'académie)."
+    return (lead + f"Si la vôtre n'y est pas, ajoutez la commune (par exemple « {example} ») "
+            "ou donnez son code UAI (sur les courriers de l'académie).")
+
+
 async def search(turn: Turn, text: str) -> None:
-    """Offer the best matching schools as buttons."""
-    candidates, problem = await find_schools(turn, text)
-    if not candidates:
+    """Offer the matching schools as buttons, with how to narrow the list when there are several."""
+    found, problem = await find_schools(turn, text)
+    if not found:
         turn.state.step = Step.ONBOARD_SCHOOL
         turn.say(
             f"{problem} Essayez avec le code UAI de l'école (il figure sur les courriers officiels) "
             "ou écrivez son nom autrement, avec la commune."
         )
         return
+    candidates = found[:MAX_OFFERED]
     turn.state.step = Step.ONBOARD_PICK
     turn.state.school_candidates = [c.id for c in candidates]
-    question = "Est-ce bien votre école ?" if len(candidates) == 1 else "Laquelle de ces écoles est la vôtre ?"
-    lines = [question] + [f"• {c.name} ({c.commune}, UAI {c.uai})" for c in candidates]
+    if len(candidates) == 1:
+        c = candidates[0]
+        turn.say(f"Est-ce bien votre école : {c.name} ({c.commune}, UAI {c.uai}) ?",
+                 [button(c.label, "school", c.id), button("Non, ce n'est pas la mienne", "school", "none")])
+        return
+    lines = ["Laquelle de ces écoles est la vôtre ?"]
+    lines += [f"• {c.name} ({c.commune}, UAI {c.uai})" for c in candidates]
+    lines.append(_narrowing_hint(text, found, candidates))
     turn.say(
         "\n".join(lines),
         [button(c.label, "school", c.id) for c in candidates] + [button("Aucune de ces écoles", "school", "none")],
@@ -179,7 +213,8 @@ async def on_school_button(turn: Turn, value: str) -> bool:
         if state.step not in (Step.ONBOARD_PICK, Step.ONBOARD_SCHOOL):
             return False
         state.school_candidates = []
-        ask_school(turn, "D'accord. Je ne peux choisir que parmi les écoles du territoire.")
+        turn.state.step = Step.ONBOARD_SCHOOL
+        turn.say(NOT_LISTED)
         return True
     if state.step is not Step.ONBOARD_PICK or not value.isdigit() or int(value) not in state.school_candidates:
         return False

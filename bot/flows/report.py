@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import re
 
+
 from bot.flows import common, deflection, theft
 from bot.payloads import button
 from bot.state import Draft, Step
 from bot.turn import Turn
-from handlers import teacher_tickets
-from domain.vocabulary import Equipment, Intent, TicketStatus, TICKET_INTENTS
 from domain.labels import EQUIPMENT_FR, INTENT_FR
+from domain.vocabulary import Channel, Equipment, Intent, TicketStatus, TICKET_INTENTS
+from handlers import teacher_tickets
 from handlers.report import NotATicket, ReportDraft, open_report
 from nlu import ParseResult
 
@@ -113,13 +114,25 @@ async def advance(turn: Turn) -> None:
         return
     if intent in ASKS_DETAILS and not d.details_asked and not d.asset_tag:
         turn.state.step = Step.DETAILS
-        turn.say(
-            "Facultatif : indiquez le numéro de l'étiquette collée sur l'appareil (par exemple SEM-004512), "
-            "ou envoyez une photo du problème.",
-            [button("Passer", "skip", "details")],
-        )
+        turn.say(await _details_question(turn, d), [button("Passer", "skip", "details")])
         return
     await summary(turn)
+
+
+#: Channels where a teacher can send a file with a message (the web chat has no upload).
+FILE_CHANNELS = frozenset({Channel.TELEGRAM, Channel.EMAIL})
+
+
+async def _details_question(turn: Turn, d: Draft) -> str:
+    """Ask for the asset tag, with an example from the territory's own labels, and a photo where possible."""
+    school_id = turn.requester.school_id if turn.requester else None
+    example = await teacher_tickets.example_tag(turn.session, turn.territory.id, school_id=school_id,
+                                                equipment=d.equipment)
+    tag = "indiquez le numéro de l'étiquette collée sur l'appareil" + (
+        f" (par exemple {example})" if example else "")
+    if turn.inbound.channel in FILE_CHANNELS:
+        return f"Facultatif : {tag}, ou envoyez une photo du problème."
+    return f"Facultatif : {tag}."
 
 
 async def _ask_same_or_new(turn: Turn, d: Draft) -> bool:

@@ -86,7 +86,8 @@ async def on_add_button(turn: Turn, ticket_id: int | None) -> bool:
         return True
     turn.state.reset()
     turn.state.step, turn.state.ticket_id = Step.ADD_TO_TICKET, ticket.id
-    turn.say(f"Écrivez votre message ou envoyez une photo : je l'ajoute à la demande {ticket.reference}.")
+    photo = " ou envoyez une photo" if turn.inbound.channel in ("telegram", "email") else ""
+    turn.say(f"Écrivez votre message{photo} : je l'ajoute à la demande {ticket.reference}.")
     return True
 
 

@@ -21,8 +21,8 @@ async def test_onboarding_by_uai(chat: Chat, desk_db) -> None:
     assert "Bonjour ! Je suis le guichet numérique des écoles." in chat.text
     assert "UAI" in chat.text
     await chat.say(FIRMINY_JF)
-    assert "Est-ce bien votre école ?" in chat.text
-    assert chat.labels == ["École élémentaire Jules Ferry — Firminy", "Aucune de ces écoles"]
+    assert "Est-ce bien votre école : École élémentaire Jules Ferry (Firminy, UAI" in chat.text
+    assert chat.labels == ["École élémentaire Jules Ferry — Firminy", "Non, ce n'est pas la mienne"]
     await chat.press("Jules Ferry — Firminy")
     assert chat.labels == ["Enseignant·e", "Directeur·rice"]
     await chat.press("Directeur")
@@ -38,11 +38,35 @@ async def test_onboarding_by_fuzzy_name_offers_top_three(chat: Chat, desk_db) ->
     assert chat.labels[0] == "École élémentaire Jules Ferry — Firminy"
     assert len(chat.labels) == 4 and chat.labels[-1] == "Aucune de ces écoles"
     await chat.press("Aucune de ces écoles")
-    assert "parmi les écoles du territoire" in chat.text
+    assert "parmi les écoles du territoire" not in chat.text
+    assert "suivi de sa commune" in chat.text and "UAI" in chat.text and not chat.labels
     await chat.say("jules ferri a firminy")
     await chat.press("Jules Ferry — Firminy")
     await chat.press("Enseignant")
     assert (await _requester(desk_db, chat.sender)).role == "teacher"
+
+
+async def test_a_common_name_offers_every_match_and_how_to_narrow(chat: Chat, desk_db) -> None:
+    """« école Jules Ferry » matches three schools equally: all three, and a hint to add the commune."""
+    await chat.say("école Jules Ferry")
+    assert sorted(chat.labels[:3]) == ["École maternelle Jules Ferry — Unieux",
+                                       "École élémentaire Jules Ferry — Firminy",
+                                       "École élémentaire Jules Ferry — Saint-Étienne"]
+    assert chat.labels[3:] == ["Aucune de ces écoles"]
+    assert "ajoutez la commune (par exemple « école Jules Ferry " in chat.text and "code UAI" in chat.text
+    await chat.say("école Jules Ferry Unieux")
+    assert chat.labels[0] == "École maternelle Jules Ferry — Unieux"
+    assert "ajoutez la commune" not in chat.text
+
+
+async def test_many_equal_matches_are_capped_with_their_count(chat: Chat, desk_db, monkeypatch) -> None:
+    """Beyond the buttons a message can hold, the teacher is told how many schools match."""
+    from bot.flows import onboarding
+
+    monkeypatch.setattr(onboarding, "MAX_OFFERED", 2)
+    await chat.say("école Jules Ferry")
+    assert "3 écoles correspondent ; voici les 2 plus proches." in chat.text
+    assert len(chat.labels) == 3
 
 
 async def test_unknown_school_is_not_invented(chat: Chat, desk_db) -> None:

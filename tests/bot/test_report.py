@@ -18,6 +18,19 @@ async def _skip_tutorial(chat: Chat) -> None:
         await chat.press("Toujours en panne")
 
 
+async def test_details_question_fits_the_channel_and_the_territory(engine, desk_db) -> None:
+    """The web chat (no upload) is not asked for a photo, Telegram is; the example tag is the school's projector's."""
+    from domain.vocabulary import Channel
+
+    for channel, photo in ((Channel.WEBCHAT, False), (Channel.TELEGRAM, True)):
+        chat = Chat(engine, sender=f"teacher-{channel}", channel=channel)
+        await chat.onboard()
+        await chat.say("le vidéoprojecteur de la classe de CM2 ne s'allume plus")
+        await _skip_tutorial(chat)
+        assert "(par exemple SEM-004512)" in chat.text
+        assert ("photo" in chat.text) is photo
+
+
 async def test_one_message_report_gives_reference_and_date(chat: Chat, desk_db) -> None:
     """The projector message needs no question but the optional tag: the answer has reference, SEM and date."""
     await chat.onboard()

@@ -99,7 +99,7 @@ async def test_session_resumes_and_pending_notices_are_delivered(client, desk_db
     notice = await _receive(ws)
     assert notice["text"] == "Un technicien passe demain matin."
     await ws.send_json({"button": "school:none"})
-    assert "parmi les écoles du territoire" in (await _receive(ws))["text"]  # the onboarding step was kept
+    assert "suivi de sa commune" in (await _receive(ws))["text"]  # the onboarding step was kept
     await ws.close()
     async with desk_db.sessions() as session:
         from sqlalchemy import select

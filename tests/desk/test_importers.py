@@ -68,10 +68,28 @@ async def test_latin1_export_is_detected(db) -> None:
     async with db.sessions.begin() as session:
         territory = await _territory(session)
         report = await import_schools(session, territory, raw)
-    assert report.encoding in ("cp1252", "latin_1", "iso8859_15", "cp1250")
+    assert report.encoding == "cp1252"
     async with db.sessions() as session:
         school = await repo.school_by_uai(session, U1)
         assert school.name == "École élémentaire Jules Ferry"
+
+
+async def test_small_latin1_file_is_not_read_as_central_european(db) -> None:
+    """A one-school Latin-1 file keeps « Les Prés Verts » (a detector once read it as cp1250 « Prčs »)."""
+    raw = (HEADER + f"{U3};École maternelle Les Prés Verts;Ecole;Public;3 rue;42700;42095;Firminy;x\n").encode("latin-1")
+    async with db.sessions.begin() as session:
+        territory = await _territory(session)
+        report = await import_schools(session, territory, raw)
+    assert report.encoding == "cp1252" and not report.rejected
+    async with db.sessions() as session:
+        assert (await repo.school_by_uai(session, U3)).name == "École maternelle Les Prés Verts"
+
+
+def test_bytes_undefined_in_windows_1252_fall_back_to_latin1() -> None:
+    """0x8d is undefined in Windows-1252: the file is then read as ISO-8859-1, not replaced."""
+    from desk.csvfiles import decode
+
+    assert decode("Prés\x8d".encode("latin-1")) == ("Prés\x8d", "latin-1")
 
 
 async def test_missing_required_columns_refuse_the_file(db) -> None:

@@ -67,6 +67,7 @@ def test_demo_then_import_reports_rejected_rows(workdir: Path) -> None:
     out = io.StringIO()
     assert main(["demo", "--assets", "50"], stdout=out) == 0
     assert "agent.sem@guichet.demo" in out.getvalue()
+    assert "Écoles à essayer dans le chat" in out.getvalue() and "0421" in out.getvalue()
     csv_file = workdir / "ecoles.csv"
     csv_file.write_text(
         "Identifiant_de_l_etablissement;Nom_etablissement;Type_etablissement;Statut_public_prive;"
@@ -108,8 +109,9 @@ def test_demo_then_serve_answers_healthz(workdir: Path) -> None:
     env["GUICHET_HTTP_PORT"] = str(port)
     env["GUICHET_BACKGROUND"] = "false"
     guichet = [sys.executable, "-m", "guichet.cli"]
-    subprocess.run([*guichet, "demo", "--assets", "20"], cwd=workdir, env=env, check=True,
-                   capture_output=True)
+    demo = subprocess.run([*guichet, "demo", "--assets", "20"], cwd=workdir, env=env, check=True,
+                          capture_output=True, text=True)
+    assert f"Web chat : http://127.0.0.1:{port}/chat" in demo.stdout
     proc = subprocess.Popen([*guichet, "serve"], cwd=workdir, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:

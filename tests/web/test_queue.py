@@ -60,6 +60,16 @@ async def test_filters_and_search(signed_in, world) -> None:
     assert await refs("statut=nimporte&page=abc") == [world.refs["a"], world.refs["a2"], world.refs["a3"]]
 
 
+async def test_category_filter_lists_ticket_categories_only(signed_in, world) -> None:
+    """« Catégorie » offers what a ticket is about, never chat intents such as « Salutation »."""
+    client = await signed_in("agent.a@guichet.test")
+    html = await (await client.get("/agents")).text()
+    select = html.split('<select id="categorie"', 1)[1].split("</select>", 1)[0]
+    values = [part.split('"', 1)[0] for part in select.split('<option value="')[2:]]
+    assert "hardware_failure" in values and "network_outage" in values and "theft" in values
+    assert not {"greet", "thanks", "goodbye", "affirm", "deny", "help", "ticket_status"} & set(values)
+
+
 async def test_pagination_fifty_per_page(signed_in, db, world) -> None:
     """More than fifty open tickets spread over pages with next/previous links."""
     async with db.sessions.begin() as s:

@@ -125,7 +125,7 @@ async def test_ticket_page_suggests_tutorials_first(signed_in, world) -> None:
 
 
 async def test_reply_with_a_tutorial_links_it_for_the_teacher(signed_in, db, world) -> None:
-    """The message ends with the tutorial's title and link, the payload carries it, the event names it."""
+    """A chat reply carries the tutorial as a link, not as a raw URL in its text; the event names it."""
     client = await signed_in("agent.a@guichet.test")
     ref = world.refs["a"]
     page = await client.post(f"/agents/tickets/{ref}/reply", {"body": "Essayez ceci :", "article": PROJECTOR})
@@ -135,10 +135,19 @@ async def test_reply_with_a_tutorial_links_it_for_the_teacher(signed_in, db, wor
         ticket = await s.scalar(select(Ticket).where(Ticket.reference == ref))
         event = await s.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id,
                                                          TicketEvent.kind == "reply"))
-    assert out.body.startswith("Essayez ceci :") and out.body.endswith(TUTORIAL_LINE)
+    assert out.body.startswith("Essayez ceci :") and PROJECTOR_URL not in out.body
     assert out.payload["links"] == [{"label": PROJECTOR_TITLE, "url": PROJECTOR_URL}]
     assert event.data == {"delivered": True, "article": PROJECTOR}
     assert event.body.endswith(TUTORIAL_LINE)
+
+
+async def test_reply_by_email_ends_with_the_tutorial_line(signed_in, db, world) -> None:
+    """E-mail cannot show a link button: the tutorial's title and address end the message."""
+    client = await signed_in("agent.b@guichet.test")
+    await client.post(f"/agents/tickets/{world.refs['b']}/reply", {"body": "Essayez ceci :", "article": PROJECTOR})
+    async with db.sessions() as s:
+        out = await s.scalar(select(OutboxMessage))
+    assert out.channel == "email" and out.body.endswith(TUTORIAL_LINE)
 
 
 async def test_ask_with_a_tutorial_keeps_the_answer_button_in_chats(signed_in, db, world) -> None:
@@ -179,7 +188,7 @@ async def test_api_reply_with_a_tutorial(aiohttp_client, app, db, world) -> None
     assert ok.status == 200
     async with db.sessions() as s:
         out = await s.get(OutboxMessage, (await ok.json())["outbox_id"])
-    assert out.body.endswith(TUTORIAL_LINE)
+    assert PROJECTOR_URL not in out.body
     assert out.payload["links"] == [{"label": PROJECTOR_TITLE, "url": PROJECTOR_URL}]
     detail = await (await client.get(f"/api/v1/tickets/{world.refs['a']}", headers=headers)).json()
     assert [e["data"] for e in detail["events"] if e["kind"] == "reply"] == [{"delivered": True, "article": PROJECTOR}]

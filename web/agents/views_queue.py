@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from domain.vocabulary import Equipment, Intent, TicketStatus
+from domain.vocabulary import TICKET_INTENTS, Equipment, Intent, TicketStatus
 from handlers.agent_directory import territory_communes
 from handlers.agent_queue import QueueFilters, latest_event_id, list_queue, queue_changed_since
 from web import labels
@@ -18,7 +18,9 @@ from web.agents.templating import render
 from web.app import sessions_key
 from web.auth import actor_key
 
-QUEUE_INTENTS = [i.value for i in Intent if i.value in labels.INTENT]
+#: The « Catégorie » filter: what a ticket can be about, by French label (no chat intents).
+QUEUE_INTENTS = sorted((i.value for i in TICKET_INTENTS if i.value in labels.INTENT),
+                       key=lambda value: labels.INTENT[value].casefold())
 
 
 @dataclass(frozen=True, slots=True)
