@@ -234,10 +234,6 @@ class Inbox:
 
     # --- operators' views -------------------------------------------------------------------
 
-    async def by_status(self, session: AsyncSession, status: InboundStatus, *, limit: int = 100,
-                        offset: int = 0) -> Sequence[InboundMessage]:
-        return await by_status(session, self.channel, status, limit=limit, offset=offset)
-
     async def replay(self, session: AsyncSession, row_id: int) -> InboundMessage:
         return await replay(session, self.channel, row_id)
 

@@ -36,8 +36,8 @@ class TheftChecklist:
         return "\n".join(self.lines)
 
 
-def _hours(value: float | int | None, default: int) -> str:
-    return f"{int(value if value is not None else default)} h"
+def _hours(value: float | int) -> str:
+    return f"{int(value)} h"
 
 
 async def theft_checklist(
@@ -47,8 +47,9 @@ async def theft_checklist(
     """Explain what the teacher, the director and the school authority must do now."""
     rules = ctx.territory.claims
     declaration = ctx.policy(SlaPolicy.DECLARATION)
-    declare_in = _hours(getattr(declaration, "breach_hours", None), 48)
-    police_in = _hours(rules.police_report_hours, 48)
+    # Art. 6 gives both declarations the same delay; the insurer's is the declaration clock's.
+    declare_in = _hours(getattr(declaration, "breach_hours", None) or rules.police_report_hours)
+    police_in = _hours(rules.police_report_hours)
     theft = intent is Intent.THEFT
     authority = outcome.tickets[0].organisation_name
     operator = outcome.tickets[1].organisation_name if len(outcome.tickets) > 1 else "l'opérateur du plan"

@@ -36,6 +36,18 @@ async def _ticket_in(demo: Database, status: TicketStatus) -> int:
     return ticket_id
 
 
+async def _send_on_telegram(demo: Database, bot_api: BotApiServer, row: Outgoing) -> dict:  # type: ignore[type-arg]
+    """The outbox row through the real Telegram sender; the one sendMessage it made."""
+    application = build_application(TOKEN, bot_api.base_url, polling=False, rate_limit=False)
+    await application.initialize()
+    try:
+        await TelegramSender(application.bot, demo.sessions).send(row)
+    finally:
+        await application.shutdown()
+    [sent] = bot_api.api.sent_to(CHAT)
+    return sent
+
+
 async def test_resolution_notice_has_the_same_buttons_on_telegram_and_in_the_web_chat(
     demo: Database, bot_api: BotApiServer,
 ) -> None:
@@ -45,13 +57,7 @@ async def test_resolution_notice_has_the_same_buttons_on_telegram_and_in_the_web
     assert RESOLVED_QUESTION in web.text
     assert [b.payload for b in web.buttons] == [f"resolved:yes:{ticket_id}", f"resolved:no:{ticket_id}"]
 
-    application = build_application(TOKEN, bot_api.base_url, polling=False, rate_limit=False)
-    await application.initialize()
-    try:
-        await TelegramSender(application.bot, demo.sessions).send(row)
-    finally:
-        await application.shutdown()
-    [sent] = bot_api.api.sent_to(CHAT)
+    sent = await _send_on_telegram(demo, bot_api, row)
     assert sent["text"] == web.text
     keyboard = [[(k["text"], k["callback_data"]) for k in line] for line in sent["reply_markup"]["inline_keyboard"]]
     assert [pair for line in keyboard for pair in line] == [(b.label, b.payload) for b in web.buttons]
@@ -60,11 +66,5 @@ async def test_resolution_notice_has_the_same_buttons_on_telegram_and_in_the_web
 async def test_waiting_notice_offers_to_answer_on_telegram(demo: Database, bot_api: BotApiServer) -> None:
     ticket_id = await _ticket_in(demo, TicketStatus.WAITING)
     row = Outgoing(2, "telegram", str(CHAT), None, "Pouvez-vous préciser la salle ?", None, ticket_id, 1)
-    application = build_application(TOKEN, bot_api.base_url, polling=False, rate_limit=False)
-    await application.initialize()
-    try:
-        await TelegramSender(application.bot, demo.sessions).send(row)
-    finally:
-        await application.shutdown()
-    [sent] = bot_api.api.sent_to(CHAT)
+    sent = await _send_on_telegram(demo, bot_api, row)
     assert sent["reply_markup"]["inline_keyboard"] == [[{"text": "Répondre", "callback_data": f"add:{ticket_id}"}]]
