@@ -1,8 +1,9 @@
 """The dialogue engine: one inbound message in, the bot's answers out; all state in the database.
 
 Adapters call `handle(inbound)`. The message is persisted first (a duplicate `message_id`
-is ignored), then answered in one transaction that loads and saves the conversation state,
-so a restart resumes every conversation. The sender gets a polite apology on any failure and
+is ignored), then answered in one transaction that loads and saves the conversation state and
+writes the answers to the outbox, already claimed by the door that delivers them and reports the
+outcome: a restart resumes every conversation and loses no answer. The sender gets a polite apology on any failure and
 the engine never raises: a failure of the database releases the message (`received`, retried
 by the channel), any other failure quarantines it with its traceback (`desk.inbox`).
 """
@@ -13,6 +14,7 @@ import asyncio
 import logging
 import traceback
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 from weakref import WeakValueDictionary
@@ -26,7 +28,7 @@ from desk.clock import utcnow
 from desk.db import is_transient
 from desk.inbox import Inbox
 from domain.vocabulary import Channel, InboundStatus
-from handlers import conversations
+from handlers import conversations, notices
 from handlers.context import DeskContext
 from nlu import NluBackend
 
@@ -200,7 +202,20 @@ class DialogueEngine:
             # Closing the row is the claim (a conditional UPDATE): answered once, whoever holds it.
             if not await Inbox.close_in(session, row_id, at=turn.now, ticket_id=turn.ticket_id):
                 raise _AlreadyAnswered
-            return list(turn.replies)
+            return await _hold(session, inbound, row_id, turn)
+
+
+async def _hold(session: AsyncSession, inbound: Inbound, row_id: int, turn: Turn) -> list[Outbound]:
+    """The turn's answers written to the outbox in its transaction, each carrying its row id:
+    the door delivers them, and a process that dies after the commit loses none."""
+    replies = list(turn.replies)
+    ids = await notices.hold_replies(
+        session, inbound.channel, inbound.recipient,
+        [notices.HeldReply(reply.text, {"outbound": reply.to_json()}, f"reply:{inbound.channel}:{row_id}:{index}")
+         for index, reply in enumerate(replies)],
+        ticket_id=turn.ticket_id, now=turn.now,
+    )
+    return [replace(reply, outbox_id=outbox_id) for reply, outbox_id in zip(replies, ids, strict=True)]
 
 
 class _AlreadyAnswered(Exception):

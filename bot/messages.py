@@ -68,6 +68,8 @@ class Inbound:
     (for example "asset-SEM-004512"). `stored_row` is the inbound_messages row a channel
     already stored the message in (Telegram keeps each raw update before answering its
     webhook): the engine then answers from that row instead of recording a second one.
+    `reply_to` is where the channel delivers the answers when it is not `sender_id` (the
+    Telegram chat of a group, where the sender is a member).
     """
 
     channel: Channel
@@ -82,6 +84,12 @@ class Inbound:
     edited: bool = False
     chat_is_group: bool = False
     stored_row: int | None = None
+    reply_to: str | None = None
+
+    @property
+    def recipient(self) -> str:
+        """The channel address the answers go to."""
+        return self.reply_to or self.sender_id
 
     def __post_init__(self) -> None:
         if self.kind not in INBOUND_KINDS:
@@ -118,11 +126,19 @@ class Link:
 
 @dataclass(frozen=True, slots=True)
 class Outbound:
-    """One bot message: text, optional buttons (one choice each) and links."""
+    """One bot message: text, optional buttons (one choice each) and links.
+
+    `outbox_id` is the outbox row the dialogue wrote this answer to, in the turn's own
+    transaction: the door that delivers it reports the outcome on that row
+    (`handlers.notices.settle_replies`), and if the process dies first the outbox dispatcher
+    sends it once the row's lease runs out. None for answers said without a turn (an apology
+    when the database failed, the flood warning).
+    """
 
     text: str
     buttons: tuple[Button, ...] = field(default=())
     links: tuple[Link, ...] = field(default=())
+    outbox_id: int | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, object]:
         """The web chat / JSON form: {"text", "buttons": [{"label","payload"}], "links": [{"label","url"}]}."""

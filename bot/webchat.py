@@ -26,7 +26,7 @@ from desk.clock import utcnow
 from desk.outbox import Outgoing, TemporaryFailure
 from domain.vocabulary import Channel
 from handlers.conversations import known_conversation
-from handlers.notices import mark_sent, pending_notices, ticket_status
+from handlers.notices import ReplyOutcome, mark_sent, pending_notices, settle_replies, ticket_status
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -167,6 +167,30 @@ class WebchatSender:
         if not await self.hub.push(message.recipient, [outbound.to_json()]):
             raise TemporaryFailure("web chat page closed during delivery")
 
+
+    async def answer(self, ws: web.WebSocketResponse, replies: list[Outbound],
+                     first: dict[str, Any] | None = None) -> None:
+        """Send a turn's answers to the page that asked, in order, then record their delivery
+        on their outbox rows (`first` adds keys to the first frame). A page gone midway leaves
+        the rest pending for its next connection (`deliver_pending`); the error is re-raised."""
+        sent: list[int] = []
+        index = 0
+        try:
+            for index, reply in enumerate(replies):
+                frame = reply.to_json()
+                if index == 0 and first:
+                    frame.update(first)
+                await ws.send_json(frame)
+                if reply.outbox_id is not None:
+                    sent.append(reply.outbox_id)
+            else:
+                index = len(replies)
+        except (ConnectionError, RuntimeError) as exc:
+            rest = tuple(r.outbox_id for r in replies[index:] if r.outbox_id is not None)
+            await settle_replies(self._sessions, ReplyOutcome(
+                sent=tuple(sent), deferred=rest, error=f"page gone: {type(exc).__name__}"), now=self._now())
+            raise
+        await settle_replies(self._sessions, ReplyOutcome(sent=tuple(sent)), now=self._now())
 
     async def deliver_pending(self, token: str) -> int:
         """At (re)connection: push what waited for this session; rows are marked sent once pushed."""

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -12,7 +15,29 @@ from desk.models import InboundMessage, OutboxMessage, Ticket
 from desk.outbox import Outgoing, OutboxStatus
 from domain.vocabulary import Channel, TicketStatus
 
-__all__ = ["queue_for_retry", "mail_thread", "mark_sent", "pending_notices", "ticket_status", "ticket_statuses"]
+__all__ = [
+    "REPLY_LEASE",
+    "HeldReply",
+    "ReplyOutcome",
+    "hold_replies",
+    "mail_thread",
+    "mark_sent",
+    "pending_notices",
+    "queue_for_retry",
+    "settle_replies",
+    "ticket_status",
+    "ticket_statuses",
+]
+
+log = logging.getLogger(__name__)
+
+#: How long a door has to deliver a turn's answers itself before the outbox dispatcher takes
+#: them over (the process died between the turn's commit and the delivery).
+REPLY_LEASE = timedelta(seconds=60)
+
+#: Delay before the dispatcher retries an answer the door could not deliver, when the channel
+#: did not say how long to wait.
+REPLY_RETRY_DELAY = timedelta(seconds=30)
 
 
 async def ticket_statuses(session: AsyncSession, ticket_ids: list[int]) -> dict[int, TicketStatus]:
@@ -85,3 +110,92 @@ async def queue_for_retry(
         for body, payload, dedupe_key in messages:
             await repo.enqueue(session, channel=channel.value, recipient=recipient, body=body,
                                payload=payload, dedupe_key=dedupe_key)
+
+
+@dataclass(frozen=True, slots=True)
+class HeldReply:
+    """One answer of a dialogue turn, to be written to the outbox in the turn's transaction."""
+
+    body: str
+    payload: dict[str, object]
+    dedupe_key: str
+
+
+async def hold_replies(
+    session: AsyncSession, channel: Channel, recipient: str, replies: Sequence[HeldReply], *,
+    ticket_id: int | None, now: datetime, lease: timedelta = REPLY_LEASE,
+) -> list[int]:
+    """Write a turn's answers to the outbox, already claimed by the door that will deliver them.
+
+    Each row is `sending` with a lease (attempt 1): the door sends it at once and reports
+    with `settle_replies`; if the process dies first, the lease runs out and the dispatcher
+    delivers the row like any notice. The rows commit or roll back with the turn, so an
+    answered message always has its answers on record and a rolled-back turn has none.
+    """
+    rows = [
+        OutboxMessage(
+            channel=channel.value, recipient=recipient, body=reply.body, payload=reply.payload,
+            ticket_id=ticket_id, dedupe_key=reply.dedupe_key, status=OutboxStatus.SENDING,
+            attempts=1, next_attempt_at=now + lease, created_at=now,
+        )
+        for reply in replies
+    ]
+    if not rows:
+        return []
+    session.add_all(rows)
+    await session.flush()
+    return [row.id for row in rows]
+
+
+@dataclass(frozen=True, slots=True)
+class ReplyOutcome:
+    """What a door did with the answers of one turn (outbox ids)."""
+
+    sent: tuple[int, ...] = ()
+    #: Not delivered now (page closed, Telegram's flood control): the dispatcher retries them.
+    deferred: tuple[int, ...] = ()
+    #: Refused for good by the channel (bot blocked): never retried.
+    dropped: tuple[int, ...] = ()
+    error: str | None = None
+    retry_after: float | None = None
+
+
+async def settle_replies(
+    sessions: async_sessionmaker[AsyncSession], outcome: ReplyOutcome, *, now: datetime
+) -> bool:
+    """Record a door's delivery of a turn's answers, in one transaction; False if it could not.
+
+    Fenced like the dispatcher's own results: only rows still under the door's first lease
+    change, so a row the dispatcher already took over (the door was too slow) is left to it.
+    Never raises: when the database is unavailable the rows keep their lease and the
+    dispatcher takes them over once it runs out (a repeat is possible, a loss is not).
+    """
+    if not (outcome.sent or outcome.deferred or outcome.dropped):
+        return True
+    try:
+        await _settle(sessions, outcome, now)
+    except Exception as exc:  # noqa: BLE001 - the lease is the fallback, see above
+        log.warning("delivery of replies %s not recorded (%s): the outbox will take them over",
+                    list(outcome.sent + outcome.deferred + outcome.dropped), type(exc).__name__)
+        return False
+    return True
+
+
+async def _settle(sessions: async_sessionmaker[AsyncSession], outcome: ReplyOutcome, now: datetime) -> None:
+    fence = (OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.attempts == 1)
+    error = (outcome.error or "")[:2000] or None
+    delay = REPLY_RETRY_DELAY
+    if outcome.retry_after is not None and outcome.retry_after > 0:
+        delay = max(delay, timedelta(seconds=outcome.retry_after))
+    changes: list[tuple[tuple[int, ...], dict[str, object]]] = [
+        (outcome.sent, {"status": OutboxStatus.SENT, "sent_at": now, "last_error": None}),
+        (outcome.deferred, {"status": OutboxStatus.PENDING, "last_error": error, "next_attempt_at": now + delay}),
+        (outcome.dropped, {"status": OutboxStatus.DEAD, "last_error": error}),
+    ]
+    async with sessions.begin() as session:
+        for ids, values in changes:
+            if ids:
+                await session.execute(
+                    update(OutboxMessage).where(OutboxMessage.id.in_(ids), *fence).values(**values)
+                    .execution_options(synchronize_session=False)
+                )

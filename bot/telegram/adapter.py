@@ -19,7 +19,8 @@ from bot.messages import Inbound, InboundAttachment, Outbound
 from bot.telegram.inbox import record_edit
 from bot.telegram.sender import deliver, mark_unreachable
 from bot.telegram.translate import FileRef, IncomingMessage, translate_update, with_attachments
-from handlers.notices import queue_for_retry
+from desk.clock import utcnow
+from handlers.notices import ReplyOutcome, queue_for_retry, settle_replies
 from desk.outbox import PermanentFailure, TemporaryFailure
 from domain.vocabulary import Channel, InboundStatus
 from handlers.requesters import is_agents_group, set_reachable
@@ -140,24 +141,45 @@ class TelegramAdapter:
         return tuple(attachments)
 
     async def send_replies(self, chat_id: int, replies: Sequence[Outbound], *, key: str) -> Delivery:
-        """Send now; what Telegram defers (flood control, network) goes to the outbox for retries."""
-        sent = 0
+        """Send now, in order; then record the outcome on the answers' outbox rows (the turn
+        wrote them): what Telegram defers (flood control, network) is left to the dispatcher's
+        retries, what it refuses for good is not retried. Answers said without a turn (no
+        outbox row) that cannot go now are queued."""
+        sent: list[int] = []
+        outcome = ReplyOutcome()
+        delivery = Delivery(sent=0, queued=0)
         for index, outbound in enumerate(replies):
             try:
                 await deliver(self.bot, self.sessions, chat_id, outbound,
                               max_inline_wait=self.max_inline_wait)
             except TemporaryFailure as exc:
                 log.info("reply to %s deferred to the outbox: %s", chat_id, exc)
-                await self._queue(chat_id, replies[index:], key=key, first=index)
-                return Delivery(sent=sent, queued=len(replies) - index)
+                rest = replies[index:]
+                outcome = ReplyOutcome(deferred=_ids(rest), error=f"{type(exc).__name__}: {exc}",
+                                       retry_after=getattr(exc, "retry_after", None))
+                await self._queue(chat_id, [r for r in rest if r.outbox_id is None], key=key, first=index)
+                delivery = Delivery(sent=len(sent), queued=len(rest))
+                break
             except PermanentFailure as exc:
                 log.warning("reply to %s dropped: %s", chat_id, exc)
-                return Delivery(sent=sent, queued=0)
-            sent += 1
-        return Delivery(sent=sent, queued=0)
+                outcome = ReplyOutcome(dropped=_ids(replies[index:]), error=f"{type(exc).__name__}: {exc}")
+                delivery = Delivery(sent=len(sent), queued=0)
+                break
+            if outbound.outbox_id is not None:
+                sent.append(outbound.outbox_id)
+        else:
+            delivery = Delivery(sent=len(replies), queued=0)
+        await settle_replies(self.sessions, replace(outcome, sent=tuple(sent)), now=utcnow())
+        return delivery
 
     async def _queue(self, chat_id: int, replies: Sequence[Outbound], *, key: str, first: int) -> None:
+        if not replies:
+            return
         await queue_for_retry(self.sessions, Channel.TELEGRAM, str(chat_id), [
             (outbound.text, {"outbound": outbound.to_json()}, f"{key}:{first + offset}")
             for offset, outbound in enumerate(replies)
         ])
+
+
+def _ids(replies: Sequence[Outbound]) -> tuple[int, ...]:
+    return tuple(r.outbox_id for r in replies if r.outbox_id is not None)

@@ -155,6 +155,7 @@ def translate_message(message: Message, *, edited: bool = False) -> IncomingMess
         display_name=display_name(message),
         edited=edited,
         chat_is_group=is_group(chat.type),
+        reply_to=str(chat.id),
     )
     return IncomingMessage(
         chat_id=chat.id, chat_is_group=inbound.chat_is_group, inbound=inbound, files=files
@@ -175,6 +176,7 @@ def translate_callback(query: CallbackQuery) -> IncomingMessage | None:
         kind="button",
         display_name=display_name(query),
         chat_is_group=is_group(chat.type),
+        reply_to=str(chat.id),
     )
     return IncomingMessage(
         chat_id=chat.id,
@@ -203,7 +205,7 @@ def with_attachments(incoming: IncomingMessage, attachments: tuple[InboundAttach
         channel=old.channel, sender_id=old.sender_id, message_id=old.message_id, text=old.text,
         button=old.button, kind=old.kind, start_payload=old.start_payload,
         attachments=attachments, display_name=old.display_name, edited=old.edited,
-        chat_is_group=old.chat_is_group,
+        chat_is_group=old.chat_is_group, reply_to=old.reply_to,
     )
 
 

@@ -120,3 +120,18 @@ async def test_webchat_sender_keeps_messages_for_absent_pages(client) -> None:
     await sender.send(Outgoing(2, "webchat", TOKEN, None, "Réponse de l'agent", None, None, 1))
     assert (await _receive(ws))["text"] == "Réponse de l'agent"
     await ws.close()
+
+
+async def test_answers_are_on_record_and_marked_sent_once_pushed(client, desk_db) -> None:
+    """Each answer was written to the outbox by its turn and marked sent once on the page."""
+    from sqlalchemy import select
+
+    ws = await client.ws_connect(f"/chat/ws?session={TOKEN}")
+    frames = [await _receive(ws)]
+    await ws.send_json({"text": FIRMINY_JF})
+    frames.append(await _receive(ws))
+    await ws.close()
+    async with desk_db.sessions() as session:
+        rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
+    assert [r.payload["outbound"]["text"] for r in rows] == [f["text"] for f in frames]
+    assert {(r.channel, r.recipient, r.status, r.attempts) for r in rows} == {("webchat", TOKEN, "sent", 1)}

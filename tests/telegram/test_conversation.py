@@ -7,7 +7,7 @@ import re
 from sqlalchemy import select
 
 from web.keys import telegram_key
-from desk.models import Attachment, School, Ticket
+from desk.models import Attachment, OutboxMessage, School, Ticket
 from tests.telegram import updates as u
 from tests.telegram.conftest import MakeTelegram, Telegram
 
@@ -122,3 +122,31 @@ async def test_group_chat_is_refused_politely(make_telegram: MakeTelegram) -> No
     telegram = await make_telegram()
     texts = await telegram.say(u.group_update(1, 880004, -100999, "bonjour"))
     assert any("privée" in t for t in texts), texts
+
+
+async def _outbox(telegram: Telegram) -> list[OutboxMessage]:
+    async with telegram.app[telegram_key].adapter.sessions() as session:
+        return list((await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all())
+
+
+async def test_every_answer_is_on_record_and_marked_sent_once_delivered(make_telegram: MakeTelegram) -> None:
+    """The turn wrote its answers to the outbox; the adapter delivered them and said so."""
+    telegram = await make_telegram()
+    school = await _school(telegram)
+    teacher = Teacher(telegram, 880011)
+    texts = await teacher.onboard(school.uai)
+    rows = await _outbox(telegram)
+    assert len(rows) == len(telegram.api.sent_to(teacher.user_id)) and len(texts) >= len(rows)
+    assert {(r.channel, r.recipient, r.status, r.attempts) for r in rows} == {
+        ("telegram", str(teacher.user_id), "sent", 1)}
+
+
+async def test_an_answer_telegram_defers_is_left_to_the_outbox_once(make_telegram: MakeTelegram) -> None:
+    """A long 429: the answer's own row goes back to pending after retry_after; no second row."""
+    telegram = await make_telegram()
+    teacher = Teacher(telegram, 880012)
+    telegram.api.throttled_chats[teacher.user_id] = (1, 120)
+    assert await teacher.says("bonjour") == []
+    [row] = await _outbox(telegram)
+    assert (row.status, row.attempts, row.dedupe_key.startswith("reply:telegram:")) == ("pending", 1, True)
+    assert (row.next_attempt_at - row.created_at).total_seconds() >= 120

@@ -79,11 +79,7 @@ async def chat_ws(request: web.Request) -> web.WebSocketResponse:
     try:
         if fresh or asset or not await known_session(app[sessions_key], token):
             replies = await engine.handle(start_inbound(token, asset))
-            for index, reply in enumerate(replies):
-                frame = reply.to_json()
-                if index == 0:
-                    frame["session"] = token
-                await ws.send_json(frame)
+            await sender.answer(ws, replies, first={"session": token})
             if not replies:
                 await ws.send_json({"text": "", "buttons": [], "links": [], "session": token})
         await sender.deliver_pending(token)
@@ -95,8 +91,7 @@ async def chat_ws(request: web.Request) -> web.WebSocketResponse:
                     log.info("web chat %s…: malformed frame (%s)", token[:6], exc.reason)
                     await ws.send_json(error_frame())
                     continue
-                for reply in await engine.handle(inbound):
-                    await ws.send_json(reply.to_json())
+                await sender.answer(ws, await engine.handle(inbound))
             elif msg.type is WSMsgType.BINARY:
                 await ws.send_json(error_frame())
             elif msg.type is WSMsgType.ERROR:
