@@ -15,7 +15,7 @@ import logging
 import traceback
 from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from weakref import WeakValueDictionary
 
@@ -59,11 +59,13 @@ class DialogueEngine:
         record_deflection: DeflectionLog = log_deflection,
         now: Callable[[], datetime] = utcnow,
         rate_limit: RateLimit = RateLimit(),
+        reply_lease: timedelta = notices.REPLY_LEASE,
     ) -> None:
         self._sessions = sessions
         self._services = Services(ctx=ctx, nlu=nlu, kb=kb, public_url=public_url,
                                   record_deflection=record_deflection)
         self._now = now
+        self._reply_lease = reply_lease
         self._limiter = SlidingWindow(rate_limit)
         # One turn at a time per sender in this process (Telegram delivers concurrently).
         self._locks: WeakValueDictionary[str, asyncio.Lock] = WeakValueDictionary()
@@ -202,10 +204,12 @@ class DialogueEngine:
             # Closing the row is the claim (a conditional UPDATE): answered once, whoever holds it.
             if not await Inbox.close_in(session, row_id, at=turn.now, ticket_id=turn.ticket_id):
                 raise _AlreadyAnswered
-            return await _hold(session, inbound, row_id, turn)
+            return await _hold(session, inbound, row_id, turn, self._reply_lease)
 
 
-async def _hold(session: AsyncSession, inbound: Inbound, row_id: int, turn: Turn) -> list[Outbound]:
+async def _hold(
+    session: AsyncSession, inbound: Inbound, row_id: int, turn: Turn, lease: timedelta
+) -> list[Outbound]:
     """The turn's answers written to the outbox in its transaction, each carrying its row id:
     the door delivers them, and a process that dies after the commit loses none."""
     replies = list(turn.replies)
@@ -213,7 +217,7 @@ async def _hold(session: AsyncSession, inbound: Inbound, row_id: int, turn: Turn
         session, inbound.channel, inbound.recipient,
         [notices.HeldReply(reply.text, {"outbound": reply.to_json()}, f"reply:{inbound.channel}:{row_id}:{index}")
          for index, reply in enumerate(replies)],
-        ticket_id=turn.ticket_id, now=turn.now,
+        ticket_id=turn.ticket_id, now=turn.now, lease=lease,
     )
     return [replace(reply, outbox_id=outbox_id) for reply, outbox_id in zip(replies, ids, strict=True)]
 

@@ -64,7 +64,7 @@ def setup_background(
     sender with `app[dispatcher_key].register(channel, sender)` — the one way to add one.
     """
     sessions = app[sessions_key]
-    dispatcher = OutboxDispatcher(sessions, now=now)
+    dispatcher = OutboxDispatcher(sessions, now=now, interval=app[settings_key].outbox_interval_seconds)
     watcher = SlaWatcher(sessions, calendar_for=calendar_for, operator_for=operator_for, now=now)
     app[dispatcher_key] = dispatcher
     app[watcher_key] = watcher

@@ -57,6 +57,10 @@ class Settings(BaseSettings):
     #: Unset: the address the server listens on (GUICHET_HTTP_HOST and GUICHET_HTTP_PORT).
     public_url: str = ""
     background: bool = True
+    #: Seconds a door has to deliver a turn's answers before the outbox dispatcher takes them
+    #: over (the process died after the turn's commit), and between two dispatcher passes.
+    reply_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
+    outbox_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
 
     @field_validator("database_url")

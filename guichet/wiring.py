@@ -9,6 +9,8 @@ so every sender is known before the dispatcher's first pass.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import asyncio
 from collections.abc import AsyncIterator
 from functools import partial
@@ -50,7 +52,8 @@ def setup_desk(app: web.Application, *, nlu_backend: NluBackend | None = None) -
     app[nlu_owner_key] = nlu
     app[nlu_key] = backend
     app[kb_key] = kb
-    app[dialogue_key] = DialogueEngine(app[sessions_key], ctx, backend, kb, public_url=settings.public_url)
+    app[dialogue_key] = DialogueEngine(app[sessions_key], ctx, backend, kb, public_url=settings.public_url,
+                                       reply_lease=timedelta(seconds=settings.reply_lease_seconds))
     app.cleanup_ctx.append(_nlu_context)
 
 
