@@ -16,6 +16,7 @@ It pickles without any scikit-learn object, so the model cache can hold it besid
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -177,10 +178,13 @@ class CompiledClassifier:
             norms = np.sqrt(np.bincount(seg, weights=vals * vals, minlength=len(texts) * n_blocks))
             norms[norms == 0.0] = 1.0
             vals /= norms[seg]
-            contrib = self.coef_t[cols] * vals[:, None]
+            # Row by row: each row's coefficient rows stay in cache (one product for the whole
+            # batch would first copy nnz x classes floats).
             rows = seg // n_blocks
-            starts = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1]])
-            logits[rows[starts]] += np.add.reduceat(contrib, starts, axis=0)
+            bounds = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1], True]).tolist()
+            coef_t = self.coef_t
+            for lo, hi in itertools.pairwise(bounds):
+                logits[rows[lo]] += vals[lo:hi] @ coef_t[cols[lo:hi]]
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)

@@ -85,6 +85,12 @@ def tokenize(text: str) -> tuple[_Token, ...]:
     )
 
 
+#: Stemmed forms of the number words and of their singulars (a token can only be one of these).
+_NUMBER_STEMS = frozenset(
+    {_stem(w) for w in lexicon.NUMBER_WORDS} | {_stem(w[:-1]) for w in lexicon.NUMBER_WORDS if w.endswith("s")}
+)
+
+
 @dataclass(frozen=True, slots=True)
 class _Candidate:
     value: str
@@ -389,6 +395,8 @@ class EntityExtractor:
         spans = []
         tokens = tokenize(text)
         for i, tok in enumerate(tokens):
+            if not (tok.norm.isdigit() or tok.norm in _NUMBER_STEMS):
+                continue  # cheap test on the stemmed form before folding the surface again
             word = fold(text[tok.start : tok.end])  # unstemmed: « deux », « six »
             value: int | None = None
             if word.isdigit() and len(word) <= 4 and _NUMBER.fullmatch(text[tok.start : tok.end]):
