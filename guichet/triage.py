@@ -205,14 +205,15 @@ def run_jsonl(
         return 0
     second = next(batches, None) if jobs != 1 else None
     workers = (os.cpu_count() or 1) if jobs == 0 else jobs
-    if second is None or workers <= 1 or "fork" not in mp.get_all_start_methods():
-        for batch in itertools.chain([first], [second] if second else [], batches):
-            stdout.write(triage_lines(preset, nlu, batch))
-            stdout.flush()
-        return 0
-    _WORKER = (preset, nlu)
-    gc.freeze()  # the model's objects stay out of the collector's sight (and shared pages untouched)
+    # The model's objects leave the collector's sight (and the workers' shared pages stay untouched).
+    gc.freeze()
     try:
+        if second is None or workers <= 1 or "fork" not in mp.get_all_start_methods():
+            for batch in itertools.chain([first], [second] if second else [], batches):
+                stdout.write(triage_lines(preset, nlu, batch))
+                stdout.flush()
+            return 0
+        _WORKER = (preset, nlu)
         with mp.get_context("fork").Pool(workers) as pool:
             for out in pool.imap(_work, itertools.chain([first, second], batches)):
                 stdout.write(out)

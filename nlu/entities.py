@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -64,8 +65,7 @@ def _key(surface: str) -> tuple[str, ...]:
     return tuple(_stem(t) for t in _WORD.findall(fold(surface).replace("'", " ")))
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):  # a tuple: built several times faster than a frozen dataclass
     norm: str  # folded and stemmed
     start: int
     end: int
