@@ -2,8 +2,9 @@
 
     python bench/triage_bench.py [--count 10000] [--territory sem]
 
-Two runs: the training examples' texts (cycled and varied), and long messy messages (~100+
-characters: two training texts joined as a teacher's e-mail with a greeting, SMS spellings and a
+Three runs: the training examples' texts (cycled and varied), messy messages of ~100 characters
+(one training text with a greeting, SMS spellings, one in four with a short second problem), and
+long messy messages (~210 characters: two training texts joined as a teacher's e-mail with a greeting, SMS spellings and a
 signature), so no evaluation data is involved. The baseline, run in the same invocation, is a Python process that only parses and
 re-serialises the same JSON lines: the floor cost of the contract's I/O.
 """
@@ -67,6 +68,27 @@ def messy_messages(count: int) -> list[str]:
     return lines
 
 
+def messy_100(count: int) -> list[str]:
+    """Messages of ~100 characters as the issue describes them: one training text, a greeting or a
+    signature, SMS spellings, and one message in four carrying a short second problem."""
+    from nlu import load_training_data
+
+    texts = [e.text for e in load_training_data(ROOT / "nlu" / "data").examples]
+    long_texts = [t for t in texts if len(t) > 50]
+    short_texts = [t for t in texts if 15 < len(t) <= 45]
+    rng = random.Random(13)
+    lines = []
+    for i in range(count):
+        body = rng.choice(long_texts)
+        if i % 4 == 0:
+            body += rng.choice(JOINS) + rng.choice(short_texts)
+        words = [SMS.get(w, w) if rng.random() < 0.3 else w for w in body.split(" ")]
+        text = rng.choice(["bjr ", "Bonjour, ", ""]) + " ".join(words) + rng.choice([" merci", " svp", " mrc", ""])
+        lines.append(json.dumps({"text": text, "school_status": "public", "asset_owner": None},
+                                ensure_ascii=False))
+    return lines
+
+
 def run(cmd: list[str], stdin_path: Path) -> tuple[float, float, int]:
     """Wall seconds, peak RSS in MB of the child, and output line count."""
     start = time.perf_counter()
@@ -86,13 +108,20 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--territory", default="sem")
+    parser.add_argument("--jobs", type=int, default=0, help="passed to guichet triage (0: one per core)")
     args = parser.parse_args()
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    triage = [sys.executable, "-m", "guichet.cli", "triage", "--jsonl", "--territory", args.territory]
+    triage = [sys.executable, "-m", "guichet.cli", "triage", "--jsonl", "--territory", args.territory,
+              "--jobs", str(args.jobs)]
     with tempfile.TemporaryDirectory() as tmp:
         # Warm the model cache once so the measured runs are the steady state of a deployed desk.
         subprocess.run(triage, input=b'{"text": "bonjour"}\n', capture_output=True, check=True, cwd=ROOT)
-        for label, lines in (("training texts", messages(args.count)), ("long messy", messy_messages(args.count))):
+        runs = (
+            ("training texts", messages(args.count)),
+            ("messy, ~100 characters", messy_100(args.count)),
+            ("long messy, two problems", messy_messages(args.count)),
+        )
+        for label, lines in runs:
             path = Path(tmp) / "in.jsonl"
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
             mean_chars = sum(len(json.loads(line)["text"]) for line in lines) / len(lines)

@@ -33,6 +33,8 @@ def _parser() -> argparse.ArgumentParser:
     triage = sub.add_parser("triage", help="classify and route messages (JSON lines)")
     triage.add_argument("--jsonl", action="store_true", required=True)
     triage.add_argument("--territory", default=None)
+    triage.add_argument("--jobs", type=int, default=0,
+                        help="worker processes (default 0: one per core when the input is large)")
 
     sla = sub.add_parser("sla", help="commitment clocks")
     sla.add_argument("sla_args", nargs=argparse.REMAINDER)
@@ -86,7 +88,7 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
         case "triage":
             from guichet.triage import run_jsonl
 
-            return run_jsonl(sys.stdin, stdout, territory=settings.territory)
+            return run_jsonl(sys.stdin, stdout, territory=settings.territory, jobs=args.jobs)
         case "sla":
             from routing.sla_cli import run as sla_run
 

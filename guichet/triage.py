@@ -5,7 +5,11 @@ No database and no network: the in-process NLU and the territory's rules only.
 
 from __future__ import annotations
 
+import gc
+import itertools
 import json
+import multiprocessing as mp
+import os
 from collections.abc import Iterator
 from typing import Any, TextIO
 
@@ -71,8 +75,20 @@ def problems(
     spans = problem_spans(text)
     if len(spans) < 2:
         return []
+    parts = nlu.parse_many([text[a:b] for a, b in spans])
+    return _problems_of(territory, text, spans, parts, school_status, asset_owner)
+
+
+def _problems_of(
+    territory: Territory,
+    text: str,
+    spans: list[tuple[int, int]],
+    parts: list[ParseResult],
+    school_status: str,
+    asset_owner: str | None,
+) -> list[dict[str, Any]]:
     found: list[dict[str, Any]] = []
-    for (start, end), result in zip(spans, nlu.parse_many([text[a:b] for a, b in spans]), strict=True):
+    for (start, end), result in zip(spans, parts, strict=True):
         if result.confidence < CLARIFY_THRESHOLD:
             continue
         one = triage_one(territory, result, school_status, asset_owner)
@@ -85,6 +101,38 @@ def problems(
             k: one[k] for k in ("intent", "confidence", "equipment", "role", "org", "sla", "reason", "rule")
         }})
     return found if len(found) > 1 else []
+
+
+def triage_lines(territory: Territory, nlu: LocalNlu, lines: list[str]) -> str:
+    """The output lines of a batch of input lines: one vectorised parse for the messages, one
+    for the parts of the messages that may report several problems."""
+    parsed: list[tuple[str, str, str | None] | str] = []
+    for line in lines:
+        try:
+            parsed.append(_validate(line))
+        except ValueError as exc:
+            parsed.append(str(exc))
+    valid = [p for p in parsed if isinstance(p, tuple)]
+    results = nlu.parse_many([p[0] for p in valid]) if valid else []
+    spans = [problem_spans(p[0]) for p in valid]
+    part_texts = [p[0][a:b] for p, cut in zip(valid, spans, strict=True) if len(cut) > 1 for a, b in cut]
+    parts = iter(nlu.parse_many(part_texts)) if part_texts else iter(())
+    out: list[str] = []
+    n = 0
+    for item in parsed:
+        if isinstance(item, str):
+            out.append(json.dumps({"error": item}, ensure_ascii=False))
+            continue
+        text, status, owner = item
+        one = triage_one(territory, results[n], status, owner)
+        cut = spans[n]
+        n += 1
+        if len(cut) > 1:
+            several = _problems_of(territory, text, cut, [next(parts) for _ in cut], status, owner)
+            if several:
+                one["problems"] = several
+        out.append(json.dumps(one, ensure_ascii=False))
+    return "\n".join(out) + "\n"
 
 
 def _validate(line: str) -> tuple[str, str, str | None]:
@@ -120,10 +168,29 @@ def _batches(stream: TextIO) -> Iterator[list[str]]:
         yield batch
 
 
+# Set in the parent before the workers fork (they inherit the loaded model, never pickle it).
+_WORKER: tuple[Territory, LocalNlu] | None = None
+
+
+def _work(lines: list[str]) -> str:
+    assert _WORKER is not None
+    return triage_lines(*_WORKER, lines)
+
+
 def run_jsonl(
-    stdin: TextIO, stdout: TextIO, *, territory: str = "sem", nlu: LocalNlu | None = None
+    stdin: TextIO,
+    stdout: TextIO,
+    *,
+    territory: str = "sem",
+    nlu: LocalNlu | None = None,
+    jobs: int = 1,
 ) -> int:
-    """Process every line; a bad line yields {"error": ...} and the rest goes on."""
+    """Process every line; a bad line yields {"error": ...} and the rest goes on.
+
+    `jobs` worker processes share the batches (output order kept); 0 means one per core as soon
+    as the input holds more than one batch. Workers are forked after the model is loaded.
+    """
+    global _WORKER
     try:
         preset = load_territory(territory)
     except (TerritoryError, FileNotFoundError, KeyError) as exc:
@@ -131,23 +198,27 @@ def run_jsonl(
               file=stdout)
         return 2
     nlu = nlu or LocalNlu()
-    for batch in _batches(stdin):
-        parsed: list[tuple[str, str, str | None] | str] = []
-        for line in batch:
-            try:
-                parsed.append(_validate(line))
-            except ValueError as exc:
-                parsed.append(str(exc))
-        texts = [p[0] for p in parsed if isinstance(p, tuple)]
-        results = iter(nlu.parse_many(texts)) if texts else iter(())
-        for item in parsed:
-            if isinstance(item, str):
-                out: dict[str, Any] = {"error": item}
-            else:
-                out = triage_one(preset, next(results), item[1], item[2])
-                several = problems(preset, nlu, item[0], item[1], item[2])
-                if several:
-                    out["problems"] = several
-            stdout.write(json.dumps(out, ensure_ascii=False) + "\n")
-        stdout.flush()
+    nlu.compiled()
+    batches = _batches(stdin)
+    first = next(batches, None)
+    if first is None:
+        return 0
+    second = next(batches, None) if jobs != 1 else None
+    workers = (os.cpu_count() or 1) if jobs == 0 else jobs
+    # The model's objects leave the collector's sight (and the workers' shared pages stay untouched).
+    gc.freeze()
+    try:
+        if second is None or workers <= 1 or "fork" not in mp.get_all_start_methods():
+            for batch in itertools.chain([first], [second] if second else [], batches):
+                stdout.write(triage_lines(preset, nlu, batch))
+                stdout.flush()
+            return 0
+        _WORKER = (preset, nlu)
+        with mp.get_context("fork").Pool(workers) as pool:
+            for out in pool.imap(_work, itertools.chain([first, second], batches)):
+                stdout.write(out)
+            stdout.flush()
+    finally:
+        _WORKER = None
+        gc.unfreeze()
     return 0

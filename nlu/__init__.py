@@ -9,9 +9,19 @@ from .backend import FallbackNlu, NluBackend, NluUnavailable
 from .clarify import CLARIFY_THRESHOLD, Clarification, needs_clarification, suggest_threshold
 from .entities import EntityExtractor
 from .local import LocalNlu
-from .rasa_backend import RasaNlu
 from .result import EntitySpan, IntentScore, ParseResult
 from .training_data import Example, TrainingData, TrainingDataError, load_training_data
+
+
+
+def __getattr__(name: str) -> object:
+    # The Rasa client imports aiohttp: loaded only when asked for (not by `guichet triage`).
+    if name == "RasaNlu":
+        from .rasa_backend import RasaNlu
+
+        return RasaNlu
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = [
     "CLARIFY_THRESHOLD",

@@ -17,6 +17,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 from sklearn.svm import LinearSVC
 
+from .cache import DEFAULT_VARIANT
 from .text import light_normalize, normalize
 
 RANDOM_STATE = 0
@@ -108,8 +109,6 @@ VARIANTS: dict[str, Variant] = {
     )
 }
 
-#: Chosen by 5-fold stratified cross-validation on nlu/data (numbers in nlu/README.md).
-DEFAULT_VARIANT = "lr_c100"
 
 
 def build_pipeline(variant: str = DEFAULT_VARIANT) -> Pipeline:

@@ -15,6 +15,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA
@@ -64,8 +65,7 @@ def _key(surface: str) -> tuple[str, ...]:
     return tuple(_stem(t) for t in _WORD.findall(fold(surface).replace("'", " ")))
 
 
-@dataclass(frozen=True, slots=True)
-class _Token:
+class _Token(NamedTuple):  # a tuple: built several times faster than a frozen dataclass
     norm: str  # folded and stemmed
     start: int
     end: int
@@ -75,11 +75,20 @@ class _Token:
 def tokenize(text: str) -> tuple[_Token, ...]:
     """Words of `text`, folded and stemmed, with offsets into the original text (memoised:
     the extractors of one message all tokenise the same text)."""
+    folded = fold(text)
+    if len(folded) == len(text):  # one folded character per character (no « œ » -> « oe »)
+        return tuple(_Token(_stem(m.group()), m.start(), m.end()) for m in _WORD.finditer(folded))
     folded, index = fold_with_offsets(text)
     return tuple(
         _Token(_stem(m.group()), index[m.start()], index[m.end() - 1] + 1)
         for m in _WORD.finditer(folded)
     )
+
+
+#: Stemmed forms of the number words and of their singulars (a token can only be one of these).
+_NUMBER_STEMS = frozenset(
+    {_stem(w) for w in lexicon.NUMBER_WORDS} | {_stem(w[:-1]) for w in lexicon.NUMBER_WORDS if w.endswith("s")}
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +129,16 @@ class EntityExtractor:
     def __post_init__(self) -> None:
         self._vocabulary = sorted({t for key in self.forms for t in key if len(t) >= 5})
         self._max_len = max((len(k) for k in self.forms), default=1)
+        self._indexes()
+
+    def _indexes(self) -> None:
+        """Sets built once from the gazetteer: form words, and the words a form can start with."""
+        self._vocabulary_set = frozenset(self._vocabulary)
+        starts = {key[0] for key in self.forms}
+        # A form written in several words glued into one (« video projecteur » for
+        # « videoprojecteur »): its first word is a prefix of a one-word form.
+        starts |= {key[0][:i] for key in self.forms if len(key) == 1 for i in range(1, len(key[0]))}
+        self._starts = frozenset(starts)
 
     def __getstate__(self) -> dict[str, object]:
         state = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -129,6 +148,7 @@ class EntityExtractor:
     def __setstate__(self, state: dict[str, object]) -> None:
         for name, value in state.items():
             object.__setattr__(self, name, value)
+        self._indexes()
 
     # -- building ---------------------------------------------------------------------
 
@@ -240,8 +260,12 @@ class EntityExtractor:
             words.append(fixed[0] if fixed else tok.norm)
             scores.append(fixed[1] if fixed else 100.0)
         found: list[_Candidate] = []
+        starts = self._starts
         i = 0
         while i < len(tokens):
+            if words[i] not in starts:
+                i += 1
+                continue
             match: tuple[int, str] | None = None
             for n in range(min(self._max_len, len(tokens) - i), 0, -1):
                 seq = tuple(words[i : i + n])
@@ -371,6 +395,8 @@ class EntityExtractor:
         spans = []
         tokens = tokenize(text)
         for i, tok in enumerate(tokens):
+            if not (tok.norm.isdigit() or tok.norm in _NUMBER_STEMS):
+                continue  # cheap test on the stemmed form before folding the surface again
             word = fold(text[tok.start : tok.end])  # unstemmed: « deux », « six »
             value: int | None = None
             if word.isdigit() and len(word) <= 4 and _NUMBER.fullmatch(text[tok.start : tok.end]):
@@ -447,7 +473,7 @@ def _reliable(learned: dict[tuple[str, ...], str], examples: Sequence[Example]) 
 
 
 def _is_form_part(extractor: EntityExtractor, token: str) -> bool:
-    return token in extractor._vocabulary or len(token) < 5
+    return len(token) < 5 or token in extractor._vocabulary_set
 
 
 def _overlaps(c: _Candidate, gold: set[tuple[int, int]]) -> bool:

@@ -5,27 +5,32 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import pickle
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
 
+from importlib.metadata import version
+from typing import TYPE_CHECKING
+
 import numpy as np
-import sklearn
-from sklearn.pipeline import Pipeline
 
 from domain.vocabulary import Intent
 
-from .cache import CODE_VERSION, ModelCache, default_cache_dir
-from .classifier import DEFAULT_VARIANT, build_pipeline
+from .cache import CODE_VERSION, DEFAULT_VARIANT, ModelCache, default_cache_dir
+from .compiled import CompiledClassifier
 from .entities import EntityExtractor
-from .fast_scorer import FastScorer
 from .language import ENGLISH, detect_language, french_gloss
 from .result import MAX_RANKING, IntentScore, ParseResult
 from .training_data import DEFAULT_DATA_DIR, Example, TrainingData, TrainingDataError, load_training_data
 
+if TYPE_CHECKING:
+    from sklearn.pipeline import Pipeline
+
 log = logging.getLogger(__name__)
+
 
 #: Characters of a message the classifier reads (long e-mails say what matters early).
 MAX_CLASSIFIED_CHARS = 4000
@@ -36,8 +41,9 @@ BATCH = 2048
 #: Texts longer than this are parsed in a worker thread by `aparse`.
 THREAD_THRESHOLD_CHARS = 2000
 
-# Fitted models shared by every LocalNlu of the process, by cache key.
+# Fitted and compiled models shared by every LocalNlu of the process, by cache key.
 _MEMORY: dict[str, FittedModel] = {}
+_COMPILED_MEMORY: dict[str, CompiledModel] = {}
 _MEMORY_LOCK = threading.Lock()
 
 
@@ -52,10 +58,44 @@ class FittedModel:
     examples: int
 
 
-def classified_text(text: str) -> str:
+@dataclass(frozen=True, slots=True)
+class CompiledModel:
+    """What parsing needs, without any scikit-learn object: the compiled classifier and extractor."""
+
+    classifier: CompiledClassifier | None  # None: another model kind, scored by its pipeline
+    classes: tuple[Intent, ...]
+    extractor: EntityExtractor
+    fitted: FittedModel | None = None  # kept when compiled in this process (evaluation, fallback)
+
+    @classmethod
+    def of(cls, model: FittedModel) -> CompiledModel:
+        try:
+            classifier: CompiledClassifier | None = CompiledClassifier(model.pipeline)
+        except (TypeError, KeyError, AttributeError):
+            classifier = None
+        return cls(classifier, model.classes, model.extractor, model)
+
+    def predict_proba_many(self, texts: Sequence[str]) -> np.ndarray:
+        if self.classifier is not None:
+            return self.classifier.predict_proba_many(texts)
+        assert self.fitted is not None
+        return self.fitted.pipeline.predict_proba(list(texts))
+
+    def __getstate__(self) -> tuple[object, ...]:
+        return (self.classifier, self.classes, self.extractor)
+
+    def __setstate__(self, state: tuple[object, ...]) -> None:
+        for name, value in zip(("classifier", "classes", "extractor"), state, strict=True):
+            object.__setattr__(self, name, value)
+        object.__setattr__(self, "fitted", None)
+
+
+def classified_text(text: str, language: str | None = None) -> str:
     """What the classifier reads: the head of the message, an English one glossed into French."""
     head = text[:MAX_CLASSIFIED_CHARS]
-    return french_gloss(head) if detect_language(head) == ENGLISH else head
+    if language is None:
+        language = detect_language(head)
+    return french_gloss(head) if language == ENGLISH else head
 
 
 def usable_examples(data: TrainingData) -> list[Example]:
@@ -72,6 +112,8 @@ def fit_model(data: TrainingData, variant: str = DEFAULT_VARIANT) -> FittedModel
     examples = usable_examples(data)
     if len({ex.intent for ex in examples}) < 2:
         raise TrainingDataError("the NLU needs training examples of at least two intents in nlu/data/*.yml")
+    from .classifier import build_pipeline
+
     pipeline = build_pipeline(variant)
     pipeline.fit([ex.text for ex in examples], [ex.intent for ex in examples])
     classes = tuple(Intent(c) for c in pipeline.classes_)
@@ -80,7 +122,7 @@ def fit_model(data: TrainingData, variant: str = DEFAULT_VARIANT) -> FittedModel
 
 def cache_key(data: TrainingData, variant: str) -> str:
     """Hash of the data files, the code version, the variant and scikit-learn's version."""
-    raw = f"{data.fingerprint}|{CODE_VERSION}|{variant}|{sklearn.__version__}|{np.__version__}"
+    raw = f"{data.fingerprint}|{CODE_VERSION}|{variant}|{version('scikit-learn')}|{np.__version__}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -104,17 +146,16 @@ class LocalNlu:
         else:
             self._cache = ModelCache(Path(cache_dir) if cache_dir is not None else default_cache_dir())
         self._model: FittedModel | None = None
+        self._compiled: CompiledModel | None = None
         self._lock = threading.Lock()
-        self._scorer: FastScorer | None = None
-        self._scorer_for: FittedModel | None = None
         self.loaded_from: Literal["memory", "disk", "training"] | None = None
 
     @property
     def is_loaded(self) -> bool:
-        return self._model is not None
+        return self._model is not None or self._compiled is not None
 
     def model(self) -> FittedModel:
-        """The fitted model: from this process, the disk cache, or trained now."""
+        """The fitted scikit-learn model: from this process, the disk cache, or trained now."""
         if self._model is not None:
             return self._model
         with self._lock:
@@ -122,52 +163,79 @@ class LocalNlu:
                 self._model = self._load()
         return self._model
 
-    def _load(self) -> FittedModel:
+    def compiled(self) -> CompiledModel:
+        """What parsing uses: the compiled model (from this process, the disk cache, or the fitted one).
+
+        Loading it from the cache imports neither scikit-learn nor SciPy.
+        """
+        compiled = self._compiled
+        if compiled is not None and (self._model is None or compiled.fitted is self._model):
+            return compiled
+        with self._lock:
+            if self._model is not None:  # set by the caller (cross-validation) or loaded before
+                if self._compiled is None or self._compiled.fitted is not self._model:
+                    self._compiled = CompiledModel.of(self._model)
+            elif self._compiled is None:
+                self._compiled = self._load_compiled()
+            return self._compiled
+
+    def _key(self) -> tuple[TrainingData, str]:
         data = self._training_data or load_training_data(self.data_dir)
-        key = cache_key(data, self.variant)
+        return data, cache_key(data, self.variant)
+
+    def _load_compiled(self) -> CompiledModel:
+        data, key = self._key()
+        with _MEMORY_LOCK:
+            if key in _COMPILED_MEMORY:
+                self.loaded_from = "memory"
+                return _COMPILED_MEMORY[key]
+        compiled = _unpickle(self._cache.load(key), "compiled")
+        if isinstance(compiled, CompiledModel):
+            self.loaded_from = "disk"
+        else:
+            compiled = CompiledModel.of(self._load(data, key))
+        with _MEMORY_LOCK:
+            _COMPILED_MEMORY[key] = compiled
+        return compiled
+
+    def _load(self, data: TrainingData | None = None, key: str | None = None) -> FittedModel:
+        if data is None or key is None:
+            data, key = self._key()
         with _MEMORY_LOCK:
             if key in _MEMORY:
                 self.loaded_from = "memory"
                 return _MEMORY[key]
-        model = self._cache.load(key)
+        model = _unpickle(self._cache.load(key), "fitted")
         if isinstance(model, FittedModel):
             self.loaded_from = "disk"
         else:
             log.info("training the local NLU (%s) on %d examples", self.variant, len(data.examples))
             model = fit_model(data, self.variant)
-            self._cache.store(key, model)
+            # One file, two pickles: the compiled model is read without unpickling (importing)
+            # any scikit-learn object; the fitted pipeline only when asked for.
+            self._cache.store(key, {
+                "compiled": pickle.dumps(CompiledModel.of(model), protocol=pickle.HIGHEST_PROTOCOL),
+                "fitted": pickle.dumps(model, protocol=pickle.HIGHEST_PROTOCOL),
+            })
             self.loaded_from = "training"
         with _MEMORY_LOCK:
             _MEMORY[key] = model
         return model
 
     def parse(self, text: str) -> ParseResult:
-        """Intent, confidence, ranking and entities of one message (fast path when possible)."""
-        model = self.model()
-        scorer = self._fast_scorer(model)
-        if scorer is None or not text or not text.strip():
-            return self.parse_many([text])[0]
-        return self._result(model, text, scorer.predict_proba(classified_text(text)))
-
-    def _fast_scorer(self, model: FittedModel) -> FastScorer | None:
-        """The per-message scorer of this model, built once (None for other model kinds)."""
-        if self._scorer_for is not model:
-            try:
-                self._scorer = FastScorer(model.pipeline)
-            except (TypeError, KeyError, AttributeError):
-                self._scorer = None
-            self._scorer_for = model
-        return self._scorer
+        """Intent, confidence, ranking and entities of one message."""
+        return self.parse_many([text])[0]
 
     def parse_many(self, texts: Sequence[str]) -> list[ParseResult]:
         """Parse a batch with one vectorised classification per chunk."""
-        model = self.model()
+        model = self.compiled()
         results: list[ParseResult] = []
         for offset in range(0, len(texts), BATCH):
             chunk = list(texts[offset : offset + BATCH])
             present = [i for i, t in enumerate(chunk) if t and t.strip()]
+            languages = {i: detect_language(chunk[i][:MAX_CLASSIFIED_CHARS]) for i in present}
             probs = (
-                model.pipeline.predict_proba([classified_text(chunk[i]) for i in present])
+                model.predict_proba_many([classified_text(chunk[i], languages[i]) for i in present])
                 if present
                 else np.zeros((0, len(model.classes)))
             )
@@ -176,14 +244,13 @@ class LocalNlu:
                 if i not in row_of:
                     results.append(ParseResult(text or "", Intent.OUT_OF_SCOPE, 0.0))
                     continue
-                results.append(self._result(model, text, probs[row_of[i]]))
+                results.append(self._result(model, text, probs[row_of[i]], languages[i]))
         return results
 
     @staticmethod
-    def _result(model: FittedModel, text: str, probs: np.ndarray) -> ParseResult:
+    def _result(model: CompiledModel, text: str, probs: np.ndarray, language: str) -> ParseResult:
         order = np.argsort(-probs, kind="stable")[:MAX_RANKING]
-        ranking = tuple(IntentScore(model.classes[j], round(float(probs[j]), 6)) for j in order)
-        language = detect_language(text[:MAX_CLASSIFIED_CHARS])
+        ranking = tuple(IntentScore(model.classes[j], round(float(probs[j]), 6)) for j in order.tolist())
         entities = tuple(model.extractor.extract(text[:MAX_ENTITY_CHARS]))
         if not entities and language == ENGLISH:
             # English device names: found in the French gloss, without offsets into the text.
@@ -200,7 +267,19 @@ class LocalNlu:
         return self.parse(text)
 
 
+def _unpickle(entry: object, part: str) -> object | None:
+    """One part of a cache entry, or None for an entry of another shape or an unreadable part."""
+    if not isinstance(entry, dict) or not isinstance(entry.get(part), bytes):
+        return None
+    try:
+        return pickle.loads(entry[part])  # noqa: S301 - our own cache directory
+    except Exception as exc:  # a stale entry is just a cache miss
+        log.warning("ignoring an unreadable NLU cache entry: %s", exc)
+        return None
+
+
 def clear_memory() -> None:
     """Forget the models shared in this process (tests use it to exercise the disk cache)."""
     with _MEMORY_LOCK:
         _MEMORY.clear()
+        _COMPILED_MEMORY.clear()

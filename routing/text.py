@@ -10,11 +10,24 @@ _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß"
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 
 
+# Every non-ASCII character met so far -> its folded form, as a `str.translate` table (NFKD
+# decomposes character by character, and the combining marks it yields are dropped).
+_FOLD: dict[int, str] = {}
+
+
+def _fold_char(ch: str) -> str:
+    decomposed = unicodedata.normalize("NFKD", ch.translate(_LIGATURES))
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
+
+
 def normalise(text: str) -> str:
     """Lower-case, strip accents, and reduce everything but letters and digits to single spaces."""
-    decomposed = unicodedata.normalize("NFKD", text.translate(_LIGATURES))
-    stripped = "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-    return _NON_WORD.sub(" ", stripped.casefold()).strip()
+    if not text.isascii():
+        for ch in set(text):
+            if ord(ch) > 127 and ord(ch) not in _FOLD:
+                _FOLD[ord(ch)] = _fold_char(ch)
+        text = text.translate(_FOLD)
+    return _NON_WORD.sub(" ", text.casefold()).strip()
 
 
 @dataclass(frozen=True, slots=True)

@@ -102,3 +102,25 @@ def test_language_and_premises_in_the_output(nlu: LocalNlu) -> None:
     )
     assert english["language"] == "en" and english["org"] == "sem"
     assert socket["org"] == "commune" and "art. 2" in socket["reason"]
+
+
+def test_worker_processes_give_the_same_lines_in_the_same_order(nlu: LocalNlu) -> None:
+    """`--jobs 2` over several batches: exactly the output of one process, errors included."""
+    from guichet import triage
+
+    texts = [
+        "le vidéoprojecteur ne marche plus et la prise est arrachée",
+        "plus d'encre dans l'imprimante",
+        "on nous a volé deux tablettes cette nuit",
+        "comment mettre le tableau en veille ?",
+    ]
+    lines = [json.dumps({"text": f"{texts[i % len(texts)]} ({i})"}, ensure_ascii=False) for i in range(3 * triage.BATCH)]
+    lines[700] = "{pas du json"
+    single, parallel = io.StringIO(), io.StringIO()
+    source = "\n".join(lines) + "\n"
+    assert run_jsonl(io.StringIO(source), single, nlu=nlu, jobs=1) == 0
+    assert run_jsonl(io.StringIO(source), parallel, nlu=nlu, jobs=2) == 0
+    assert parallel.getvalue() == single.getvalue()
+    out = single.getvalue().splitlines()
+    assert len(out) == len(lines) and "error" in json.loads(out[700])
+    assert json.loads(out[0])["problems"][1]["org"] == "commune"
