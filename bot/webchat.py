@@ -195,7 +195,7 @@ class WebchatSender:
     async def deliver_pending(self, token: str) -> int:
         """At (re)connection: push what waited for this session; rows are marked sent once pushed."""
         async with self._sessions.begin() as session:
-            waiting = await pending_notices(session, Channel.WEBCHAT, token)
+            waiting = await pending_notices(session, Channel.WEBCHAT, token, now=self._now())
             if not waiting:
                 return 0
             frames = [render(message, status).to_json() for message, status in waiting]

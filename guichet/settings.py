@@ -57,6 +57,8 @@ class Settings(BaseSettings):
     #: Unset: the address the server listens on (GUICHET_HTTP_HOST and GUICHET_HTTP_PORT).
     public_url: str = ""
     background: bool = True
+    #: The HTTP chat (`/chat/api/messages`) for pages that cannot keep a websocket open.
+    httpchat: bool = True
     #: Seconds a door has to deliver a turn's answers before the outbox dispatcher takes them
     #: over (the process died after the turn's commit), and between two dispatcher passes.
     reply_lease_seconds: float = Field(default=60.0, gt=0, le=3600)

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.engine import DialogueEngine
 from guichet.background import setup_background, start_background
 from guichet.channels.email import setup_email
+from guichet.channels.httpchat import setup_httpchat
 from guichet.channels.telegram import setup_telegram
 from guichet.components import Nlu, build_context, build_kb, build_nlu
 from guichet.settings import Settings
@@ -85,7 +86,7 @@ def build_app(
         settings, engine, sessions,
         extensions=[
             background, partial(setup_desk, nlu_backend=nlu), setup_agents, setup_api,
-            setup_telegram, setup_email, setup_kb, setup_chat, start_background,
+            setup_telegram, setup_email, setup_httpchat, setup_kb, setup_chat, start_background,
         ],
     )
     # First in, last out: the engine outlives every loop that uses it.

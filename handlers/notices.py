@@ -6,8 +6,9 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk import repositories as repo
@@ -24,6 +25,7 @@ __all__ = [
     "mark_sent",
     "pending_notices",
     "queue_for_retry",
+    "replies_to",
     "settle_replies",
     "ticket_status",
     "ticket_statuses",
@@ -38,6 +40,9 @@ REPLY_LEASE = timedelta(seconds=60)
 #: Delay before the dispatcher retries an answer the door could not deliver, when the channel
 #: did not say how long to wait.
 REPLY_RETRY_DELAY = timedelta(seconds=30)
+
+#: Most answers one dialogue turn gives (a summary, a tutorial and its links stay far below).
+MAX_TURN_REPLIES = 16
 
 
 async def ticket_statuses(session: AsyncSession, ticket_ids: list[int]) -> dict[int, TicketStatus]:
@@ -72,15 +77,23 @@ async def mail_thread(
     return reference, list(ids)
 
 
+def _waiting(now: datetime) -> Any:
+    """Rows a recipient's door may deliver: pending, or a turn's answers whose door died before
+    recording their delivery (still `sending` after the lease ran out)."""
+    return or_(
+        OutboxMessage.status == OutboxStatus.PENDING,
+        and_(OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.next_attempt_at <= now),
+    )
+
+
 async def pending_notices(
-    session: AsyncSession, channel: Channel, recipient: str, *, limit: int = 50
+    session: AsyncSession, channel: Channel, recipient: str, *, now: datetime, limit: int = 50
 ) -> list[tuple[Outgoing, TicketStatus | None]]:
-    """Notices that waited for this recipient (a page that was closed), oldest first, each with
-    the status of its ticket now; locked for the caller's transaction."""
+    """Notices that waited for this recipient (a page that was closed, a client that polls),
+    oldest first, each with the status of its ticket now."""
     rows = (await session.scalars(
         select(OutboxMessage)
-        .where(OutboxMessage.channel == channel.value, OutboxMessage.recipient == recipient,
-               OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.channel == channel.value, OutboxMessage.recipient == recipient, _waiting(now))
         .order_by(OutboxMessage.id).limit(limit)
     )).all()
     statuses = await ticket_statuses(session, [row.ticket_id for row in rows if row.ticket_id])
@@ -92,10 +105,10 @@ async def pending_notices(
 
 
 async def mark_sent(session: AsyncSession, outbox_ids: list[int], at: datetime) -> None:
-    """Notices delivered by their channel directly (still pending: the dispatcher did not take them)."""
+    """Notices delivered by their channel directly (the dispatcher did not take them meanwhile)."""
     await session.execute(
         update(OutboxMessage)
-        .where(OutboxMessage.id.in_(outbox_ids), OutboxMessage.status == OutboxStatus.PENDING)
+        .where(OutboxMessage.id.in_(outbox_ids), _waiting(at))
         .values(status=OutboxStatus.SENT, sent_at=at, attempts=OutboxMessage.attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -199,3 +212,27 @@ async def _settle(sessions: async_sessionmaker[AsyncSession], outcome: ReplyOutc
                     update(OutboxMessage).where(OutboxMessage.id.in_(ids), *fence).values(**values)
                     .execution_options(synchronize_session=False)
                 )
+
+
+async def replies_to(
+    session: AsyncSession, channel: Channel, external_id: str
+) -> list[tuple[Outgoing, TicketStatus | None]]:
+    """The answers the desk held for one inbound message (found by the channel's message id),
+    oldest first, with their ticket's status now: a client that repeats a request whose
+    response it lost gets the same answers again instead of silence."""
+    row_id = await session.scalar(
+        select(InboundMessage.id).where(InboundMessage.channel == channel.value,
+                                        InboundMessage.external_id == external_id))
+    if row_id is None:
+        return []
+    rows = (await session.scalars(
+        select(OutboxMessage)
+        .where(OutboxMessage.dedupe_key.in_([f"reply:{channel.value}:{row_id}:{i}" for i in range(MAX_TURN_REPLIES)]))
+        .order_by(OutboxMessage.id)
+    )).all()
+    statuses = await ticket_statuses(session, [row.ticket_id for row in rows if row.ticket_id])
+    return [
+        (Outgoing(row.id, row.channel, row.recipient, row.subject, row.body, row.payload, row.ticket_id,
+                  row.attempts), statuses.get(row.ticket_id) if row.ticket_id else None)
+        for row in rows
+    ]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.vocabulary import AgentRole, OrgKind, TicketStatus
+from domain.vocabulary import AgentRole, Channel, OrgKind, TicketStatus
 from domain.labels import EQUIPMENT_FR, INTENT_FR
 
 STATUS: dict[str, str] = {
@@ -35,12 +35,7 @@ ORG_KIND: dict[str, str] = {
     OrgKind.OTHER: "Autre",
 }
 
-CHANNEL: dict[str, str] = {
-    "telegram": "Telegram",
-    "webchat": "Messagerie du site",
-    "email": "Courriel",
-    "web": "Site web",
-}
+CHANNEL: dict[str, str] = {channel.value: channel.label for channel in Channel}
 
 SCHOOL_STATUS: dict[str, str] = {"public": "Public", "private": "Privé"}
 

@@ -19,7 +19,7 @@ from handlers.agent_actions import AgentActions
 from handlers.agent_scope import Actor, load_actor
 from nlu import LocalNlu
 from tests.email.conftest import Sink, free_port, sink  # noqa: F401 - the SMTP server the desk sends through
-from tests.scenarios.doors import Door, EmailDoor, TelegramDoor, WebchatDoor, telegram_options
+from tests.scenarios.doors import Door, EmailDoor, HttpChatDoor, TelegramDoor, WebchatDoor, telegram_options
 from tests.telegram.conftest import TOKEN, bot_api, ptb_timedelta  # noqa: F401 - Bot API server on loopback
 from web.keys import telegram_options_key
 
@@ -28,7 +28,7 @@ DESK_MAIL = "guichet@sem.test"
 SECRET = "scenario-webhook-secret"
 _NLU = LocalNlu()
 
-DOORS = ["webchat", "telegram", "email"]
+DOORS = ["webchat", "telegram", "email", "httpchat"]
 
 
 @dataclass
@@ -89,6 +89,10 @@ async def world(request: pytest.FixtureRequest, db: Any, aiohttp_client: Any, bo
         app = build_app(load_settings(**values), db.engine, db.sessions, nlu=_NLU)
         client = await aiohttp_client(app)
         door = WebchatDoor(client=client, app=app)
+    elif name == "httpchat":
+        app = build_app(load_settings(**values), db.engine, db.sessions, nlu=_NLU)
+        client = await aiohttp_client(app)
+        door = HttpChatDoor(client=client, app=app)
     elif name == "telegram":
         api = bot_api
         values.update(telegram_token=TOKEN, telegram_base_url=api.base_url, telegram_webhook_secret=SECRET)
@@ -106,7 +110,7 @@ async def world(request: pytest.FixtureRequest, db: Any, aiohttp_client: Any, bo
         door = EmailDoor(app=app, smtp_port=port, received=box.received, teacher=TEACHER_MAIL,
                          desk_address=DESK_MAIL)
     await door.start()
-    if isinstance(door, (WebchatDoor, TelegramDoor)):
+    if isinstance(door, (WebchatDoor, TelegramDoor, HttpChatDoor)):
         await door.onboard(school.uai)
     yield World(db, door, school, asset.tag)
     if isinstance(door, WebchatDoor):

@@ -3,6 +3,8 @@
 - web chat: a websocket to `/chat/ws` of the whole application (`guichet.wiring.build_app`);
 - Telegram: webhook POSTs to the application, the bot's messages read from a Bot API server on
   loopback (python-telegram-bot's real HTTP client talks to it);
+- HTTP chat: JSON POSTs to `/chat/api/messages` and polls of the same path, the channel
+  added by the README's « Adding a channel » recipe;
 - e-mail: mails over SMTP to the application's intake, the desk's mails received by an SMTP
   server on loopback through the outbox dispatcher.
 
@@ -182,6 +184,48 @@ class WebchatDoor(_Chat):
     async def close(self) -> None:
         if self.ws is not None:
             await self.ws.close()
+
+
+@dataclass
+class HttpChatDoor(_Chat):
+    """A page without websocket: each message is a POST, notices come from a poll."""
+
+    client: TestClient[Any, Any] | None = None
+    app: web.Application | None = None
+    session: str | None = None
+    name: str = "httpchat"
+    shown: set[int] = field(default_factory=set)
+
+    async def start(self) -> None:
+        await self._post({"start": True})
+
+    async def _post(self, body: dict[str, Any]) -> None:
+        assert self.client is not None
+        response = await self.client.post("/chat/api/messages", json={"session": self.session, **body,
+                                                                      "id": f"m{next(_ids)}"})
+        assert response.status == 200, await response.text()
+        data = await response.json()
+        self.session = data["session"]
+        self.last = self._fresh(data["replies"])
+
+    def _fresh(self, frames: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Frames not shown yet (the client drops a frame whose id it already showed)."""
+        new = [f for f in frames if f["id"] is None or f["id"] not in self.shown]
+        self.shown.update(f["id"] for f in new if f["id"] is not None)
+        return new
+
+    async def _send_text(self, text: str) -> None:
+        await self._post({"text": text})
+
+    async def _send_button(self, payload: str) -> None:
+        await self._post({"button": payload})
+
+    async def deliver(self) -> None:
+        assert self.client is not None and self.app is not None
+        await self.app[dispatcher_key].run_once()  # other channels' rows; this one's wait for the poll
+        response = await self.client.get("/chat/api/messages", params={"session": self.session or ""})
+        assert response.status == 200, await response.text()
+        self.last = self._fresh((await response.json())["messages"])
 
 
 @dataclass
