@@ -21,6 +21,7 @@ VERBS: dict[str, frozenset[int]] = {
     "report": frozenset({1}),  # send | edit | cancel | open | new
     "edit": frozenset({1}),  # text | eq | room
     "dup": frozenset({1, 2}),  # new | same:<ticket id>
+    "asset": frozenset({1}),  # other | mine (a tag of another school's device)
     "intent": frozenset({1}),  # <intent> | other
     "cancel": frozenset({2}),  # ask|yes|no : <ticket id>
     "add": frozenset({1}),  # <ticket id>

@@ -26,6 +26,7 @@ class Step(StrEnum):
     EQUIPMENT = "equipment"  # which device
     ROOM = "room"  # which room or class (free text or « Passer »)
     DETAILS = "details"  # optional asset tag or photo
+    ASSET_SCHOOL = "asset_school"  # the tag given is another school's: that device, or one of hers?
     CONFIRM = "confirm"  # summary shown: Envoyer / Modifier / Annuler
     EDIT = "edit"  # which part to change
     CANCEL_CONFIRM = "cancel_confirm"  # cancel ticket X?
@@ -54,6 +55,8 @@ class Draft:
     #: A ticket intent to use when the teacher's question (howto) becomes a ticket.
     fallback_intent: str | None = None
     school_id: int | None = None
+    #: A tag the teacher gave that belongs to another school's device, until she says which.
+    other_school_tag: str | None = None
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Draft | None:

@@ -39,6 +39,8 @@ async def _handle(turn: Turn, p: Payload) -> bool:
         return await report.on_report_button(turn, arg)
     if verb == "edit":
         return await report.on_edit_button(turn, arg)
+    if verb == "asset":
+        return await report.on_asset_button(turn, arg)
     if verb == "dup":
         return await report.on_dup_button(turn, p.args)
     if verb == "intent":

@@ -55,17 +55,64 @@ def _tag_in(text: str) -> str | None:
     return match.group(1).upper() if match else None
 
 
-async def _apply_asset(turn: Turn, d: Draft, tag: str) -> bool:
-    """Fill the draft from the inventory; False when no device carries this tag."""
+async def _apply_asset(turn: Turn, d: Draft, tag: str, *, other_school_confirmed: bool = False) -> bool:
+    """Fill the draft from the inventory; False when no device carries this tag.
+
+    A device of another school than the teacher's changes nothing yet: she is asked first
+    (`Step.ASSET_SCHOOL`), never moved to that school silently. What she wrote (the room)
+    wins over the inventory's record.
+    """
     asset = await teacher_tickets.asset_by_tag(turn.session, turn.territory.id, tag)
     if asset is None:
         return False
+    own_school = turn.requester.school_id if turn.requester else None
+    if (not other_school_confirmed and asset.school_id and own_school and asset.school_id != own_school):
+        d.other_school_tag = asset.tag
+        return True
+    d.other_school_tag = None
     d.asset_tag = asset.tag
     d.equipment, d.equipment_known = asset.type, True
-    if asset.room is not None:
+    if asset.room is not None and not d.room:
         d.room, d.room_asked = asset.room.name, True
     d.details_asked = True
     d.school_id = asset.school_id or d.school_id
+    return True
+
+
+async def _ask_which_school(turn: Turn, d: Draft) -> bool:
+    """The tag is another school's device: that one, or a device of her own school?"""
+    tag = d.other_school_tag
+    asset = await teacher_tickets.asset_by_tag(turn.session, turn.territory.id, tag) if tag else None
+    own = await common.school(turn, turn.requester.school_id if turn.requester else None)
+    if asset is None or own is None:
+        d.other_school_tag = None
+        return False
+    other = await common.school(turn, asset.school_id)
+    where = f"{other.name} ({other.commune.name})" if other is not None else "une autre école"
+    device = EQUIPMENT_FR.get(asset.type, asset.type)
+    turn.state.step = Step.ASSET_SCHOOL
+    turn.say(
+        f"L'étiquette {asset.tag} ({device}) est celle d'une autre école : {where}. "
+        f"Votre école : {own.name} ({own.commune.name}).\n"
+        "Le problème concerne-t-il bien ce matériel ?",
+        [button("Oui, ce matériel-là", "asset", "other"), button("Non, c'est dans mon école", "asset", "mine")],
+    )
+    return True
+
+
+async def on_asset_button(turn: Turn, value: str) -> bool:
+    """asset:other (the other school's device is meant) | asset:mine (a device of her school)."""
+    d = turn.state.draft
+    if turn.state.step is not Step.ASSET_SCHOOL or d is None or d.other_school_tag is None:
+        return False
+    if value == "other":
+        await _apply_asset(turn, d, d.other_school_tag, other_school_confirmed=True)
+    elif value == "mine":
+        d.other_school_tag, d.asset_tag, d.details_asked = None, None, False
+        turn.state.step = Step.IDLE
+    else:
+        return False
+    await advance(turn)
     return True
 
 
@@ -82,6 +129,8 @@ async def advance(turn: Turn) -> None:
     d = turn.state.draft
     assert d is not None and d.intent is not None
     intent = Intent(d.intent)
+    if d.other_school_tag and await _ask_which_school(turn, d):
+        return
     if not d.duplicate_checked:
         d.duplicate_checked = True
         if await _ask_same_or_new(turn, d):
@@ -199,7 +248,7 @@ async def summary(turn: Turn) -> None:
 
 REPORT_STEPS = frozenset({
     Step.DEFLECT, Step.OFFER_TICKET, Step.EQUIPMENT, Step.ROOM, Step.DETAILS, Step.CONFIRM, Step.EDIT,
-    Step.SAME_OR_NEW, Step.DESCRIBE,
+    Step.SAME_OR_NEW, Step.DESCRIBE, Step.ASSET_SCHOOL,
 })
 
 
@@ -301,6 +350,14 @@ async def on_text(turn: Turn, text: str) -> bool:
             d.asset_tag = tag
         elif not tag and not common.is_skip(text):
             d.text = f"{d.text}\n{text}"
+    elif step is Step.ASSET_SCHOOL:
+        words = common.plain(text)
+        if words.startswith(("oui", "ce materiel", "celui")):
+            return await on_asset_button(turn, "other")
+        if words.startswith(("non", "mon ecole", "dans mon ecole")):
+            return await on_asset_button(turn, "mine")
+        await advance(turn)  # asks again
+        return True
     elif step in (Step.DESCRIBE, Step.EDIT):
         await triage.handle_text(turn, text, draft=d)
         return True

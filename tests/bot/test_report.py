@@ -188,3 +188,42 @@ async def test_deep_link_before_onboarding_is_kept(chat: Chat, desk_db) -> None:
     assert "dans quelle école" in chat.text
     await chat.onboard()
     assert "SEM-004512" in chat.text and "Que se passe-t-il" in chat.text
+
+
+async def _onboard_victor_hugo(chat: Chat) -> None:
+    from tests.bot.conftest import FIRMINY_VH
+
+    await chat.say(FIRMINY_VH)
+    await chat.press("Victor Hugo")
+    await chat.press("Enseignant")
+
+
+async def test_a_tag_of_another_school_is_asked_about_never_switched_silently(chat: Chat, desk_db) -> None:
+    """A Victor Hugo teacher types the tag of Jules Ferry's printer: she is asked, her school
+    and the room she wrote stay until she says it is that device."""
+    await _onboard_victor_hugo(chat)
+    await chat.say("l'imprimante SEM-004514 de la salle des maîtres ne marche plus")
+    assert "L'étiquette SEM-004514 (Imprimante) est celle d'une autre école" in chat.text
+    assert "École élémentaire Jules Ferry (Firminy)" in chat.text
+    assert "Votre école : École primaire Victor Hugo (Firminy)" in chat.text
+    assert chat.labels == ["Oui, ce matériel-là", "Non, c'est dans mon école"]
+    await chat.press("Non, c'est dans mon école")
+    await _skip_tutorial(chat)
+    assert "étiquette" in chat.text  # asked again for the tag of her own device
+    await chat.press("Passer")
+    assert "Voici le résumé" in chat.text
+    assert "École primaire Victor Hugo" in chat.text and "salle des maîtres" in chat.text
+    assert "(étiquette" not in chat.text and "Jules Ferry" not in chat.text  # her words stay in the description
+
+
+async def test_a_tag_of_another_school_confirmed_reports_that_device(chat: Chat, desk_db) -> None:
+    await _onboard_victor_hugo(chat)
+    await chat.say("l'imprimante SEM-004514 de la salle des maîtres ne marche plus")
+    await chat.say("oui")
+    await _skip_tutorial(chat)
+    assert "Voici le résumé" in chat.text
+    assert "SEM-004514" in chat.text and "École élémentaire Jules Ferry (Firminy)" in chat.text
+    assert "salle des maîtres" in chat.text  # what she wrote, not the inventory's room
+    await chat.press("Envoyer")
+    (ticket,) = await _tickets(desk_db)
+    assert ticket.room == "salle des maîtres"
