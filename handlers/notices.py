@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk import repositories as repo
@@ -20,6 +21,7 @@ __all__ = [
     "REPLY_LEASE",
     "HeldReply",
     "ReplyOutcome",
+    "ReplySettler",
     "hold_replies",
     "mail_thread",
     "mark_sent",
@@ -145,19 +147,18 @@ async def hold_replies(
     delivers the row like any notice. The rows commit or roll back with the turn, so an
     answered message always has its answers on record and a rolled-back turn has none.
     """
-    rows = [
-        OutboxMessage(
-            channel=channel.value, recipient=recipient, body=reply.body, payload=reply.payload,
-            ticket_id=ticket_id, dedupe_key=reply.dedupe_key, status=OutboxStatus.SENDING,
-            attempts=1, next_attempt_at=now + lease, created_at=now,
-        )
+    if not replies:
+        return []
+    values = [
+        {"channel": channel.value, "recipient": recipient, "subject": None, "body": reply.body,
+         "payload": reply.payload, "ticket_id": ticket_id, "dedupe_key": reply.dedupe_key,
+         "status": OutboxStatus.SENDING, "attempts": 1, "next_attempt_at": now + lease, "created_at": now}
         for reply in replies
     ]
-    if not rows:
-        return []
-    session.add_all(rows)
-    await session.flush()
-    return [row.id for row in rows]
+    # One Core INSERT … RETURNING (no unit of work: this runs on every turn of every door).
+    ids = [(await session.execute(insert(OutboxMessage).values(row).returning(OutboxMessage.id))).scalar_one()
+           for row in values]
+    return ids
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,6 +196,11 @@ async def settle_replies(
 
 
 async def _settle(sessions: async_sessionmaker[AsyncSession], outcome: ReplyOutcome, now: datetime) -> None:
+    async with sessions.begin() as session:
+        await _settle_in(session, outcome, now)
+
+
+async def _settle_in(session: AsyncSession, outcome: ReplyOutcome, now: datetime) -> None:
     fence = (OutboxMessage.status == OutboxStatus.SENDING, OutboxMessage.attempts == 1)
     error = (outcome.error or "")[:2000] or None
     delay = REPLY_RETRY_DELAY
@@ -205,13 +211,63 @@ async def _settle(sessions: async_sessionmaker[AsyncSession], outcome: ReplyOutc
         (outcome.deferred, {"status": OutboxStatus.PENDING, "last_error": error, "next_attempt_at": now + delay}),
         (outcome.dropped, {"status": OutboxStatus.DEAD, "last_error": error}),
     ]
+    for ids, values in changes:
+        if ids:
+            await session.execute(
+                update(OutboxMessage).where(OutboxMessage.id.in_(ids), *fence).values(**values)
+                .execution_options(synchronize_session=False)
+            )
+
+
+class ReplySettler:
+    """Records doors' deliveries in batches: the outcomes that arrive while one transaction is
+    written go together in the next (under load, one commit for many turns instead of one
+    each). `record` never blocks the door; `drain` waits for what was recorded. A process
+    that dies before a batch is written leaves those rows under their lease: the dispatcher
+    sends them again after it (a repeat, never a loss), as for `settle_replies`.
+    """
+
+    def __init__(self, sessions: async_sessionmaker[AsyncSession],
+                 now: Callable[[], datetime] | None = None) -> None:
+        self._sessions = sessions
+        self._now = now or (lambda: datetime.now(UTC))
+        self._pending: list[ReplyOutcome] = []
+        self._task: asyncio.Task[None] | None = None
+
+    def record(self, outcome: ReplyOutcome) -> None:
+        if not (outcome.sent or outcome.deferred or outcome.dropped):
+            return
+        self._pending.append(outcome)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._write())
+
+    async def _write(self) -> None:
+        await asyncio.sleep(0)  # let the turns finishing now add theirs
+        while self._pending:
+            batch, self._pending = self._pending, []
+            try:
+                await _settle_many(self._sessions, batch, self._now())
+            except Exception as exc:  # noqa: BLE001 - the lease is the fallback
+                log.warning("delivery of %d turns' replies not recorded (%s): the outbox will take them over",
+                            len(batch), type(exc).__name__)
+
+    async def drain(self) -> None:
+        while self._task is not None and not self._task.done():
+            await asyncio.shield(self._task)
+
+
+async def _settle_many(sessions: async_sessionmaker[AsyncSession], outcomes: Sequence[ReplyOutcome],
+                       now: datetime) -> None:
+    """Several doors' outcomes in one transaction: one UPDATE per kind of outcome."""
+    sent = tuple(i for o in outcomes for i in o.sent)
+    merged = [ReplyOutcome(sent=sent)] if sent else []
+    for o in outcomes:
+        if o.deferred or o.dropped:
+            merged.append(ReplyOutcome(deferred=o.deferred, dropped=o.dropped, error=o.error,
+                                       retry_after=o.retry_after))
     async with sessions.begin() as session:
-        for ids, values in changes:
-            if ids:
-                await session.execute(
-                    update(OutboxMessage).where(OutboxMessage.id.in_(ids), *fence).values(**values)
-                    .execution_options(synchronize_session=False)
-                )
+        for outcome in merged:
+            await _settle_in(session, outcome, now)
 
 
 async def replies_to(

@@ -20,7 +20,7 @@ from bot.telegram.inbox import record_edit
 from bot.telegram.sender import deliver, mark_unreachable
 from bot.telegram.translate import FileRef, IncomingMessage, translate_update, with_attachments
 from desk.clock import utcnow
-from handlers.notices import ReplyOutcome, queue_for_retry, settle_replies
+from handlers.notices import ReplyOutcome, ReplySettler, queue_for_retry, settle_replies
 from desk.outbox import PermanentFailure, TemporaryFailure
 from domain.vocabulary import Channel, InboundStatus
 from handlers.requesters import is_agents_group, set_reachable
@@ -55,12 +55,14 @@ class TelegramAdapter:
 
     def __init__(
         self, bot: Bot, engine: Engine, sessions: async_sessionmaker[AsyncSession],
-        *, max_inline_wait: float = 2.0,
+        *, max_inline_wait: float = 2.0, settler: ReplySettler | None = None,
     ) -> None:
         self.bot = bot
         self.engine = engine
         self.sessions = sessions
         self.max_inline_wait = max_inline_wait
+        #: Records deliveries in batches when given (the channel's start-up gives one).
+        self.settler = settler
 
     async def process(self, update: Update, *, row_id: int | None = None) -> InboundStatus | None:
         """Handle one update; the status for its inbox row, or None when the dialogue engine
@@ -169,7 +171,11 @@ class TelegramAdapter:
                 sent.append(outbound.outbox_id)
         else:
             delivery = Delivery(sent=len(replies), queued=0)
-        await settle_replies(self.sessions, replace(outcome, sent=tuple(sent)), now=utcnow())
+        outcome = replace(outcome, sent=tuple(sent))
+        if self.settler is not None:
+            self.settler.record(outcome)
+        else:
+            await settle_replies(self.sessions, outcome, now=utcnow())
         return delivery
 
     async def _queue(self, chat_id: int, replies: Sequence[Outbound], *, key: str, first: int) -> None:

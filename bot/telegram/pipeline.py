@@ -109,6 +109,8 @@ class UpdatePipeline:
         """Wait until every queued update was handled (tests, benchmark)."""
         for queue in self._queues:
             await queue.join()
+        if self.adapter.settler is not None:
+            await self.adapter.settler.drain()
 
     async def _sweep(self) -> None:
         first = True

@@ -33,6 +33,7 @@ from bot.telegram.runtime import (
 )
 from bot.telegram.sender import TelegramSender
 from guichet.settings import Settings
+from handlers.notices import ReplySettler
 from web.keys import dialogue_key, dispatcher_key, sessions_key, settings_key, telegram_key, telegram_options_key
 
 __all__ = ["SECRET_HEADER", "WEBHOOK_PATH", "setup_telegram", "telegram_context", "telegram_webhook"]
@@ -62,7 +63,9 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
     application = build_application(settings.telegram_token, settings.telegram_base_url,
                                      polling=polling, rate_limit=options.rate_limit)
     engine = app[dialogue_key]
-    adapter = TelegramAdapter(application.bot, engine, sessions, max_inline_wait=options.max_inline_wait)
+    settler = ReplySettler(sessions)
+    adapter = TelegramAdapter(application.bot, engine, sessions, max_inline_wait=options.max_inline_wait,
+                              settler=settler)
     pipeline = UpdatePipeline(adapter, application.bot, sessions, options.pipeline)
     intake = UpdateIntake(sessions)
     sender = TelegramSender(application.bot, sessions, max_inline_wait=options.max_inline_wait)
@@ -93,6 +96,7 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         if polling and application.updater is not None and application.updater.running:
             await application.updater.stop()
         await pipeline.stop()
+        await settler.drain()
         await intake.close()
         await application.stop()
         await application.shutdown()

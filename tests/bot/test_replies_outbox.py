@@ -16,7 +16,7 @@ from bot.notifications import render
 from desk.models import OutboxMessage
 from desk.outbox import OutboxDispatcher, Outgoing, OutboxStatus
 from domain.vocabulary import Channel
-from handlers.notices import REPLY_LEASE, ReplyOutcome, settle_replies
+from handlers.notices import REPLY_LEASE, ReplyOutcome, ReplySettler, settle_replies
 from tests.bot.conftest import Chat, make_engine
 
 
@@ -134,5 +134,53 @@ async def test_an_unreachable_database_at_settle_time_falls_back_on_the_lease(ch
             raise ConnectionRefusedError("database restarting")
 
     assert not await settle_replies(Down(), ReplyOutcome(sent=(replies[0].outbox_id,)), now=clock.now)
+    dispatcher, recorder = _dispatcher(desk_db, clock, REPLY_LEASE + timedelta(seconds=1))
+    assert (await dispatcher.run_once()).sent == len(replies)
+
+
+class CountingSessions:
+    """The real session factory, counting the transactions begun."""
+
+    def __init__(self, sessions) -> None:
+        self.sessions = sessions
+        self.begun = 0
+
+    def begin(self):
+        self.begun += 1
+        return self.sessions.begin()
+
+
+async def test_the_settler_records_many_turns_in_one_transaction(desk_db, nlu, kb, clock) -> None:
+    """Under load the doors' outcomes are batched: what arrives together is written together,
+    each with its own outcome (sent, deferred with its delay, dropped)."""
+    engine = make_engine(desk_db, nlu, kb, clock)
+    chats = [Chat(engine, sender=f"teacher-s{i}") for i in range(3)]
+    ids = []
+    for chat in chats:
+        ids.append(tuple(r.outbox_id for r in await chat.say("bonjour")))
+    counting = CountingSessions(desk_db.sessions)
+    settler = ReplySettler(counting, now=lambda: clock.now)  # type: ignore[arg-type]
+    assert settler.record(ReplyOutcome(sent=ids[0])) is None  # never waits for the database
+    settler.record(ReplyOutcome(deferred=ids[1], error="flood", retry_after=90))
+    settler.record(ReplyOutcome(dropped=ids[2], error="blocked"))
+    settler.record(ReplyOutcome())  # nothing to record
+    await settler.drain()
+    assert counting.begun == 1
+    status = {row.id: (row.status, row.next_attempt_at) for row in await _rows(desk_db)}
+    assert {status[i][0] for i in ids[0]} == {OutboxStatus.SENT}
+    assert {status[i] for i in ids[1]} == {(OutboxStatus.PENDING, clock.now + timedelta(seconds=90))}
+    assert {status[i][0] for i in ids[2]} == {OutboxStatus.DEAD}
+
+
+async def test_the_settler_survives_an_unreachable_database(chat: Chat, desk_db, clock) -> None:
+    replies = await chat.say("bonjour")
+
+    class Down:
+        def begin(self):
+            raise ConnectionRefusedError("database restarting")
+
+    settler = ReplySettler(Down(), now=lambda: clock.now)  # type: ignore[arg-type]
+    settler.record(ReplyOutcome(sent=(replies[0].outbox_id,)))
+    await settler.drain()  # logged, not raised: the lease brings the rows back
     dispatcher, recorder = _dispatcher(desk_db, clock, REPLY_LEASE + timedelta(seconds=1))
     assert (await dispatcher.run_once()).sent == len(replies)
