@@ -218,6 +218,8 @@ class Ticket(Base):
     reference: Mapped[str] = mapped_column(String(16))
     intent: Mapped[str] = mapped_column(String(32))
     equipment: Mapped[str | None] = mapped_column(String(32))
+    #: How many devices of `equipment` the report names (« deux tablettes » → 2).
+    quantity: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
     asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id"), index=True)
     room: Mapped[str | None] = mapped_column(String(120))

@@ -58,3 +58,36 @@ def find_asset_tags(text: str) -> list[str]:
         if match.group(1) not in found:
             found.append(match.group(1))
     return found
+
+
+# --- how many devices a teacher names (« deux tablettes », « 3 PC ») ------------------------
+
+_NUMBER_WORDS = {
+    "deux": 2, "trois": 3, "quatre": 4, "cinq": 5, "six": 6, "sept": 7, "huit": 8, "neuf": 9,
+    "dix": 10, "onze": 11, "douze": 12, "treize": 13, "quatorze": 14, "quinze": 15, "seize": 16,
+    "vingt": 20, "trente": 30,
+}
+#: Devices named in the plural (with or without their accents); « PC » and « souris » do not
+#: change in the plural.
+_DEVICES_PLURAL = (
+    r"tablettes|ipads?|ordinateurs|ordis|portables|pc|postes|(?:vid[ée]o)?projecteurs|vpi|tni|tbi|"
+    r"[ée]crans|imprimantes|copieurs|claviers|souris|casques|bornes|appareils|enceintes|webcams|"
+    r"visualiseurs|chromebooks|chargeurs|valises|c[âa]bles"
+)
+_QUANTITY_RE = re.compile(
+    rf"\b(\d{{1,3}}|{'|'.join(_NUMBER_WORDS)})\s+(?:[\wéèêàç'-]+\s+)?(?:{_DEVICES_PLURAL})\b", re.I)
+
+
+def quantity_in(text: str) -> int | None:
+    """The number of devices a message names (2 or more), or None when it names one or none.
+
+    « on nous a volé deux tablettes » → 2; « 3 PC ne démarrent plus » → 3; « les deux
+    vidéoprojecteurs » → 2. A number that counts something else (« depuis deux jours ») is
+    not a quantity: only a number followed by a device, at most one word between them.
+    """
+    match = _QUANTITY_RE.search(text)
+    if match is None:
+        return None
+    raw = match.group(1).lower()
+    value = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
+    return value if 2 <= value <= 500 else None

@@ -26,6 +26,7 @@ from domain.vocabulary import (
 )
 from handlers.context import DeskContext
 from domain.labels import EQUIPMENT_FR, INTENT_FR
+from domain.formats import quantity_in
 from routing import Decision, decide
 from routing.claims import refund_rate
 from routing.clocks import Due, due
@@ -50,6 +51,8 @@ class ReportDraft:
     requester_id: int | None = None
     school_id: int | None = None
     equipment: Equipment | None = None
+    #: Devices named (« deux tablettes »); None: read from the text (`domain.formats.quantity_in`).
+    quantity: int | None = None
     asset_tag: str | None = None
     room: str | None = None
     confidence: float | None = None
@@ -122,12 +125,23 @@ async def _organisation(
     )
 
 
+def quantity_of(draft: ReportDraft) -> int:
+    """How many devices the report is about (1 unless the teacher named more)."""
+    return draft.quantity or quantity_in(draft.text) or 1
+
+
+def equipment_label(equipment: str, quantity: int) -> str:
+    """« Tablette », or « Tablette (2) » when the report names several."""
+    name = EQUIPMENT_FR.get(equipment, equipment)
+    return f"{name} ({quantity})" if quantity > 1 else name
+
+
 def _subject(draft: ReportDraft, school: School | None) -> str:
     if draft.subject:
         return draft.subject
     what = INTENT_FR.get(draft.intent, draft.intent)
     if draft.equipment:
-        what += f" — {EQUIPMENT_FR.get(draft.equipment, draft.equipment)}"
+        what += f" — {equipment_label(draft.equipment, quantity_of(draft))}"
     if school:
         what += f" ({school.name})"
     return what
@@ -178,6 +192,7 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
             subject=_subject(draft, school),
             description=description,
             equipment=equipment.value if equipment else None,
+            quantity=quantity_of(draft) if equipment else 1,
             school=school,
             asset=asset,
             room=draft.room or (asset.room.name if asset and asset.room else None),

@@ -13,10 +13,11 @@ from bot.flows import common, deflection, theft
 from bot.payloads import button
 from bot.state import Draft, Step
 from bot.turn import Turn
+from domain.formats import quantity_in
 from domain.labels import EQUIPMENT_FR, INTENT_FR
 from domain.vocabulary import Channel, Equipment, Intent, TicketStatus, TICKET_INTENTS
 from handlers import teacher_tickets
-from handlers.report import NotATicket, ReportDraft, open_report
+from handlers.report import NotATicket, ReportDraft, equipment_label, open_report
 from nlu import ParseResult
 
 NEEDS_EQUIPMENT = frozenset({Intent.HARDWARE_FAILURE, Intent.THEFT, Intent.DAMAGE})
@@ -228,7 +229,7 @@ async def summary(turn: Turn) -> None:
     turn.state.step = Step.CONFIRM
     lines = ["Voici le résumé de votre demande :", f"• Objet : {INTENT_FR[d.intent]}"]
     if d.equipment:
-        device = EQUIPMENT_FR.get(d.equipment, d.equipment)
+        device = equipment_label(d.equipment, quantity_in(d.text) or 1)
         lines.append(f"• Matériel : {device}" + (f" (étiquette {d.asset_tag})" if d.asset_tag else ""))
     if d.room:
         lines.append(f"• Lieu : {d.room}")

@@ -227,3 +227,18 @@ async def test_a_tag_of_another_school_confirmed_reports_that_device(chat: Chat,
     await chat.press("Envoyer")
     (ticket,) = await _tickets(desk_db)
     assert ticket.room == "salle des maîtres"
+
+
+async def test_two_tablets_stay_two_from_the_summary_to_the_ticket(chat: Chat, desk_db) -> None:
+    """« deux tablettes » is not « Tablette »: the summary, the subject and the ticket keep 2."""
+    await chat.onboard()
+    await chat.say("on nous a volé deux tablettes dans la classe de CE1 cette nuit")
+    for _ in range(4):
+        if "Voici le résumé" in chat.text:
+            break
+        await chat.press(chat.labels[-1] if "Passer" not in chat.labels else "Passer")
+    assert "• Matériel : Tablette (2)" in chat.text
+    await chat.press("Envoyer")
+    tickets = await _tickets(desk_db)
+    assert tickets and {t.quantity for t in tickets} == {2}
+    assert all("Tablette (2)" in t.subject for t in tickets)

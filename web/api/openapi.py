@@ -53,6 +53,7 @@ def openapi_document() -> dict[str, Any]:
         "status": {"type": "string", "enum": [s.value for s in TicketStatus]}, "status_label": {"type": "string"},
         "intent": {"type": "string", "enum": [i.value for i in Intent]}, "intent_label": {"type": "string"},
         "equipment": {"type": ["string", "null"], "enum": [e.value for e in Equipment] + [None]},
+        "quantity": {"type": "integer", "minimum": 1, "description": "devices of this kind the report names"},
         "organisation": {"type": "object", "properties": {"slug": {"type": "string"}, "name": {"type": "string"}},
                          "required": ["slug", "name"]},
         "school": {"oneOf": [{"$ref": "#/components/schemas/School"}, {"type": "null"}]},

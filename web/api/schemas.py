@@ -63,6 +63,7 @@ def ticket_json(ticket: Ticket, next_due: datetime | None, urgency: str) -> dict
         "intent": ticket.intent,
         "intent_label": labels.label(labels.INTENT, ticket.intent),
         "equipment": ticket.equipment,
+        "quantity": ticket.quantity,
         "organisation": {"slug": ticket.organisation.slug, "name": ticket.organisation.name},
         "school": school_json(ticket.school),
         "assignee": {"id": ticket.assignee.id, "name": ticket.assignee.name} if ticket.assignee else None,
