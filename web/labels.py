@@ -2,19 +2,11 @@
 
 from __future__ import annotations
 
-from domain.vocabulary import AgentRole, Channel, OrgKind, TicketStatus
-from domain.labels import EQUIPMENT_FR, INTENT_FR
+from domain.vocabulary import AgentRole, Channel, OrgKind
+from domain.labels import EQUIPMENT_FR, INTENT_FR, STATUS_FR
 
-STATUS: dict[str, str] = {
-    TicketStatus.NEW: "Nouveau",
-    TicketStatus.ASSIGNED: "Attribué",
-    TicketStatus.IN_PROGRESS: "En cours",
-    TicketStatus.WAITING: "En attente du demandeur",
-    TicketStatus.RESOLVED: "Résolu",
-    TicketStatus.CLOSED: "Clos",
-    TicketStatus.REOPENED: "Rouvert",
-    TicketStatus.CANCELLED: "Annulé",
-}
+#: One wording for a status on both sides: teachers and agents both speak of « une demande ».
+STATUS: dict[str, str] = STATUS_FR
 
 #: The same wording as the teachers read (domain.labels), so both sides name things alike.
 INTENT: dict[str, str] = INTENT_FR

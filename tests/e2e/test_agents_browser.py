@@ -86,7 +86,7 @@ async def test_sign_in_claim_reply_resolve(served, page, db) -> None:
     await page.get_by_label("Résoudre la demande").fill("La lampe a été changée, bonne journée !")
     await page.get_by_role("button", name="Marquer comme résolue").click()
     await page.get_by_role("status").get_by_text("Demande résolue.").wait_for()
-    assert await page.locator(".facts").get_by_text("Résolu", exact=True).count() == 1
+    assert await page.locator(".facts").get_by_text("Résolue", exact=True).count() == 1
 
     async with db.sessions() as s:
         ticket = await s.scalar(select(Ticket).where(Ticket.reference == ref))

@@ -37,7 +37,7 @@ async def test_counts_per_status(signed_in, world) -> None:
     """Counts per status follow the scope."""
     client = await signed_in("agent.a@guichet.test")
     html = await (await client.get("/agents")).text()
-    assert re.search(r"Nouveau</span> <strong>3</strong>", html)
+    assert re.search(r"Nouvelle</span> <strong>3</strong>", html)
 
 
 async def test_filters_and_search(signed_in, world) -> None:
