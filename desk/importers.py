@@ -12,6 +12,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from domain.french import commune_organisation_name
 from domain.vocabulary import AssetOwner, Equipment
 
 from desk.csvfiles import CsvRow, decode, read_rows
@@ -205,7 +206,7 @@ async def import_schools(
         if commune is None:
             org = await ensure_organisation(
                 session, territory.id, kind="commune",
-                slug=f"commune-{slugify(commune_name)}", name=f"Commune de {commune_name}",
+                slug=f"commune-{slugify(commune_name)}", name=commune_organisation_name(commune_name),
             )
             commune = Commune(
                 territory_id=territory.id, insee_code=insee, name=commune_name,

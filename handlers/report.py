@@ -27,6 +27,7 @@ from domain.vocabulary import (
 from handlers.context import DeskContext
 from domain.labels import EQUIPMENT_FR, INTENT_FR
 from domain.formats import quantity_in
+from domain.french import as_object, as_subject
 from routing import Decision, decide
 from routing.claims import refund_rate
 from routing.clocks import Due, due
@@ -269,7 +270,7 @@ def confirmation_message(tickets: list[OpenedTicket], intent: Intent, timezone: 
         event = "le vol" if intent is Intent.THEFT else "le sinistre"
         deadline = _deadline(first, timezone)
         lines.append(
-            f"{first.organisation_name} doit déclarer {event} à son assureur"
+            f"{as_subject(first.organisation_name)} doit déclarer {event} à son assureur"
             + (" et porter plainte" if intent is Intent.THEFT else "")
             + (f" au plus tard {format_due_fr(deadline, timezone)}" if deadline else "")
             + " (convention, art. 6)."
@@ -279,11 +280,11 @@ def confirmation_message(tickets: list[OpenedTicket], intent: Intent, timezone: 
             return "\n".join(lines)
         second = tickets[1]
         lines.append(
-            f"{second.organisation_name} remplacera le matériel dès réception de la déclaration "
+            f"{as_subject(second.organisation_name)} remplacera le matériel dès réception de la déclaration "
             f"(demande liée {second.reference})."
         )
         return "\n".join(lines)
-    lines.append(f"Elle est transmise à {first.organisation_name}.")
+    lines.append(f"Elle est transmise à {as_object(first.organisation_name)}.")
     deadline = _deadline(first, timezone)
     if deadline is not None:
         if first.sla is SlaPolicy.REPLACEMENT:

@@ -12,6 +12,7 @@ from datetime import date
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk import repositories as repo
+from domain.french import as_object
 from domain.vocabulary import Intent, SlaPolicy
 from handlers.context import DeskContext
 from handlers.report import ReportOutcome
@@ -59,7 +60,7 @@ async def theft_checklist(
     lines = [
         "Important — ce qu'il faut faire maintenant :",
         f"1. {'Prévenez la mairie' if requester_role == 'director' else 'Prévenez votre directeur·rice et la mairie'} : "
-        f"{authority} doit déclarer le sinistre "
+        f"{as_object(authority)} doit déclarer le sinistre "
         f"à son assureur dans les {declare_in} (jours ouvrés).",
         (f"2. Un dépôt de plainte auprès de la police ou de la gendarmerie est obligatoire, lui aussi sous {police_in} ; "
          "gardez le récépissé." if theft else

@@ -147,6 +147,8 @@ async def test_theft_opens_two_linked_tickets_and_explains_the_checklist(chat: C
     text = chat.text
     assert "48 h" in text and "assureur" in text and "plainte" in text
     assert "fiche d'engagement de versement" in text
+    assert "La commune de Firminy doit déclarer le vol" in text  # its article at the start of a sentence
+    assert ": la commune de Firminy doit déclarer le sinistre" in text  # and inside one
     assert "N-1 80 %" in text and "plus de 6 ans" in text
     assert "participation serait de 80 %, soit 232 €" in text  # acquired 2025, worth 290 €
     declaration, replacement = await _tickets(desk_db)
