@@ -55,7 +55,8 @@ async def on_kb_button(turn: Turn, value: str) -> bool:
     if turn.state.step is not Step.DEFLECT or d is None or not d.offered_articles or value not in ("ok", "ko"):
         return False
     solved = value == "ok"
-    for slug in d.offered_articles:
+    # The answer is about the tutorial offered first; « À voir aussi » is a pointer, not an offer.
+    for slug in d.offered_articles[:1]:
         await turn.services.record_deflection(
             turn.session, slug=slug, solved=solved, channel=turn.inbound.channel.value,
             requester_id=turn.requester.id if turn.requester else None, ticket_id=None, at=turn.now,

@@ -244,3 +244,15 @@ async def test_two_tablets_stay_two_from_the_summary_to_the_ticket(chat: Chat, d
     tickets = await _tickets(desk_db)
     assert tickets and {t.quantity for t in tickets} == {2}
     assert all("Tablette (2)" in t.subject for t in tickets)
+
+
+async def test_a_see_also_tutorial_is_not_counted_as_an_offer(chat: Chat, desk_db) -> None:
+    """« Ça a marché » answers the tutorial offered first; the « À voir aussi » one is a pointer."""
+    await chat.onboard()
+    await chat.say("l'imprimante n'imprime plus, bourrage papier")
+    assert "À voir aussi" in chat.text and len(chat.last[0].links) == 2
+    first = chat.last[0].links[0].url.rsplit("/", 1)[1]
+    await chat.press("Ça a marché")
+    async with desk_db.sessions() as session:
+        recorded = (await session.execute(select(Deflection.slug, Deflection.outcome))).all()
+    assert [tuple(r) for r in recorded] == [(first, "solved")]

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import unescape
+
 from sqlalchemy import select
 
 from desk.models import Agent, Organisation, School
@@ -87,3 +89,6 @@ async def test_supervisor_report_counts_their_organisation(signed_in, world) -> 
     assert "<td>Firminy</td><td>3</td>" in html
     assert "Saint-Étienne</td>" not in html
     assert "Vols et dégradations par commune" in html
+    # Each empty table says what is empty, not « Aucune demande » for a list of schools.
+    assert "Aucune école n'atteint ce seuil sur la période." in unescape(html)
+    assert 'class="table-scroll"' in html  # the tutorial table scrolls inside its box on a phone
