@@ -6,13 +6,14 @@ import asyncio
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import and_, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk import repositories as repo
+from desk.clock import utcnow
 from desk.models import InboundMessage, OutboxMessage, Ticket
 from desk.outbox import Outgoing, OutboxStatus
 from domain.vocabulary import Channel, TicketStatus
@@ -88,6 +89,18 @@ def _waiting(now: datetime) -> Any:
     )
 
 
+def _with_status(
+    rows: Sequence[OutboxMessage], statuses: dict[int, TicketStatus], *, next_attempt: bool
+) -> list[tuple[Outgoing, TicketStatus | None]]:
+    """Outbox rows as the senders and the renderer take them, each with its ticket's status."""
+    return [
+        (Outgoing(row.id, row.channel, row.recipient, row.subject, row.body, row.payload, row.ticket_id,
+                  row.attempts + 1 if next_attempt else row.attempts),
+         statuses.get(row.ticket_id) if row.ticket_id else None)
+        for row in rows
+    ]
+
+
 async def pending_notices(
     session: AsyncSession, channel: Channel, recipient: str, *, now: datetime, limit: int = 50
 ) -> list[tuple[Outgoing, TicketStatus | None]]:
@@ -99,11 +112,7 @@ async def pending_notices(
         .order_by(OutboxMessage.id).limit(limit)
     )).all()
     statuses = await ticket_statuses(session, [row.ticket_id for row in rows if row.ticket_id])
-    return [
-        (Outgoing(row.id, row.channel, row.recipient, row.subject, row.body, row.payload, row.ticket_id,
-                  row.attempts + 1), statuses.get(row.ticket_id) if row.ticket_id else None)
-        for row in rows
-    ]
+    return _with_status(rows, statuses, next_attempt=True)
 
 
 async def mark_sent(session: AsyncSession, outbox_ids: list[int], at: datetime) -> None:
@@ -156,9 +165,8 @@ async def hold_replies(
         for reply in replies
     ]
     # One Core INSERT … RETURNING (no unit of work: this runs on every turn of every door).
-    ids = [(await session.execute(insert(OutboxMessage).values(row).returning(OutboxMessage.id))).scalar_one()
-           for row in values]
-    return ids
+    return [(await session.execute(insert(OutboxMessage).values(row).returning(OutboxMessage.id))).scalar_one()
+            for row in values]
 
 
 @dataclass(frozen=True, slots=True)
@@ -187,17 +195,12 @@ async def settle_replies(
     if not (outcome.sent or outcome.deferred or outcome.dropped):
         return True
     try:
-        await _settle(sessions, outcome, now)
+        await _settle_many(sessions, [outcome], now)
     except Exception as exc:  # noqa: BLE001 - the lease is the fallback, see above
         log.warning("delivery of replies %s not recorded (%s): the outbox will take them over",
                     list(outcome.sent + outcome.deferred + outcome.dropped), type(exc).__name__)
         return False
     return True
-
-
-async def _settle(sessions: async_sessionmaker[AsyncSession], outcome: ReplyOutcome, now: datetime) -> None:
-    async with sessions.begin() as session:
-        await _settle_in(session, outcome, now)
 
 
 async def _settle_in(session: AsyncSession, outcome: ReplyOutcome, now: datetime) -> None:
@@ -230,7 +233,7 @@ class ReplySettler:
     def __init__(self, sessions: async_sessionmaker[AsyncSession],
                  now: Callable[[], datetime] | None = None) -> None:
         self._sessions = sessions
-        self._now = now or (lambda: datetime.now(UTC))
+        self._now = now or utcnow
         self._pending: list[ReplyOutcome] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -287,8 +290,4 @@ async def replies_to(
         .order_by(OutboxMessage.id)
     )).all()
     statuses = await ticket_statuses(session, [row.ticket_id for row in rows if row.ticket_id])
-    return [
-        (Outgoing(row.id, row.channel, row.recipient, row.subject, row.body, row.payload, row.ticket_id,
-                  row.attempts), statuses.get(row.ticket_id) if row.ticket_id else None)
-        for row in rows
-    ]
+    return _with_status(rows, statuses, next_attempt=False)

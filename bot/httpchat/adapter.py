@@ -14,8 +14,7 @@ from bot.messages import Inbound, Outbound
 from bot.notifications import render
 from bot.webchat import MAX_TEXT_CHARS, Engine, FrameError, new_token, valid_asset, valid_token
 from desk.clock import utcnow
-from desk.outbox import Outgoing
-from domain.vocabulary import Channel, TicketStatus
+from domain.vocabulary import Channel
 from handlers.notices import ReplyOutcome, mark_sent, pending_notices, replies_to, settle_replies
 
 if TYPE_CHECKING:
@@ -116,8 +115,7 @@ class HttpChat:
     async def waiting(self, token: str) -> list[dict[str, Any]]:
         """The notices that wait for this session, oldest first (not yet marked delivered)."""
         async with self._sessions() as session:
-            held: Sequence[tuple[Outgoing, TicketStatus | None]] = await pending_notices(
-                session, CHANNEL, token, now=self._now())
+            held = await pending_notices(session, CHANNEL, token, now=self._now())
         return [frame(message.id, render(message, status)) for message, status in held]
 
     async def answered(self, frames: Sequence[dict[str, Any]], *, written: bool) -> None:
