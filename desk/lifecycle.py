@@ -1,7 +1,7 @@
 """The ticket lifecycle of DOMAIN.md §8: the one place where a status may change.
 
 Back to `new` is allowed from any open status: a re-routed ticket lands unassigned in the
-receiving queue, and a theft's replacement leaves `waiting` when the declaration arrives.
+receiving queue, and a theft's replacement leaves `on_hold` when the declaration arrives.
 """
 
 from __future__ import annotations
@@ -16,12 +16,13 @@ from desk.errors import IllegalTransition
 from desk.models import Ticket, TicketEvent
 
 ALLOWED: dict[S, frozenset[S]] = {
-    S.NEW: frozenset({S.ASSIGNED, S.IN_PROGRESS, S.WAITING, S.RESOLVED, S.CANCELLED}),
-    S.ASSIGNED: frozenset({S.NEW, S.IN_PROGRESS, S.WAITING, S.RESOLVED, S.CANCELLED}),
-    S.IN_PROGRESS: frozenset({S.NEW, S.ASSIGNED, S.WAITING, S.RESOLVED, S.CANCELLED}),
+    S.NEW: frozenset({S.ASSIGNED, S.IN_PROGRESS, S.WAITING, S.ON_HOLD, S.RESOLVED, S.CANCELLED}),
+    S.ASSIGNED: frozenset({S.NEW, S.IN_PROGRESS, S.WAITING, S.ON_HOLD, S.RESOLVED, S.CANCELLED}),
+    S.IN_PROGRESS: frozenset({S.NEW, S.ASSIGNED, S.WAITING, S.ON_HOLD, S.RESOLVED, S.CANCELLED}),
     S.WAITING: frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED, S.CANCELLED}),
+    S.ON_HOLD: frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED, S.CANCELLED}),
     S.RESOLVED: frozenset({S.CLOSED, S.REOPENED}),
-    S.REOPENED: frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING, S.RESOLVED, S.CANCELLED}),
+    S.REOPENED: frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING, S.ON_HOLD, S.RESOLVED, S.CANCELLED}),
     S.CLOSED: frozenset(),
     S.CANCELLED: frozenset(),
 }

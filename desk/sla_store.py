@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.lifecycle import OPEN_STATUSES
 from desk.models import SlaClock, Ticket, TicketEvent
-from domain.vocabulary import TicketStatus
+from domain.vocabulary import PAUSED_TICKET_STATUSES, TicketStatus
 
 __all__ = [
     "WARNING_SHARE",
@@ -45,7 +45,7 @@ WARNING_SHARE = 0.75
 
 #: Statuses in which no time counts: waiting on the teacher (DOMAIN.md §5), and the time a
 #: ticket spent resolved before it was reopened (the desk thought it was done).
-_STOPPED = frozenset({TicketStatus.WAITING, TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.CANCELLED})
+_STOPPED = frozenset({*PAUSED_TICKET_STATUSES, TicketStatus.RESOLVED, TicketStatus.CLOSED, TicketStatus.CANCELLED})
 
 
 class Threshold(StrEnum):
@@ -206,7 +206,7 @@ async def recompute_clocks(
     name = str(policy.name)
     if name != ticket.sla_policy:
         raise ValueError(f"ticket {ticket.reference} follows {ticket.sla_policy!r}, not {name!r}")
-    if ticket.status == TicketStatus.WAITING:
+    if ticket.status in PAUSED_TICKET_STATUSES:
         deadlines: dict[Threshold, datetime | None] = {t: None for t in _thresholds(policy)}
     else:
         paused = paused_intervals(await _status_history(session, ticket.id), now)

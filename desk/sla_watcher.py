@@ -39,7 +39,7 @@ from desk.loops import run_passes
 from desk.models import Agent, Organisation, OutboxMessage, SlaClock, Territory, Ticket, TicketEvent
 from desk.sla_store import Threshold
 from desk.sla_text import THRESHOLD_LABELS, format_due_fr, policy_label
-from domain.vocabulary import AgentRole, Channel, TicketStatus
+from domain.vocabulary import PAUSED_TICKET_STATUSES, AgentRole, Channel, TicketStatus
 
 __all__ = ["PassReport", "SlaWatcher", "next_opening"]
 
@@ -184,7 +184,7 @@ class SlaWatcher:
                 ticket = tickets[clock.ticket_id]
                 if ticket.status not in OPEN_STATUSES:
                     drop.append(clock.id)
-                elif ticket.status == TicketStatus.WAITING:
+                elif ticket.status in PAUSED_TICKET_STATUSES:
                     pause.append(clock.id)
                 elif clock.threshold in _HELD:
                     if ticket.territory_slug not in openings:

@@ -57,11 +57,15 @@ STATUS_FR: dict[str, str] = {
     TicketStatus.ASSIGNED: "Attribuée",
     TicketStatus.IN_PROGRESS: "En cours",
     TicketStatus.WAITING: "En attente du demandeur",
+    TicketStatus.ON_HOLD: "En attente de la déclaration",
     TicketStatus.RESOLVED: "Résolue",
     TicketStatus.CLOSED: "Clôturée",
     TicketStatus.REOPENED: "Rouverte",
     TicketStatus.CANCELLED: "Annulée",
 }
+
+#: A requester's role at her school, as she chose it when she introduced herself.
+REQUESTER_ROLE_FR: dict[str, str] = {"teacher": "Enseignant·e", "director": "Directeur·rice"}
 
 SLA_FR: dict[str, str] = {
     SlaPolicy.REPLACEMENT: "Remplacement (48 h, 72 h au plus)",

@@ -160,6 +160,9 @@ class TicketStatus(StrEnum):
     ASSIGNED = "assigned"
     IN_PROGRESS = "in_progress"
     WAITING = "waiting"
+    #: Waits on another organisation or step, not on the teacher (DOMAIN.md §9): a theft's
+    #: replacement until the school authority's declaration is in. Its clock is paused.
+    ON_HOLD = "on_hold"
     RESOLVED = "resolved"
     CLOSED = "closed"
     REOPENED = "reopened"
@@ -216,5 +219,9 @@ WAITING_INBOUND: frozenset[InboundStatus] = frozenset({InboundStatus.RECEIVED, I
 
 #: Statuses of a ticket still being worked on (DOMAIN.md §8).
 OPEN_TICKET_STATUSES: frozenset[TicketStatus] = frozenset({
-    TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.WAITING, TicketStatus.REOPENED,
+    TicketStatus.NEW, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.WAITING, TicketStatus.ON_HOLD,
+    TicketStatus.REOPENED,
 })
+
+#: Open statuses whose clocks are paused: waiting on the teacher, or on another organisation.
+PAUSED_TICKET_STATUSES: frozenset[TicketStatus] = frozenset({TicketStatus.WAITING, TicketStatus.ON_HOLD})

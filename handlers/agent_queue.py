@@ -24,7 +24,7 @@ from desk.models import (
     Ticket,
     TicketEvent,
 )
-from domain.vocabulary import TicketStatus
+from domain.vocabulary import PAUSED_TICKET_STATUSES, TicketStatus
 from handlers.agent_scope import Actor, scoped_tickets, ticket_scope
 
 PAGE_SIZE = 50
@@ -67,7 +67,7 @@ class QueuePage:
 
 def urgency(status: str, next_due: datetime | None, now: datetime) -> str:
     """Badge of a ticket: paused (waiting: its clock is stopped), breached, at_risk, on_time or none."""
-    if status == TicketStatus.WAITING:
+    if status in PAUSED_TICKET_STATUSES:
         return "paused"
     if next_due is not None and next_due <= now:
         return "breached"

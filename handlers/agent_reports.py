@@ -13,12 +13,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from desk.clock import utcnow
 from desk.kb_store import deflection_stats, feedback_stats
 from desk.models import Commune, School, Ticket
-from domain.vocabulary import Intent
+from domain.vocabulary import PAUSED_TICKET_STATUSES, Intent
 from handlers.agent_queue import AT_RISK_WINDOW, OPEN_VALUES, due_expr
 from handlers.agent_scope import Actor, ticket_scope
 
 #: Thefts/damages in the period from which a school is flagged as unusual.
 UNUSUAL_INCIDENTS = 3
+
+_PAUSED = tuple(s.value for s in PAUSED_TICKET_STATUSES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -132,9 +134,9 @@ async def build_report(session: AsyncSession, actor: Actor, days: int = 60, now:
     open_scope = (scope, Ticket.status.in_(OPEN_VALUES))
     open_total = await session.scalar(select(func.count(Ticket.id)).where(*open_scope)) or 0
     breached_count = await session.scalar(select(func.count(Ticket.id)).where(
-        *open_scope, due <= now, Ticket.status != "waiting")) or 0
+        *open_scope, due <= now, Ticket.status.not_in(_PAUSED))) or 0
     at_risk = await session.scalar(select(func.count(Ticket.id)).where(
-        *open_scope, due > now, due <= now + AT_RISK_WINDOW, Ticket.status != "waiting")) or 0
+        *open_scope, due > now, due <= now + AT_RISK_WINDOW, Ticket.status.not_in(_PAUSED))) or 0
 
     per_intent: dict[str, list[float]] = {}
     for intent, opened, resolved in (await session.execute(

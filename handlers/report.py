@@ -225,14 +225,14 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
             # The replacement waits for the school authority's declaration (convention art. 6).
             first = opened[0][0]
             first.linked_ticket_id = ticket.id
-            change_status(ticket, TicketStatus.WAITING, reason=(
+            change_status(ticket, TicketStatus.ON_HOLD, reason=(
                 f"En attente de la déclaration de sinistre (demande {first.reference})."
             ), at=now)
         policy = ctx.policy(step.sla)
         if policy is not None and index == 0:
             await open_clocks(session, ticket, policy, ctx.calendar)
         elif policy is not None:
-            # The follow-up's clock is paused until it leaves `waiting` (handlers.status_hooks).
+            # The follow-up's clock is paused until it leaves `on_hold` (handlers.ticket_status).
             await recompute_clocks(session, ticket, policy, ctx.calendar, now)
         opened.append((ticket, step, org))
         if org.email:

@@ -71,7 +71,8 @@ async def start_replacement(
     follow = await session.scalar(
         select(Ticket).options(selectinload(Ticket.events)).where(Ticket.id == declaration.linked_ticket_id)
     )
-    if follow is None or follow.status != TicketStatus.WAITING:
+    # `waiting` for replacements opened before the `on_hold` status existed.
+    if follow is None or follow.status not in (TicketStatus.ON_HOLD, TicketStatus.WAITING):
         return
     now = now or ctx.now()
     change_status(

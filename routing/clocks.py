@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from domain.vocabulary import ClockMode, SlaPolicy, TicketStatus
+from domain.vocabulary import PAUSED_TICKET_STATUSES, ClockMode, SlaPolicy, TicketStatus
 from routing.calendar import Calendar, as_utc
 
 __all__ = [
@@ -226,7 +226,7 @@ def paused_intervals(status_history: Sequence[tuple[datetime, str]], now: dateti
     for at, status in events:
         if at > now_utc:
             break  # the future is not known yet
-        if status == TicketStatus.WAITING:
+        if status in PAUSED_TICKET_STATUSES:
             if since is None:
                 since = at
         elif since is not None:

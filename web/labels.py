@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from domain.vocabulary import AgentRole, Channel, OrgKind
-from domain.labels import EQUIPMENT_FR, INTENT_FR, STATUS_FR
+from domain.vocabulary import OPEN_TICKET_STATUSES, AgentRole, Channel, OrgKind, TicketStatus
+from domain.labels import EQUIPMENT_FR, INTENT_FR, REQUESTER_ROLE_FR, STATUS_FR
 
 #: One wording for a status on both sides: teachers and agents both speak of « une demande ».
 STATUS: dict[str, str] = STATUS_FR
 
+#: The open statuses, in lifecycle order (the queue's counts, the ticket page's actions).
+OPEN_STATUSES: tuple[str, ...] = tuple(s.value for s in TicketStatus if s in OPEN_TICKET_STATUSES)
+
 #: The same wording as the teachers read (domain.labels), so both sides name things alike.
 INTENT: dict[str, str] = INTENT_FR
 EQUIPMENT: dict[str, str] = EQUIPMENT_FR
+
+#: The requester's role (« Directeur·rice »), never guessed from a missing name.
+REQUESTER_ROLE: dict[str, str] = REQUESTER_ROLE_FR
 
 ROLE: dict[str, str] = {
     AgentRole.AGENT: "Agent",

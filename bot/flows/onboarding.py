@@ -17,6 +17,7 @@ from bot.payloads import button
 from bot.state import Step
 from bot.turn import Turn
 from domain.formats import UAI_TYPED_RE
+from domain.labels import REQUESTER_ROLE_FR
 from domain.uai import is_valid_uai, normalise_uai
 from domain.vocabulary import SMALL_TALK_INTENTS
 from handlers import schools as schools_of
@@ -26,7 +27,7 @@ ASK_SCHOOL = (
     "Pour commencer, dans quelle école travaillez-vous ? Écrivez son nom et sa commune "
     "(par exemple « école Jules Ferry Firminy ») ou son code UAI (par exemple 0421234A)."
 )
-ROLES = {"teacher": "enseignant·e", "director": "directeur·rice"}
+ROLES = {value: label.lower() for value, label in REQUESTER_ROLE_FR.items()}
 MAX_HELD = 5
 MIN_SCORE = 70.0
 #: Scores this close to the best one are as good a match: all of them are offered.
@@ -202,7 +203,7 @@ def ask_role(turn: Turn, prefix: str = "") -> None:
     turn.state.step = Step.ONBOARD_ROLE
     turn.say(
         (prefix + " " if prefix else "") + "Vous êtes…",
-        [button("Enseignant·e", "role", "teacher"), button("Directeur·rice", "role", "director")],
+        [button(REQUESTER_ROLE_FR["teacher"], "role", "teacher"), button(REQUESTER_ROLE_FR["director"], "role", "director")],
     )
 
 

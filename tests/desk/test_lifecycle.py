@@ -52,3 +52,15 @@ def test_resolution_timestamps() -> None:
     change_status(ticket, S.RESOLVED)
     change_status(ticket, S.CLOSED)
     assert ticket.closed_at is not None
+
+
+def test_on_hold_is_open_and_left_for_work_or_an_end() -> None:
+    """`on_hold` waits on another organisation: it is open, and it leaves for work, resolution or cancellation,
+    never for `waiting` (which would say the teacher holds it)."""
+    from domain.labels import STATUS_FR
+    from domain.vocabulary import OPEN_TICKET_STATUSES, PAUSED_TICKET_STATUSES
+
+    assert S.ON_HOLD in OPEN_TICKET_STATUSES and S.ON_HOLD in PAUSED_TICKET_STATUSES
+    assert ALLOWED[S.ON_HOLD] == {S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED, S.CANCELLED}
+    assert STATUS_FR[S.ON_HOLD] == "En attente de la déclaration"
+    assert STATUS_FR[S.WAITING] == "En attente du demandeur"

@@ -67,7 +67,7 @@ async def test_consumables_go_to_the_commune(db) -> None:
     assert outcome.tickets[0].organisation_slug == school.commune.organisation.slug
 
 
-async def test_theft_opens_declaration_then_waiting_replacement(db) -> None:
+async def test_theft_opens_declaration_then_on_hold_replacement(db) -> None:
     """A theft opens the school authority's declaration and a linked SEM replacement that waits."""
     ctx = context_for("sem", now=lambda: FRIDAY)
     async with db.sessions.begin() as session:
@@ -86,7 +86,7 @@ async def test_theft_opens_declaration_then_waiting_replacement(db) -> None:
         second = await session.get(Ticket, replacement.ticket_id)
         assert first.checklist["police_report"] is False
         assert first.linked_ticket_id == second.id and second.linked_ticket_id == first.id
-        assert second.status == "waiting"
+        assert second.status == "on_hold"  # waits on the declaration, not on the teacher
 
 
 async def test_howto_opens_no_ticket(db) -> None:

@@ -57,3 +57,38 @@ async def test_replacement_clock_starts_when_the_declaration_is_resolved(db) -> 
         target = await session.scalar(select(SlaClock.due_at).where(
             SlaClock.ticket_id == replacement_id, SlaClock.threshold == "target"))
         assert target == clock["now"] + timedelta(hours=48)
+
+
+async def test_replacements_waiting_before_on_hold_existed_move_to_on_hold(db) -> None:
+    """Migration 0007: a replacement left in `waiting` by an earlier version (it read « En attente du
+    demandeur ») is `on_hold` after the upgrade; other waiting tickets stay waiting."""
+    from sqlalchemy import update
+
+    from desk.migrate import downgrade, upgrade
+
+    async with db.sessions.begin() as session:
+        await load_demo(session, "sem", assets=10)
+        from desk.models import School
+
+        school = await session.scalar(select(School).where(School.status == "public").limit(1))
+        outcome = await open_report(session, context_for("sem", now=lambda: MONDAY), ReportDraft(
+            text="on nous a volé deux tablettes cette nuit", intent=Intent.THEFT,
+            channel=Channel.WEBCHAT, school_id=school.id, equipment=Equipment.TABLET,
+        ))
+        other = await open_report(session, context_for("sem", now=lambda: MONDAY), ReportDraft(
+            text="le vidéoprojecteur ne s'allume plus", intent=Intent.HARDWARE_FAILURE,
+            channel=Channel.WEBCHAT, school_id=school.id, equipment=Equipment.PROJECTOR,
+        ))
+        await session.execute(update(Ticket).where(Ticket.id == other.tickets[0].ticket_id).values(status="waiting"))
+    replacement_id = outcome.tickets[1].ticket_id
+
+    async def statuses() -> tuple[str, str]:
+        async with db.sessions() as session:
+            return ((await session.get(Ticket, replacement_id)).status,
+                    (await session.get(Ticket, other.tickets[0].ticket_id)).status)
+
+    assert await statuses() == ("on_hold", "waiting")
+    await downgrade(db.engine, "0006")
+    assert await statuses() == ("waiting", "waiting")
+    await upgrade(db.engine)
+    assert await statuses() == ("on_hold", "waiting")

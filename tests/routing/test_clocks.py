@@ -725,3 +725,15 @@ def test_cli_computes_every_policy_of_the_shipped_presets(path):
         status, out, err = sla(TERRITORIES_DIR, "due", "--territory", path.stem, "--policy", policy, "--opened", "2026-06-05T17:55")
         assert status == 0, err
         assert set(json.loads(out)) == {"target", "breach"}
+
+
+def test_on_hold_pauses_like_waiting():
+    """A replacement on hold (waiting on the declaration, not on the teacher) is paused too."""
+    history = [
+        (paris(2026, 6, 4, 10), TicketStatus.NEW),
+        (paris(2026, 6, 4, 10), TicketStatus.ON_HOLD),
+        (paris(2026, 6, 5, 9), TicketStatus.NEW),
+    ]
+    assert paused_intervals(history, now=paris(2026, 6, 9)) == [
+        (paris(2026, 6, 4, 10).astimezone(UTC), paris(2026, 6, 5, 9).astimezone(UTC)),
+    ]

@@ -129,7 +129,7 @@ async def test_theft_declaration_then_replacement(world: World) -> None:
     declaration, replacement = await world.tickets()
     before = await state(world, replacement)
     assert (await state(world, declaration))["organisation"] == "commune"
-    assert before["status"] == "waiting" and before["organisation"] == "sem"
+    assert before["status"] == "on_hold" and before["organisation"] == "sem"  # not on the teacher
     assert not any(due for *_, due in before["clocks"])  # waits for the declaration
     await world.actions().resolve(await world.agent_for(declaration), declaration.reference,
                                   "Déclaration faite à l'assureur, plainte déposée.")

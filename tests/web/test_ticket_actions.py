@@ -161,3 +161,15 @@ async def test_status_hook_is_called_in_the_transaction(db, world) -> None:
     await actions.note(actor, world.refs["a"], "sans changement de statut")
     await actions.resolve(actor, world.refs["a"], "")
     assert seen == [(world.refs["a"], "assigned"), (world.refs["a"], "resolved")]
+
+
+async def test_the_requester_is_shown_with_the_role_she_gave(signed_in, world) -> None:
+    """A director reads as a director (never « Enseignant·e » by default); no requester reads « — »."""
+    client = await signed_in("agent.a@guichet.test")
+    html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
+    assert "Mme Martin, enseignant·e" in html
+    html = await (await client.get(f"/agents/tickets/{world.refs['a3']}")).text()
+    assert "<dt>Demandeur</dt><dd>— ·" in html
+    client = await signed_in("agent.b@guichet.test")
+    html = await (await client.get(f"/agents/tickets/{world.refs['b']}")).text()
+    assert "M. Durand, directeur·rice" in html and "Enseignant·e" not in html

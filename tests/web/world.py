@@ -90,7 +90,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession], *, school_name_a: str
         teacher = await repo.ensure_requester(s, territory.id, "telegram", "tg-1001", name="Mme Martin",
                                               school_id=schools["a"].id)
         teacher_b = await repo.ensure_requester(s, territory.id, "email", "directeur@ecole-b.test",
-                                                name="M. Durand", school_id=schools["b"].id)
+                                                name="M. Durand", school_id=schools["b"].id, role="director")
         asset = Asset(territory_id=territory.id, tag="SEM-000001", type="projector", model="Epson EB-W51",
                       school_id=schools["a"].id, owner="sem")
         s.add(asset)

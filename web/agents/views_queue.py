@@ -77,7 +77,7 @@ async def queue(request: web.Request) -> web.Response:
         "page": page, "filters": filters, "communes": communes, "last_event": last_event,
         "statuses": list(TicketStatus), "intents": QUEUE_INTENTS, "equipment": list(Equipment),
         "page_link": page_link, "open_total": sum(
-            page.counts.get(s, 0) for s in ("new", "assigned", "in_progress", "waiting", "reopened")),
+            page.counts.get(s, 0) for s in labels.OPEN_STATUSES),
         "now_query": urlencode(params),
     }
     template = "agents/_queue_list.html" if request.query.get("fragment") else "agents/queue.html"
