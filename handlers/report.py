@@ -43,6 +43,14 @@ THEFT_DAMAGE_CHECKLIST = {
 
 
 @dataclass(frozen=True)
+class TriedArticle:
+    """A tutorial the teacher tried before reporting: its slug (kept in the event's data) and its title (shown)."""
+
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True)
 class ReportDraft:
     """Everything the front desk gathered about one problem, ready to become a ticket."""
 
@@ -57,7 +65,7 @@ class ReportDraft:
     asset_tag: str | None = None
     room: str | None = None
     confidence: float | None = None
-    tried_articles: tuple[str, ...] = ()
+    tried_articles: tuple[TriedArticle, ...] = ()
     subject: str | None = None
     attachment_ids: tuple[int, ...] = ()
 
@@ -218,8 +226,9 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
         if draft.tried_articles and index == 0:
             await repo.add_event(
                 session, ticket, "kb",
-                body="Tutoriel(s) essayé(s) sans succès : " + ", ".join(draft.tried_articles),
-                data={"articles": list(draft.tried_articles)}, at=now,
+                body="Tutoriel(s) essayé(s) sans succès : " + ", ".join(a.title for a in draft.tried_articles),
+                actor_kind="requester" if requester else "system", actor_id=requester.id if requester else None,
+                data={"articles": [a.slug for a in draft.tried_articles]}, at=now,
             )
         if index:
             # The replacement waits for the school authority's declaration (convention art. 6).

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from desk.models import Attachment, Deflection, Ticket, TicketEvent
+from kb import KnowledgeBase
 from tests.bot.conftest import Chat
 
 
@@ -88,6 +89,8 @@ async def test_deflection_not_solved_opens_ticket_with_tried_article(chat: Chat,
             select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "kb"))).all()
         outcomes = (await session.scalars(select(Deflection.outcome))).all()
     assert kb_events and slug in kb_events[0].data["articles"]
+    title = KnowledgeBase.from_directory().get(slug).title
+    assert title in kb_events[0].body and slug not in kb_events[0].body
     assert "not_solved" in outcomes
 
 

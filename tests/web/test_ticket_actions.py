@@ -20,6 +20,12 @@ async def _events(db, reference: str) -> list[TicketEvent]:
         return list(await s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)))
 
 
+def _timeline_item(html: str, body: str) -> str:
+    """The timeline entry (its <li>) whose text contains `body`."""
+    timeline = html.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    return next(item for item in timeline.split("<li ")[1:] if body in item)
+
+
 async def test_ticket_page_shows_timeline_asset_and_logbook(signed_in, world) -> None:
     """The file shows the teacher's message with its attachment, the asset and its logbook."""
     client = await signed_in("agent.a@guichet.test")
@@ -76,6 +82,20 @@ async def test_ask_puts_the_ticket_waiting(signed_in, db, world) -> None:
     html = await (await client.post(f"/agents/tickets/{world.refs['a']}/ask", {"body": "Quel est le modèle ?"})).text()
     assert "En attente du demandeur" in html
     assert (await _ticket(db, world.refs["a"])).status == "waiting"
+
+
+async def test_a_question_reads_as_a_question_in_the_timeline(signed_in, db, world) -> None:
+    """« Demander une information » is logged as a question, headed « Question au demandeur », not as a reply."""
+    client = await signed_in("agent.a@guichet.test")
+    html = await (await client.post(f"/agents/tickets/{world.refs['a']}/ask", {"body": "Quel est le modèle ?"})).text()
+    event = _timeline_item(html, "Quel est le modèle ?")
+    assert "<strong>Question au demandeur</strong>" in event and "Réponse au demandeur" not in event
+    assert "Telegram" in event  # the channel it went out on, as for a reply
+    kinds = [e.kind for e in await _events(db, world.refs["a"])]
+    assert "question" in kinds and "reply" not in kinds
+    await client.post(f"/agents/tickets/{world.refs['a']}/reply", {"body": "Merci, je commande la lampe."})
+    html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
+    assert "<strong>Réponse au demandeur</strong>" in _timeline_item(html, "Merci, je commande la lampe.")
 
 
 async def test_reroute_needs_a_reason_and_moves_the_ticket(signed_in, db, world) -> None:

@@ -124,6 +124,23 @@ async def test_ticket_page_suggests_tutorials_first(signed_in, world) -> None:
     assert PROJECTOR not in others
 
 
+async def test_tried_tutorials_show_their_titles_in_the_timeline(signed_in, db, world) -> None:
+    """A « kb » event, even an old one written with slugs, reads in French with the articles' titles."""
+    async with db.sessions.begin() as s:
+        ticket = await s.scalar(select(Ticket).where(Ticket.reference == world.refs["a"]))
+        s.add(TicketEvent(ticket_id=ticket.id, kind="kb", actor_kind="system", at=utcnow(),
+                          body=f"Tutoriel(s) essayé(s) sans succès : {PROJECTOR}, ancien-article",
+                          data={"articles": [PROJECTOR, "ancien-article"]}))
+    client = await signed_in("agent.a@guichet.test")
+    html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
+    timeline = html.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    event = timeline.split('class="event event-kb">', 1)[1].split("</li>", 1)[0]
+    assert "<strong>Tutoriels essayés par le demandeur</strong>" in event and "Kb" not in event
+    assert ("Tutoriel(s) essayé(s) sans succès : Le vidéoprojecteur ne s&#39;allume pas, "
+            "ancien-article (article retiré)") in event
+    assert PROJECTOR not in event
+
+
 async def test_reply_with_a_tutorial_links_it_for_the_teacher(signed_in, db, world) -> None:
     """A chat reply carries the tutorial as a link, not as a raw URL in its text; the event names it."""
     client = await signed_in("agent.a@guichet.test")

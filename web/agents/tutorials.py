@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -30,6 +30,11 @@ class TutorialChoices:
 
     suggested: tuple[Article, ...]
     others: tuple[Article, ...]
+
+    def titles_of(self, slugs: Iterable[object]) -> list[str]:
+        """The titles of these articles, for events that name them by slug (« kb »)."""
+        titles = {article.slug: article.title for article in (*self.suggested, *self.others)}
+        return [titles.get(str(slug)) or f"{slug} (article retiré)" for slug in slugs]
 
 
 def tutorial_choices(kb: KnowledgeBase, ticket: Ticket) -> TutorialChoices:
