@@ -189,9 +189,7 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
         assert step.role is not None
         org = await _organisation(session, ctx, territory.id, step.role, school)
         theft_or_damage = draft.intent in (Intent.THEFT, Intent.DAMAGE)
-        description = draft.text if index == 0 else (
-            f"Suite de la demande {opened[0][0].reference} : {draft.text}"
-        )
+        # The teacher's own words on every ticket: the follow-up's link is `linked_ticket`, not a prefix.
         ticket = await repo.create_ticket(
             session,
             territory=territory,
@@ -199,7 +197,7 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
             intent=draft.intent.value,
             role=step.role.value,
             subject=_subject(draft, school),
-            description=description,
+            description=draft.text,
             equipment=equipment.value if equipment else None,
             quantity=quantity_of(draft) if equipment else 1,
             school=school,
@@ -248,7 +246,9 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
             await repo.enqueue(
                 session, channel=Channel.EMAIL.value, recipient=org.email,
                 subject=f"[Guichet {ticket.reference}] {ticket.subject}",
-                body=f"Nouvelle demande {ticket.reference} pour {org.name} :\n\n{ticket.description}",
+                body=(f"Nouvelle demande {ticket.reference} pour {org.name}"
+                      + (f" (suite de la demande {opened[0][0].reference})" if index else "")
+                      + f" :\n\n{ticket.description}"),
                 ticket_id=ticket.id, dedupe_key=f"new:{ticket.id}:{org.id}",
             )
     await session.flush()

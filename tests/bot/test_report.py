@@ -159,6 +159,17 @@ async def test_theft_opens_two_linked_tickets_and_explains_the_checklist(chat: C
     assert declaration.reference in text and replacement.reference in text
 
 
+async def test_the_teacher_reads_her_own_words_on_the_replacement(chat: Chat, desk_db) -> None:
+    """The replacement's history quotes what she wrote, with no « Suite de la demande » she never typed."""
+    await chat.onboard()
+    await chat.say("cambriolage cette nuit, la tablette SEM-004513 a été volée")
+    await chat.press("Envoyer")
+    _, replacement = await _tickets(desk_db)
+    await chat.say(f"où en est la demande {replacement.reference} ?")
+    assert "Votre message : « cambriolage cette nuit, la tablette SEM-004513 a été volée »" in chat.text
+    assert "Suite de la demande" not in chat.text
+
+
 async def test_low_confidence_asks_instead_of_guessing(chat: Chat, desk_db) -> None:
     """An ambiguous message gets the likely intents as buttons; the chosen one drives the report."""
     await chat.onboard()

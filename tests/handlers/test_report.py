@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from desk.models import SlaClock, Ticket
+from desk.models import Organisation, OutboxMessage, SlaClock, Ticket
 from desk.repositories import ensure_requester, school_by_uai, ticket_by_reference
 from guichet.demo import load_demo
 from domain.vocabulary import Channel, Equipment, Intent
@@ -87,6 +87,29 @@ async def test_theft_opens_declaration_then_waiting_replacement(db) -> None:
         assert first.checklist["police_report"] is False
         assert first.linked_ticket_id == second.id and second.linked_ticket_id == first.id
         assert second.status == "waiting"
+
+
+async def test_the_replacement_keeps_the_teachers_own_words(db) -> None:
+    """Both tickets of a theft carry the teacher's text as she wrote it; only the agents' e-mail names the link."""
+    ctx = context_for("sem", now=lambda: FRIDAY)
+    text = "cambriolage cette nuit, 3 tablettes volées"
+    async with db.sessions.begin() as session:
+        school = await _school(session)
+        sem = await session.scalar(select(Organisation).where(Organisation.slug == "sem"))
+        sem.email = "support@sem.test"
+        outcome = await open_report(session, ctx, ReportDraft(
+            text=text, intent=Intent.THEFT, channel=Channel.TELEGRAM, school_id=school.id,
+            equipment=Equipment.TABLET,
+        ))
+    declaration, replacement = outcome.tickets
+    async with db.sessions() as session:
+        for opened in (declaration, replacement):
+            ticket = await ticket_by_reference(session, school.territory_id, opened.reference)
+            assert ticket.description == text
+            assert [e.body for e in ticket.events if e.kind == "message"] == [text]
+        mail = await session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "support@sem.test"))
+    assert mail.body == (f"Nouvelle demande {replacement.reference} pour Saint-Étienne Métropole "
+                         f"(suite de la demande {declaration.reference}) :\n\n{text}")
 
 
 async def test_tried_tutorials_are_named_by_their_titles(db) -> None:

@@ -98,6 +98,25 @@ async def test_a_question_reads_as_a_question_in_the_timeline(signed_in, db, wor
     assert "<strong>Réponse au demandeur</strong>" in _timeline_item(html, "Merci, je commande la lampe.")
 
 
+async def test_linked_ticket_is_shown_to_agents(signed_in, db, world) -> None:
+    """A linked ticket is named in the facts: a link in my scope, only its organisation outside it."""
+    async with db.sessions.begin() as s:
+        tickets = {t.reference: t for t in await s.scalars(select(Ticket))}
+        tickets[world.refs["a"]].linked_ticket_id = tickets[world.refs["a2"]].id
+        tickets[world.refs["a2"]].linked_ticket_id = tickets[world.refs["b"]].id
+    client = await signed_in("agent.a@guichet.test")
+    html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
+    linked = html.split("<dt>Demande liée</dt>", 1)[1].split("</div>", 1)[0]
+    assert f'<a href="/agents/tickets/{world.refs["a2"]}">{world.refs["a2"]}</a> Prise réseau arrachée' in linked
+    assert "Commune de Firminy" in linked and "Nouvelle" in linked
+    other = await (await client.get(f"/agents/tickets/{world.refs['a2']}")).text()
+    linked = other.split("<dt>Demande liée</dt>", 1)[1].split("</div>", 1)[0]
+    assert "Demande d'une autre organisation · Commune de Saint-Étienne" in linked
+    assert world.refs["b"] not in linked
+    plain = await (await client.get(f"/agents/tickets/{world.refs['a3']}")).text()
+    assert "Demande liée" not in plain
+
+
 async def test_reroute_needs_a_reason_and_moves_the_ticket(signed_in, db, world) -> None:
     """Without a reason nothing moves; with one, the ticket goes back to new in the other queue."""
     a = await signed_in("agent.a@guichet.test")
