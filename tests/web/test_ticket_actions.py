@@ -98,6 +98,18 @@ async def test_a_question_reads_as_a_question_in_the_timeline(signed_in, db, wor
     assert "<strong>Réponse au demandeur</strong>" in _timeline_item(html, "Merci, je commande la lampe.")
 
 
+async def test_claim_button_only_until_the_ticket_is_mine(signed_in, world) -> None:
+    """« Prendre en charge » goes once I hold the ticket, and stays for a colleague who does not."""
+    client = await signed_in("agent.a@guichet.test")
+    page = f"/agents/tickets/{world.refs['a']}"
+    assert f'action="{page}/claim"' in await (await client.get(page)).text()
+    html = await (await client.post(f"{page}/claim")).text()
+    assert "Vous avez pris en charge la demande." in html
+    assert f'action="{page}/claim"' not in html and "Prendre en charge</button>" not in html
+    colleague = await signed_in("agent.a2@guichet.test")
+    assert "Prendre en charge</button>" in await (await colleague.get(page)).text()
+
+
 async def test_linked_ticket_is_shown_to_agents(signed_in, db, world) -> None:
     """A linked ticket is named in the facts: a link in my scope, only its organisation outside it."""
     async with db.sessions.begin() as s:
