@@ -34,6 +34,10 @@ class KnowledgeBaseLike(Protocol):
         """0-2 hits (with `.article`) or articles (slug, title, summary), best first."""
         ...
 
+    def get(self, slug: str) -> ArticleLike | None:
+        """The article with this slug, or None once it is withdrawn."""
+        ...
+
 
 class DeflectionLog(Protocol):
     """Records whether an offered tutorial solved the problem (default: `log_deflection`)."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass, field
+from typing import Literal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -114,7 +115,8 @@ class AgentActions:
         async with self.sessions.begin() as session:
             ticket = await scoped_ticket(session, actor, reference, for_update=True)
             _require_open(ticket)
-            outbox_id = await _reply(session, ticket, actor, _text(body, "La question"), tutorial)
+            outbox_id = await _reply(session, ticket, actor, _text(body, "La question"), tutorial,
+                                     kind="question")
             await self._move(session, ticket, S.WAITING, actor,
                              reason="Informations demandées au demandeur")
             return _result(ticket, _sent(outbox_id) + " La demande attend sa réponse.", outbox_id)
@@ -260,8 +262,10 @@ async def _assign(session: AsyncSession, ticket: Ticket, actor: Actor, agent_id:
 
 
 async def _reply(session: AsyncSession, ticket: Ticket, actor: Actor, text: str,
-                 tutorial: Tutorial | None = None) -> int | None:
-    """Record the reply and queue it for the requester on the channel of the ticket.
+                 tutorial: Tutorial | None = None, *, kind: Literal["reply", "question"] = "reply") -> int | None:
+    """Record the reply (or the question, `kind="question"`) and queue it for the requester.
+
+    It goes out on the channel of the ticket; the timeline tells a question from a reply by `kind`.
 
     A tutorial rides in the payload's `links`, which the chat channels show as a link button
     (no raw URL in their text); by e-mail it ends the message as a « Tutoriel : title — url » line.
@@ -278,7 +282,7 @@ async def _reply(session: AsyncSession, ticket: Ticket, actor: Actor, text: str,
     if tutorial is not None:
         data["article"] = tutorial.slug
     event = await repo.add_event(
-        session, ticket, "reply", body=f"{text}\n\n{tutorial.line}" if tutorial else text,
+        session, ticket, kind, body=f"{text}\n\n{tutorial.line}" if tutorial else text,
         actor_kind="agent", actor_id=actor.id, channel=identity.channel if identity else None, data=data)
     if identity is None:
         return None

@@ -55,6 +55,8 @@ class QueueRow:
     ticket: Ticket
     next_due: datetime | None
     urgency: str
+    #: The ticket this one is linked to (a theft's declaration and its replacement), if any.
+    linked: LogbookEntry | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +201,8 @@ class TicketFile:
     organisations: Sequence[Organisation]
     next_due: datetime | None
     urgency: str
+    #: The ticket this one is linked to (a theft's declaration and its replacement), if any.
+    linked: LogbookEntry | None = None
 
 
 async def scoped_ticket(session: AsyncSession, actor: Actor, reference: str, *, for_update: bool = False) -> Ticket:
@@ -249,6 +253,15 @@ async def ticket_file(session: AsyncSession, actor: Actor, reference: str, now: 
             .order_by(Ticket.opened_at.desc()).limit(100)
         )).all():
             logbook.append(LogbookEntry(other, bool(visible)))
+    linked: LogbookEntry | None = None
+    if ticket.linked_ticket_id is not None:
+        found = (await session.execute(
+            select(Ticket, ticket_scope(actor).label("in_scope")).options(
+                defer(Ticket.description), joinedload(Ticket.organisation))
+            .where(Ticket.id == ticket.linked_ticket_id, Ticket.territory_id == actor.territory_id)
+        )).first()
+        if found is not None:
+            linked = LogbookEntry(found[0], bool(found[1]))
     assignable = (await session.scalars(
         select(Agent).where(Agent.organisation_id == ticket.organisation_id, Agent.active.is_(True))
         .order_by(Agent.name)
@@ -261,7 +274,7 @@ async def ticket_file(session: AsyncSession, actor: Actor, reference: str, now: 
     return TicketFile(
         ticket=ticket, events=ticket.events, attachments=attachments, agent_names=agent_names,
         logbook=logbook, assignable=assignable, organisations=organisations, next_due=due,
-        urgency=urgency(ticket.status, due, now),
+        urgency=urgency(ticket.status, due, now), linked=linked,
     )
 
 

@@ -43,6 +43,14 @@ THEFT_DAMAGE_CHECKLIST = {
 
 
 @dataclass(frozen=True)
+class TriedArticle:
+    """A tutorial the teacher tried before reporting: its slug (kept in the event's data) and its title (shown)."""
+
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True)
 class ReportDraft:
     """Everything the front desk gathered about one problem, ready to become a ticket."""
 
@@ -57,7 +65,7 @@ class ReportDraft:
     asset_tag: str | None = None
     room: str | None = None
     confidence: float | None = None
-    tried_articles: tuple[str, ...] = ()
+    tried_articles: tuple[TriedArticle, ...] = ()
     subject: str | None = None
     attachment_ids: tuple[int, ...] = ()
 
@@ -181,9 +189,7 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
         assert step.role is not None
         org = await _organisation(session, ctx, territory.id, step.role, school)
         theft_or_damage = draft.intent in (Intent.THEFT, Intent.DAMAGE)
-        description = draft.text if index == 0 else (
-            f"Suite de la demande {opened[0][0].reference} : {draft.text}"
-        )
+        # The teacher's own words on every ticket: the follow-up's link is `linked_ticket`, not a prefix.
         ticket = await repo.create_ticket(
             session,
             territory=territory,
@@ -191,7 +197,7 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
             intent=draft.intent.value,
             role=step.role.value,
             subject=_subject(draft, school),
-            description=description,
+            description=draft.text,
             equipment=equipment.value if equipment else None,
             quantity=quantity_of(draft) if equipment else 1,
             school=school,
@@ -218,8 +224,9 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
         if draft.tried_articles and index == 0:
             await repo.add_event(
                 session, ticket, "kb",
-                body="Tutoriel(s) essayé(s) sans succès : " + ", ".join(draft.tried_articles),
-                data={"articles": list(draft.tried_articles)}, at=now,
+                body="Tutoriel(s) essayé(s) sans succès : " + ", ".join(a.title for a in draft.tried_articles),
+                actor_kind="requester" if requester else "system", actor_id=requester.id if requester else None,
+                data={"articles": [a.slug for a in draft.tried_articles]}, at=now,
             )
         if index:
             # The replacement waits for the school authority's declaration (convention art. 6).
@@ -239,7 +246,9 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
             await repo.enqueue(
                 session, channel=Channel.EMAIL.value, recipient=org.email,
                 subject=f"[Guichet {ticket.reference}] {ticket.subject}",
-                body=f"Nouvelle demande {ticket.reference} pour {org.name} :\n\n{ticket.description}",
+                body=(f"Nouvelle demande {ticket.reference} pour {org.name}"
+                      + (f" (suite de la demande {opened[0][0].reference})" if index else "")
+                      + f" :\n\n{ticket.description}"),
                 ticket_id=ticket.id, dedupe_key=f"new:{ticket.id}:{org.id}",
             )
     await session.flush()

@@ -41,6 +41,7 @@ EVENT: dict[str, str] = {
     "created": "Demande ouverte",
     "message": "Message du demandeur",
     "reply": "Réponse au demandeur",
+    "question": "Question au demandeur",
     "note": "Note interne",
     "status": "Changement de statut",
     "assigned": "Attribution",
@@ -48,7 +49,12 @@ EVENT: dict[str, str] = {
     "merged": "Fusion de doublons",
     "asset_linked": "Matériel associé",
     "notification": "Notification",
+    "kb": "Tutoriels essayés par le demandeur",
+    "satisfaction": "Avis du demandeur",
 }
+
+#: Heading of an event whose kind no table knows yet: French, never the raw identifier.
+OTHER_EVENT = "Événement"
 
 #: SLA urgency badges: text is always shown, colour only reinforces it.
 URGENCY: dict[str, str] = {
@@ -68,9 +74,9 @@ def label(table: dict[str, str], value: str | None, default: str = "—") -> str
 
 
 def event_label(kind: str) -> str:
-    """Timeline heading of an event; SLA clock events share one family name."""
+    """Timeline heading of an event; SLA clock events share one family name, unknown kinds a French one."""
     if kind in EVENT:
         return EVENT[kind]
     if kind.startswith(("sla", "clock")):
         return "Échéance (engagement de service)"
-    return kind.replace("_", " ").capitalize()
+    return OTHER_EVENT

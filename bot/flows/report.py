@@ -17,7 +17,7 @@ from domain.formats import quantity_in
 from domain.labels import EQUIPMENT_FR, INTENT_FR
 from domain.vocabulary import Channel, Equipment, Intent, TicketStatus, TICKET_INTENTS
 from handlers import teacher_tickets
-from handlers.report import NotATicket, ReportDraft, equipment_label, open_report
+from handlers.report import NotATicket, ReportDraft, TriedArticle, equipment_label, open_report
 from nlu import ParseResult
 
 NEEDS_EQUIPMENT = frozenset({Intent.HARDWARE_FAILURE, Intent.THEFT, Intent.DAMAGE})
@@ -379,6 +379,12 @@ async def on_text(turn: Turn, text: str) -> bool:
     return True
 
 
+def _tried(turn: Turn, slug: str) -> TriedArticle:
+    """A tutorial the teacher tried, with the title agents read (marked withdrawn if it left the KB since)."""
+    article = turn.services.kb.get(slug)
+    return TriedArticle(slug, article.title if article is not None else f"{slug} (article retiré)")
+
+
 async def send(turn: Turn) -> None:
     """Open the ticket(s) and answer with the reference, who handles it and by when."""
     d = turn.state.draft
@@ -387,7 +393,7 @@ async def send(turn: Turn) -> None:
         text=d.text, intent=Intent(d.intent), channel=turn.inbound.channel,
         requester_id=turn.requester.id, school_id=d.school_id or turn.requester.school_id,
         equipment=Equipment(d.equipment) if d.equipment else None, asset_tag=d.asset_tag,
-        room=d.room, confidence=d.confidence, tried_articles=tuple(d.tried_articles),
+        room=d.room, confidence=d.confidence, tried_articles=tuple(_tried(turn, slug) for slug in d.tried_articles),
         attachment_ids=tuple(d.attachment_ids),
     )
     try:

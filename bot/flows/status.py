@@ -14,16 +14,22 @@ from domain.labels import EQUIPMENT_FR, STATUS_FR
 MAX_LISTED = 8
 MAX_BUTTONS = 5
 MAX_HISTORY = 8
-_EVENT_FR = {
+EVENT_FR = {
     "created": "Demande enregistrée",
     "message": "Votre message",
     "reply": "Réponse du support",
+    "question": "Question du support",
     "assigned": "Prise en charge par un agent",
     "reroute": "Transmise à un autre service",
     "kb": "Tutoriel essayé",
     "satisfaction": "Votre avis",
     "merged": "Regroupée avec une autre demande",
+    "asset_linked": "Matériel associé à la demande",
 }
+#: What the teacher reads for an event no table names yet, rather than its identifier.
+OTHER_EVENT_FR = "Mise à jour de la demande"
+#: Events whose words the teacher is shown: her own messages and what the support wrote her.
+_QUOTED = frozenset({"message", "reply", "question"})
 
 
 def _what(ticket: Ticket) -> str:
@@ -78,8 +84,8 @@ async def history(turn: Turn, ticket: Ticket) -> None:
         if event.kind == "status":
             label = f"Statut : {STATUS_FR.get(event.to_status or '', event.to_status)}"
         else:
-            label = _EVENT_FR.get(event.kind, event.kind)
-        if event.kind in ("reply", "message") and event.body:
+            label = EVENT_FR.get(event.kind, OTHER_EVENT_FR)
+        if event.kind in _QUOTED and event.body:
             label += f" : « {common.excerpt(event.body, 120)} »"
         lines.append(f"• {when} — {label}")
     buttons = []

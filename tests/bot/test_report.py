@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from desk.models import Attachment, Deflection, Ticket, TicketEvent
+from kb import KnowledgeBase
 from tests.bot.conftest import Chat
 
 
@@ -88,6 +89,8 @@ async def test_deflection_not_solved_opens_ticket_with_tried_article(chat: Chat,
             select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "kb"))).all()
         outcomes = (await session.scalars(select(Deflection.outcome))).all()
     assert kb_events and slug in kb_events[0].data["articles"]
+    title = KnowledgeBase.from_directory().get(slug).title
+    assert title in kb_events[0].body and slug not in kb_events[0].body
     assert "not_solved" in outcomes
 
 
@@ -154,6 +157,17 @@ async def test_theft_opens_two_linked_tickets_and_explains_the_checklist(chat: C
     declaration, replacement = await _tickets(desk_db)
     assert declaration.linked_ticket_id == replacement.id and replacement.linked_ticket_id == declaration.id
     assert declaration.reference in text and replacement.reference in text
+
+
+async def test_the_teacher_reads_her_own_words_on_the_replacement(chat: Chat, desk_db) -> None:
+    """The replacement's history quotes what she wrote, with no « Suite de la demande » she never typed."""
+    await chat.onboard()
+    await chat.say("cambriolage cette nuit, la tablette SEM-004513 a été volée")
+    await chat.press("Envoyer")
+    _, replacement = await _tickets(desk_db)
+    await chat.say(f"où en est la demande {replacement.reference} ?")
+    assert "Votre message : « cambriolage cette nuit, la tablette SEM-004513 a été volée »" in chat.text
+    assert "Suite de la demande" not in chat.text
 
 
 async def test_low_confidence_asks_instead_of_guessing(chat: Chat, desk_db) -> None:

@@ -6,11 +6,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from desk.lifecycle import change_status
-from desk.models import OutboxMessage, Ticket, TicketEvent
+from desk.models import Agent, OutboxMessage, Ticket, TicketEvent
 from desk.outbox import Outgoing
+from desk.security import hash_password
+from bot.flows import status as status_flow
 from bot.notifications import render
+from handlers.agent_actions import AgentActions
+from handlers.agent_scope import load_actor
 from handlers.notices import ticket_status
 from tests.bot.conftest import Chat
+from tests.web.test_labels import written_kinds
 
 
 async def _report_projector(chat: Chat) -> str:
@@ -39,6 +44,28 @@ async def test_status_lists_open_tickets_with_label_and_date(chat: Chat, desk_db
     await chat.say(f"où en est la demande {reference} ?")
     assert "Historique" in chat.text and "Demande enregistrée" in chat.text
     assert "Ajouter un message" in chat.labels
+
+
+def test_every_event_the_teacher_may_see_has_a_french_label() -> None:
+    """Her history names every non-internal event kind in French (status changes and notes have their own line)."""
+    shown = written_kinds() - {"status", "note"}
+    assert sorted(kind for kind in shown if kind not in status_flow.EVENT_FR) == []
+
+
+async def test_an_agents_question_is_quoted_as_a_question(chat: Chat, desk_db) -> None:
+    """The teacher's history quotes the agent's question under « Question du support »."""
+    await chat.onboard()
+    reference = await _report_projector(chat)
+    async with desk_db.sessions.begin() as session:
+        ticket = await session.scalar(select(Ticket).where(Ticket.reference == reference))
+        agent = Agent(organisation_id=ticket.organisation_id, email="agent@sem.test", name="Agent SEM",
+                      password_hash=hash_password("x"), role="agent")
+        session.add(agent)
+        await session.flush()
+        actor = await load_actor(session, agent.id)
+    await AgentActions(desk_db.sessions).ask(actor, reference, "Quelle est l'étiquette de l'appareil ?")
+    await chat.say(f"où en est la demande {reference} ?")
+    assert "Question du support : « Quelle est l'étiquette de l'appareil ? »" in chat.text
 
 
 async def test_status_is_scoped_to_the_requester(chat: Chat, engine, desk_db) -> None:

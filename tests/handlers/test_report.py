@@ -7,12 +7,12 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from desk.models import SlaClock, Ticket
+from desk.models import Organisation, OutboxMessage, SlaClock, Ticket
 from desk.repositories import ensure_requester, school_by_uai, ticket_by_reference
 from guichet.demo import load_demo
 from domain.vocabulary import Channel, Equipment, Intent
 from handlers.context import context_for
-from handlers.report import NotATicket, ReportDraft, open_report
+from handlers.report import NotATicket, ReportDraft, TriedArticle, open_report
 
 # Friday 20 November 2026, 10:00 in Paris.
 FRIDAY = datetime(2026, 11, 20, 9, 0, tzinfo=UTC)
@@ -87,6 +87,49 @@ async def test_theft_opens_declaration_then_on_hold_replacement(db) -> None:
         assert first.checklist["police_report"] is False
         assert first.linked_ticket_id == second.id and second.linked_ticket_id == first.id
         assert second.status == "on_hold"  # waits on the declaration, not on the teacher
+
+
+async def test_the_replacement_keeps_the_teachers_own_words(db) -> None:
+    """Both tickets of a theft carry the teacher's text as she wrote it; only the agents' e-mail names the link."""
+    ctx = context_for("sem", now=lambda: FRIDAY)
+    text = "cambriolage cette nuit, 3 tablettes volées"
+    async with db.sessions.begin() as session:
+        school = await _school(session)
+        sem = await session.scalar(select(Organisation).where(Organisation.slug == "sem"))
+        sem.email = "support@sem.test"
+        outcome = await open_report(session, ctx, ReportDraft(
+            text=text, intent=Intent.THEFT, channel=Channel.TELEGRAM, school_id=school.id,
+            equipment=Equipment.TABLET,
+        ))
+    declaration, replacement = outcome.tickets
+    async with db.sessions() as session:
+        for opened in (declaration, replacement):
+            ticket = await ticket_by_reference(session, school.territory_id, opened.reference)
+            assert ticket.description == text
+            assert [e.body for e in ticket.events if e.kind == "message"] == [text]
+        mail = await session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == "support@sem.test"))
+    assert mail.body == (f"Nouvelle demande {replacement.reference} pour Saint-Étienne Métropole "
+                         f"(suite de la demande {declaration.reference}) :\n\n{text}")
+
+
+async def test_tried_tutorials_are_named_by_their_titles(db) -> None:
+    """The « kb » event names the tried tutorials by title for people, by slug in its data, as the teacher's."""
+    ctx = context_for("sem", now=lambda: FRIDAY)
+    async with db.sessions.begin() as session:
+        school = await _school(session)
+        requester = await ensure_requester(session, school.territory_id, "webchat", "s1", school_id=school.id)
+        outcome = await open_report(session, ctx, ReportDraft(
+            text="le vidéoprojecteur ne s'allume plus", intent=Intent.HARDWARE_FAILURE,
+            channel=Channel.WEBCHAT, requester_id=requester.id, school_id=school.id,
+            equipment=Equipment.PROJECTOR,
+            tried_articles=(TriedArticle("projector-wont-turn-on", "Le vidéoprojecteur ne s'allume pas"),),
+        ))
+    async with db.sessions() as session:
+        ticket = await ticket_by_reference(session, school.territory_id, outcome.reference)
+    (event,) = [e for e in ticket.events if e.kind == "kb"]
+    assert event.body == "Tutoriel(s) essayé(s) sans succès : Le vidéoprojecteur ne s'allume pas"
+    assert event.data == {"articles": ["projector-wont-turn-on"]}
+    assert (event.actor_kind, event.actor_id) == ("requester", requester.id)
 
 
 async def test_howto_opens_no_ticket(db) -> None:

@@ -20,6 +20,12 @@ async def _events(db, reference: str) -> list[TicketEvent]:
         return list(await s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id)))
 
 
+def _timeline_item(html: str, body: str) -> str:
+    """The timeline entry (its <li>) whose text contains `body`."""
+    timeline = html.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    return next(item for item in timeline.split("<li ")[1:] if body in item)
+
+
 async def test_ticket_page_shows_timeline_asset_and_logbook(signed_in, world) -> None:
     """The file shows the teacher's message with its attachment, the asset and its logbook."""
     client = await signed_in("agent.a@guichet.test")
@@ -76,6 +82,51 @@ async def test_ask_puts_the_ticket_waiting(signed_in, db, world) -> None:
     html = await (await client.post(f"/agents/tickets/{world.refs['a']}/ask", {"body": "Quel est le modèle ?"})).text()
     assert "En attente du demandeur" in html
     assert (await _ticket(db, world.refs["a"])).status == "waiting"
+
+
+async def test_a_question_reads_as_a_question_in_the_timeline(signed_in, db, world) -> None:
+    """« Demander une information » is logged as a question, headed « Question au demandeur », not as a reply."""
+    client = await signed_in("agent.a@guichet.test")
+    html = await (await client.post(f"/agents/tickets/{world.refs['a']}/ask", {"body": "Quel est le modèle ?"})).text()
+    event = _timeline_item(html, "Quel est le modèle ?")
+    assert "<strong>Question au demandeur</strong>" in event and "Réponse au demandeur" not in event
+    assert "Telegram" in event  # the channel it went out on, as for a reply
+    kinds = [e.kind for e in await _events(db, world.refs["a"])]
+    assert "question" in kinds and "reply" not in kinds
+    await client.post(f"/agents/tickets/{world.refs['a']}/reply", {"body": "Merci, je commande la lampe."})
+    html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
+    assert "<strong>Réponse au demandeur</strong>" in _timeline_item(html, "Merci, je commande la lampe.")
+
+
+async def test_claim_button_only_until_the_ticket_is_mine(signed_in, world) -> None:
+    """« Prendre en charge » goes once I hold the ticket, and stays for a colleague who does not."""
+    client = await signed_in("agent.a@guichet.test")
+    page = f"/agents/tickets/{world.refs['a']}"
+    assert f'action="{page}/claim"' in await (await client.get(page)).text()
+    html = await (await client.post(f"{page}/claim")).text()
+    assert "Vous avez pris en charge la demande." in html
+    assert f'action="{page}/claim"' not in html and "Prendre en charge</button>" not in html
+    colleague = await signed_in("agent.a2@guichet.test")
+    assert "Prendre en charge</button>" in await (await colleague.get(page)).text()
+
+
+async def test_linked_ticket_is_shown_to_agents(signed_in, db, world) -> None:
+    """A linked ticket is named in the facts: a link in my scope, only its organisation outside it."""
+    async with db.sessions.begin() as s:
+        tickets = {t.reference: t for t in await s.scalars(select(Ticket))}
+        tickets[world.refs["a"]].linked_ticket_id = tickets[world.refs["a2"]].id
+        tickets[world.refs["a2"]].linked_ticket_id = tickets[world.refs["b"]].id
+    client = await signed_in("agent.a@guichet.test")
+    html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
+    linked = html.split("<dt>Demande liée</dt>", 1)[1].split("</div>", 1)[0]
+    assert f'<a href="/agents/tickets/{world.refs["a2"]}">{world.refs["a2"]}</a> Prise réseau arrachée' in linked
+    assert "Commune de Firminy" in linked and "Nouvelle" in linked
+    other = await (await client.get(f"/agents/tickets/{world.refs['a2']}")).text()
+    linked = other.split("<dt>Demande liée</dt>", 1)[1].split("</div>", 1)[0]
+    assert "Demande d'une autre organisation · Commune de Saint-Étienne" in linked
+    assert world.refs["b"] not in linked
+    plain = await (await client.get(f"/agents/tickets/{world.refs['a3']}")).text()
+    assert "Demande liée" not in plain
 
 
 async def test_reroute_needs_a_reason_and_moves_the_ticket(signed_in, db, world) -> None:

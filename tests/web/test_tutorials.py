@@ -15,6 +15,7 @@ from desk.clock import utcnow
 from desk.kb_store import record_deflection, record_feedback
 from desk.models import OutboxMessage, Ticket, TicketEvent
 from desk.outbox import Outgoing
+from kb import KnowledgeBase
 from tests.web.test_scoping import _token
 
 PROJECTOR = "projector-wont-turn-on"
@@ -108,20 +109,59 @@ async def test_tutorial_report_is_the_same_for_every_supervisor_and_hidden_from_
 
 
 async def test_ticket_page_suggests_tutorials_first(signed_in, world) -> None:
-    """The reply form lists the ticket's best matches under « Suggestions », then the rest by title."""
+    """One list of the articles, the ticket's best matches first then the rest by title, named once as suggestions."""
     client = await signed_in("agent.a@guichet.test")
     html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
-    assert '<label for="reply-article">Joindre un tutoriel</label>' in html
-    assert 'id="reply-article" name="article" aria-describedby="reply-article-hint"' in html
-    assert 'id="ask-article"' in html and 'id="resolve-article"' in html
-    select = html.split('id="reply-article"', 1)[1].split("</select>", 1)[0]
-    suggestions = select.split('<optgroup label="Suggestions">', 1)[1].split("</optgroup>", 1)[0]
-    assert suggestions.index(f'value="{PROJECTOR}"') == suggestions.index('value="')
-    assert suggestions.count("<option") == 3
-    others = select.split('<optgroup label="Autres tutoriels">', 1)[1]
-    titles = [part.split(">", 1)[1].split("<", 1)[0] for part in others.split("<option ")[1:]]
-    assert titles == sorted(titles, key=str.casefold) and len(titles) > 20
-    assert PROJECTOR not in others
+    titles = re.findall(r'<option value="([^"]*)"></option>', html.split('<datalist id="tutorial-list">', 1)[1]
+                        .split("</datalist>", 1)[0])
+    assert titles[0] == PROJECTOR_TITLE.replace("'", "&#39;")
+    assert len(titles) == len(set(titles)) == len(KnowledgeBase.from_directory().articles)
+    others = titles[3:]
+    assert others == sorted(others, key=str.casefold) and len(others) > 20
+    suggestions = html.split('id="tutorial-suggestions">', 1)[1].split("</p>", 1)[0]
+    assert suggestions.count("<a href=") == 3 and f'<a href="/kb/{PROJECTOR}">' in suggestions
+
+
+async def test_ticket_page_renders_the_article_list_once(signed_in, world) -> None:
+    """Reply, question and resolution each have a labelled field, all pointing at the page's one list."""
+    client = await signed_in("agent.a@guichet.test")
+    html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
+    assert html.count("<datalist") == 1 and html.count("<option value=\"Le vidéoprojecteur ne s&#39;allume pas\"") == 1
+    assert html.count('name="article"') == 3 and '<select id="reply-article"' not in html
+    for action, prefix in (("reply", "reply"), ("ask", "ask"), ("resolve", "resolve")):
+        form = html.split(f'action="/agents/tickets/{world.refs["a"]}/{action}"', 1)[1].split("</form>", 1)[0]
+        assert f'<label for="{prefix}-article">Joindre un tutoriel</label>' in form
+        assert (f'<input id="{prefix}-article" name="article" list="tutorial-list" autocomplete="off" '
+                f'aria-describedby="{prefix}-article-hint tutorial-suggestions">') in form
+
+
+async def test_reply_names_the_tutorial_by_its_title(signed_in, db, world) -> None:
+    """The page's field submits the article's title; the reply carries that article's link."""
+    client = await signed_in("agent.a@guichet.test")
+    ref = world.refs["a"]
+    page = await client.post(f"/agents/tickets/{ref}/reply",
+                             {"body": "Essayez ceci :", "article": f"  {PROJECTOR_TITLE.upper()} "})
+    assert "Message envoyé au demandeur." in await page.text()
+    async with db.sessions() as s:
+        out = await s.scalar(select(OutboxMessage))
+    assert out.payload["links"] == [{"label": PROJECTOR_TITLE, "url": PROJECTOR_URL}]
+
+
+async def test_tried_tutorials_show_their_titles_in_the_timeline(signed_in, db, world) -> None:
+    """A « kb » event, even an old one written with slugs, reads in French with the articles' titles."""
+    async with db.sessions.begin() as s:
+        ticket = await s.scalar(select(Ticket).where(Ticket.reference == world.refs["a"]))
+        s.add(TicketEvent(ticket_id=ticket.id, kind="kb", actor_kind="system", at=utcnow(),
+                          body=f"Tutoriel(s) essayé(s) sans succès : {PROJECTOR}, ancien-article",
+                          data={"articles": [PROJECTOR, "ancien-article"]}))
+    client = await signed_in("agent.a@guichet.test")
+    html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
+    timeline = html.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
+    event = timeline.split('class="event event-kb">', 1)[1].split("</li>", 1)[0]
+    assert "<strong>Tutoriels essayés par le demandeur</strong>" in event and "Kb" not in event
+    assert ("Tutoriel(s) essayé(s) sans succès : Le vidéoprojecteur ne s&#39;allume pas, "
+            "ancien-article (article retiré)") in event
+    assert PROJECTOR not in event
 
 
 async def test_reply_with_a_tutorial_links_it_for_the_teacher(signed_in, db, world) -> None:

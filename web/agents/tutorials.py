@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from aiohttp import web
@@ -18,7 +18,7 @@ SUGGESTIONS = 3
 #: Enough of a long description to find the topic, without analysing pages of logs.
 MAX_QUERY = 2_000
 
-#: slug (or nothing) -> the tutorial to join to a message; refuses an unknown slug.
+#: slug or title (or nothing) -> the tutorial to join to a message; refuses an unknown one.
 FindTutorial = Callable[[object], Tutorial | None]
 
 UNKNOWN_ARTICLE = "Ce tutoriel n'existe pas : choisissez un article de l'aide en ligne (/kb)."
@@ -31,6 +31,11 @@ class TutorialChoices:
     suggested: tuple[Article, ...]
     others: tuple[Article, ...]
 
+    def titles_of(self, slugs: Iterable[object]) -> list[str]:
+        """The titles of these articles, for events that name them by slug (« kb »)."""
+        titles = {article.slug: article.title for article in (*self.suggested, *self.others)}
+        return [titles.get(str(slug)) or f"{slug} (article retiré)" for slug in slugs]
+
 
 def tutorial_choices(kb: KnowledgeBase, ticket: Ticket) -> TutorialChoices:
     """Rank the articles for this ticket (subject, description, intent, equipment)."""
@@ -42,15 +47,22 @@ def tutorial_choices(kb: KnowledgeBase, ticket: Ticket) -> TutorialChoices:
     return TutorialChoices(suggested, tuple(others))
 
 
-def find_tutorial(app: web.Application, slug: object) -> Tutorial | None:
-    """The article with this slug, with its public link; None when none was chosen.
+def _titled(kb: KnowledgeBase, title: str) -> Article | None:
+    """The article with this title, whatever its case and spacing (the pages' field gives titles)."""
+    wanted = " ".join(title.split()).casefold()
+    return next((a for a in kb.articles if " ".join(a.title.split()).casefold() == wanted), None)
 
-    An unknown slug is refused (ActionRefused), so the form and the API answer in French.
+
+def find_tutorial(app: web.Application, chosen: object) -> Tutorial | None:
+    """The article with this slug (API) or title (pages' field), with its public link; None when none was chosen.
+
+    An unknown one is refused (ActionRefused), so the form and the API answer in French.
     """
-    slug = str(slug or "").strip()
-    if not slug:
+    chosen = str(chosen or "").strip()
+    if not chosen:
         return None
-    article = app[kb_key].get(slug)
+    kb = app[kb_key]
+    article = kb.get(chosen) or _titled(kb, chosen)
     if article is None:
         raise ActionRefused(UNKNOWN_ARTICLE)
     base = app[settings_key].public_url.rstrip("/")
