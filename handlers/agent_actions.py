@@ -301,12 +301,13 @@ async def _reply(session: AsyncSession, ticket: Ticket, actor: Actor, text: str,
 
 async def _new_handler_text(session: AsyncSession, ticket: Ticket, target: Organisation) -> str:
     """What the teacher reads after a re-route: who handles her request now, and by when."""
-    from desk.sla_text import format_due_fr
+    from desk.sla_text import format_commitment_fr
+    from handlers.context import calendar_for
     from handlers.teacher_tickets import due_dates
 
     territory = await session.get(Territory, ticket.territory_id)
     due = (await due_dates(session, [ticket])).get(ticket.id)
     text = f"Votre demande {ticket.reference} a été transmise au service compétent : {target.name}."
     if due is not None and territory is not None:
-        text += f" Engagement : au plus tard {format_due_fr(due, territory.timezone)}."
+        text += f" Engagement : d'ici {format_commitment_fr(due, calendar_for(territory.slug))}."
     return text

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, joinedload, selectinload
 
@@ -101,6 +101,20 @@ def due_expr() -> ColumnElement[datetime]:
     )
 
 
+def _band(due: ColumnElement[datetime], now: datetime) -> ColumnElement[int]:
+    """The urgency band of `urgency()` in SQL: breached, at risk, on time, no clock.
+
+    Within a band the queue sorts by priority (domain.impact: a whole school before a class
+    before one device), then by the soonest due.
+    """
+    return case(
+        (due.is_(None), 3),
+        (due <= now, 0),
+        (due <= now + AT_RISK_WINDOW, 1),
+        else_=2,
+    )
+
+
 def _like(text: str) -> str:
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
@@ -140,7 +154,8 @@ def _filtered(stmt: Select, actor: Actor, f: QueueFilters, *, with_status: bool)
 async def list_queue(
     session: AsyncSession, actor: Actor, filters: QueueFilters, now: datetime | None = None
 ) -> QueuePage:
-    """One page of the queue, most urgent first: breached, then soonest due, then oldest."""
+    """One page of the queue, most urgent first: breached, at risk, on time, no clock; within each,
+    the widest impact first (a whole school before one device), then the soonest due, then the oldest."""
     now = now or utcnow()
     due = due_expr()
     per_page = max(1, min(filters.per_page, 200))
@@ -153,7 +168,7 @@ async def list_queue(
             joinedload(Ticket.school).joinedload(School.commune),
             joinedload(Ticket.assignee), joinedload(Ticket.organisation),
         )
-        .order_by(due.asc().nulls_last(), Ticket.opened_at, Ticket.id)
+        .order_by(_band(due, now), Ticket.priority, due.asc().nulls_last(), Ticket.opened_at, Ticket.id)
         .offset((page - 1) * per_page)
         .limit(per_page + 1)
     )

@@ -13,7 +13,8 @@ from desk import repositories as repo
 from desk.lifecycle import change_status
 from desk.models import Asset, Commune, Organisation, Requester, School, Ticket
 from desk.sla_store import open_clocks, recompute_clocks
-from desk.sla_text import format_due_fr
+from desk.sla_text import WorkingCalendar, format_commitment_fr
+from domain.impact import impact_of
 from domain.vocabulary import (
     AssetOwner,
     Channel,
@@ -185,6 +186,7 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
     # Equipment past the convention's age limit is not replaced (art. 6): no replacement ticket.
     steps = [decision] + ([decision.followup] if decision.followup and not too_old else [])
     opened: list[tuple[Ticket, Decision, Organisation]] = []
+    impact = impact_of(draft.text, intent=draft.intent.value, quantity=quantity_of(draft))
     for index, step in enumerate(steps):
         assert step.role is not None
         org = await _organisation(session, ctx, territory.id, step.role, school)
@@ -200,6 +202,7 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
             description=draft.text,
             equipment=equipment.value if equipment else None,
             quantity=quantity_of(draft) if equipment else 1,
+            priority=int(impact),
             school=school,
             asset=asset,
             room=draft.room or (asset.room.name if asset and asset.room else None),
@@ -260,28 +263,28 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
             organisation_name=org.name, sla=step.sla,
             due=due(now, policy, ctx.calendar) if policy else None, reason=step.reason,
         ))
-    message = confirmation_message(results, draft.intent, ctx.territory.timezone, not_replaced=too_old)
+    message = confirmation_message(results, draft.intent, ctx.calendar, not_replaced=too_old)
     return ReportOutcome(tickets=tuple(results), message=message, decision=decision)
 
 
-def _deadline(opened: OpenedTicket, timezone: str) -> datetime | None:
+def _deadline(opened: OpenedTicket) -> datetime | None:
     if opened.due is None:
         return None
     return opened.due.target or opened.due.breach
 
 
-def confirmation_message(tickets: list[OpenedTicket], intent: Intent, timezone: str, *,
+def confirmation_message(tickets: list[OpenedTicket], intent: Intent, calendar: WorkingCalendar, *,
                          not_replaced: bool = False) -> str:
     """The teacher's answer: the reference, who handles it and by when."""
     first = tickets[0]
     lines = [f"C'est noté : votre demande {first.reference} est enregistrée."]
     if intent in (Intent.THEFT, Intent.DAMAGE) and (len(tickets) > 1 or not_replaced):
         event = "le vol" if intent is Intent.THEFT else "le sinistre"
-        deadline = _deadline(first, timezone)
+        deadline = _deadline(first)
         lines.append(
             f"{as_subject(first.organisation_name)} doit déclarer {event} à son assureur"
             + (" et porter plainte" if intent is Intent.THEFT else "")
-            + (f" au plus tard {format_due_fr(deadline, timezone)}" if deadline else "")
+            + (f" d'ici {format_commitment_fr(deadline, calendar)}" if deadline else "")
             + " (convention, art. 6)."
         )
         if not_replaced:
@@ -294,12 +297,12 @@ def confirmation_message(tickets: list[OpenedTicket], intent: Intent, timezone: 
         )
         return "\n".join(lines)
     lines.append(f"Elle est transmise à {as_object(first.organisation_name)}.")
-    deadline = _deadline(first, timezone)
+    deadline = _deadline(first)
     if deadline is not None:
         if first.sla is SlaPolicy.REPLACEMENT:
-            lines.append(f"Remplacement prévu au plus tard {format_due_fr(deadline, timezone)}.")
+            lines.append(f"Remplacement prévu d'ici {format_commitment_fr(deadline, calendar)}.")
         elif first.sla is SlaPolicy.FIRST_RESPONSE:
-            lines.append(f"Première réponse attendue au plus tard {format_due_fr(deadline, timezone)}.")
+            lines.append(f"Première réponse attendue d'ici {format_commitment_fr(deadline, calendar)}.")
         else:
-            lines.append(f"Traitement prévu au plus tard {format_due_fr(deadline, timezone)}.")
+            lines.append(f"Traitement prévu d'ici {format_commitment_fr(deadline, calendar)}.")
     return "\n".join(lines)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from domain.vocabulary import OPEN_TICKET_STATUSES, AgentRole, Channel, OrgKind, TicketStatus
+from domain.impact import IMPACT_FR, PRIORITY_FR
 from domain.labels import EQUIPMENT_FR, INTENT_FR, REQUESTER_ROLE_FR, STATUS_FR
 
 #: One wording for a status on both sides: teachers and agents both speak of « une demande ».
@@ -14,6 +15,10 @@ OPEN_STATUSES: tuple[str, ...] = tuple(s.value for s in TicketStatus if s in OPE
 #: The same wording as the teachers read (domain.labels), so both sides name things alike.
 INTENT: dict[str, str] = INTENT_FR
 EQUIPMENT: dict[str, str] = EQUIPMENT_FR
+
+#: The ticket's priority (domain.impact): its scope explains it.
+PRIORITY: dict[int, str] = PRIORITY_FR
+IMPACT: dict[int, str] = IMPACT_FR
 
 #: The requester's role (« Directeur·rice »), never guessed from a missing name.
 REQUESTER_ROLE: dict[str, str] = REQUESTER_ROLE_FR

@@ -8,7 +8,7 @@ from bot.flows import common
 from bot.payloads import button
 from bot.turn import Turn
 from desk.models import Ticket
-from desk.sla_text import format_due_fr
+from desk.sla_text import format_commitment_fr
 from domain.labels import EQUIPMENT_FR, STATUS_FR
 
 MAX_LISTED = 8
@@ -54,12 +54,11 @@ async def listing(turn: Turn) -> None:
         turn.say("Vous n'avez aucune demande en cours. Décrivez-moi un problème si besoin : je l'enregistre.")
         return
     dues = await common.due_dates(turn, tickets)
-    tz = turn.ctx.territory.timezone
     lines = ["Vos demandes en cours :"]
     for ticket in tickets[:MAX_LISTED]:
         line = f"• {ticket.reference} — {_what(ticket)} — {STATUS_FR.get(ticket.status, ticket.status)}"
         if ticket.id in dues:
-            line += f", échéance {format_due_fr(dues[ticket.id], tz)}"
+            line += f", prévue d'ici {format_commitment_fr(dues[ticket.id], turn.ctx.calendar)}"
         lines.append(line)
     if len(tickets) > MAX_LISTED:
         lines.append(f"… et {len(tickets) - MAX_LISTED} autre(s).")
@@ -75,7 +74,7 @@ async def history(turn: Turn, ticket: Ticket) -> None:
         f"Statut : {STATUS_FR.get(ticket.status, ticket.status)} · traitée par {ticket.organisation.name}",
     ]
     if ticket.id in dues and common.is_open(ticket):
-        lines.append(f"Échéance : {format_due_fr(dues[ticket.id], tz)}")
+        lines.append(f"Engagement : d'ici {format_commitment_fr(dues[ticket.id], turn.ctx.calendar)}")
     events = [e for e in ticket.events if not e.internal][-MAX_HISTORY:]
     if events:
         lines.append("Historique :")

@@ -44,7 +44,7 @@ async def test_one_message_report_gives_reference_and_date(chat: Chat, desk_db) 
     await chat.press("Envoyer")
     assert "2026-00001" in chat.text
     assert "Saint-Étienne Métropole" in chat.text
-    assert "mardi 24 novembre à 10 h" in chat.text
+    assert "le mardi 24 novembre avant 12 h" in chat.text
     (ticket,) = await _tickets(desk_db)
     assert ticket.equipment == "projector" and ticket.room == "classe de CM2" and ticket.channel == "webchat"
 

@@ -40,7 +40,7 @@ async def test_status_lists_open_tickets_with_label_and_date(chat: Chat, desk_db
     assert (await chat.say("où en est ma demande ?")) and "aucune demande en cours" in chat.text
     reference = await _report_projector(chat)
     await chat.say("où en est ma demande ?")
-    assert reference in chat.text and "Nouvelle" in chat.text and "mardi 24 novembre à 10 h" in chat.text
+    assert reference in chat.text and "Nouvelle" in chat.text and "le mardi 24 novembre avant 12 h" in chat.text
     await chat.say(f"où en est la demande {reference} ?")
     assert "Historique" in chat.text and "Demande enregistrée" in chat.text
     assert "Ajouter un message" in chat.labels

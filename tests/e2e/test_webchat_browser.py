@@ -80,7 +80,7 @@ async def test_teacher_reports_a_projector_in_the_browser(served, page) -> None:
     await page.keyboard.press("Enter")
     await _bot_says(page, "2026-00001")
     text = await page.locator("li.msg.bot").last.inner_text()
-    assert "Saint-Étienne Métropole" in text and "au plus tard" in text
+    assert "Saint-Étienne Métropole" in text and "d'ici le " in text
     await page.screenshot(path=SCREENSHOT, full_page=True)
 
     # a reload resumes the same session: the history is still there, no second greeting

@@ -47,7 +47,7 @@ async def test_plan_projector_goes_to_sem_with_replacement_date(db) -> None:
     assert opened.due.target == datetime(2026, 11, 24, 9, 0, tzinfo=UTC)
     assert opened.reference in outcome.message
     assert "Saint-Étienne Métropole" in outcome.message
-    assert "mardi 24 novembre à 10 h" in outcome.message
+    assert "le mardi 24 novembre avant 12 h" in outcome.message
     async with db.sessions() as session:
         ticket = await ticket_by_reference(session, school.territory_id, opened.reference)
         assert ticket.sla_policy == "replacement" and ticket.room == "CM2"
@@ -80,7 +80,7 @@ async def test_theft_opens_declaration_then_on_hold_replacement(db) -> None:
     assert declaration.organisation_slug.startswith("ogec-")
     assert declaration.sla == "declaration" and replacement.sla == "replacement"
     assert replacement.organisation_slug == "sem"
-    assert "48" in outcome.message or "au plus tard" in outcome.message
+    assert "d'ici le " in outcome.message and " à " not in outcome.message.split("d'ici")[1].split("(")[0]
     async with db.sessions() as session:
         first = await session.get(Ticket, declaration.ticket_id)
         second = await session.get(Ticket, replacement.ticket_id)
@@ -159,3 +159,23 @@ async def test_known_asset_decides_owner_and_school(db) -> None:
         ticket = await session.get(Ticket, outcome.tickets[0].ticket_id)
         assert ticket.asset_id == asset.id and ticket.school_id == asset.school_id
         assert outcome.tickets[0].organisation_slug.startswith("commune-")
+
+
+async def test_a_report_gets_the_priority_of_its_scope(db) -> None:
+    """« toute l'école » opens a priority-1 ticket; one projector stays at the default 3."""
+    from domain.impact import Impact
+
+    ctx = context_for("sem", now=lambda: FRIDAY)
+    async with db.sessions.begin() as session:
+        school = await _school(session)
+        wide = await open_report(session, ctx, ReportDraft(
+            text="plus d'internet dans toute l'école depuis ce matin", intent=Intent.NETWORK_OUTAGE,
+            channel=Channel.EMAIL, school_id=school.id,
+        ))
+        one = await open_report(session, ctx, ReportDraft(
+            text="le vidéoprojecteur de la classe de CP ne s'allume plus", intent=Intent.HARDWARE_FAILURE,
+            channel=Channel.EMAIL, school_id=school.id, equipment=Equipment.PROJECTOR,
+        ))
+    async with db.sessions() as session:
+        assert (await session.get(Ticket, wide.tickets[0].ticket_id)).priority == Impact.SCHOOL
+        assert (await session.get(Ticket, one.tickets[0].ticket_id)).priority == Impact.DEVICE

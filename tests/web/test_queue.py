@@ -118,3 +118,25 @@ async def test_events_stream_says_the_queue_changed(signed_in, world) -> None:
     response.close()
     refs = _refs(await (await watcher.get("/agents")).text())
     assert world.refs["b"] in refs
+
+
+async def test_within_an_urgency_band_a_whole_school_comes_first(signed_in, db, world) -> None:
+    """A whole school without network, due later, comes before one device of the same band (on time);
+    it never jumps above a breached or at-risk ticket; the queue says why it is first."""
+    from desk.models import SlaClock
+
+    async with db.sessions.begin() as s:
+        territory = await s.scalar(select(Territory))
+        org = await s.scalar(select(Organisation).where(Organisation.slug == "commune-firminy"))
+        school = await s.scalar(select(School).where(School.uai == world.schools["a"]))
+        ticket = await repo.create_ticket(s, territory=territory, organisation=org, intent="network_outage",
+                                          role="school_authority", subject="Plus d'internet dans toute l'école",
+                                          school=school, priority=1, sla_policy="replacement")
+        due = utcnow() + timedelta(days=4)
+        s.add(SlaClock(ticket_id=ticket.id, policy="replacement", threshold="breach", due_at=due, deadline=due))
+    client = await signed_in("agent.a@guichet.test")
+    html = await (await client.get("/agents")).text()
+    assert _refs(html) == [world.refs["a"], world.refs["a2"], ticket.reference, world.refs["a3"]]
+    assert '<span class="priority priority-1">Toute l&#39;école</span>' in html
+    page = await (await client.get(f"/agents/tickets/{ticket.reference}")).text()
+    assert "<dt>Priorité</dt><dd>Haute — toute l&#39;école</dd>" in page
