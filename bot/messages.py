@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from domain.french import typography
 from domain.vocabulary import Channel
 
 #: Telegram limits `callback_data` to 64 bytes: every button payload must fit.
@@ -114,6 +115,7 @@ class Button:
             raise ValueError(f"button payload must be ASCII: {self.payload!r}")
         if not 0 < len(self.payload.encode("ascii")) <= MAX_PAYLOAD_BYTES:
             raise ValueError(f"button payload must be 1-{MAX_PAYLOAD_BYTES} bytes: {self.payload!r}")
+        object.__setattr__(self, "label", typography(self.label))
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,9 @@ class Link:
 
     label: str
     url: str
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "label", typography(self.label))
 
 
 @dataclass(frozen=True, slots=True)
@@ -139,6 +144,10 @@ class Outbound:
     buttons: tuple[Button, ...] = field(default=())
     links: tuple[Link, ...] = field(default=())
     outbox_id: int | None = field(default=None, compare=False)
+
+    def __post_init__(self) -> None:
+        """Every message a teacher reads, on every door, gets French typography (domain.french)."""
+        object.__setattr__(self, "text", typography(self.text))
 
     def to_json(self) -> dict[str, object]:
         """The web chat / JSON form: {"text", "buttons": [{"label","payload"}], "links": [{"label","url"}]}."""

@@ -35,6 +35,7 @@ from desk.clock import utcnow
 from desk.errors import DeskError, RecordNotFound
 from desk.loops import run_passes
 from desk.models import OutboxMessage
+from domain.french import typography
 
 __all__ = [
     "DispatchReport",
@@ -370,7 +371,7 @@ class EmailSender:
         mail = EmailMessage()
         mail["From"] = self.mail_from
         mail["To"] = message.recipient
-        mail["Subject"] = extra.get("Subject") or " ".join((message.subject or "Guichet").split())
+        mail["Subject"] = typography(extra.get("Subject") or " ".join((message.subject or "Guichet").split()))
         mail["Date"] = format_datetime(self._now())
         mail["Message-ID"] = _VerbatimIds(
             "Message-ID", extra.get("Message-ID") or f"<outbox-{message.id}@{self.domain}>")
@@ -384,7 +385,7 @@ class EmailSender:
         mail["X-Auto-Response-Suppress"] = "All"
         if message.ticket_id is not None:
             mail["X-Guichet-Ticket"] = str(message.ticket_id)
-        mail.set_content(message.body)
+        mail.set_content(typography(message.body))  # French typography on every mail (domain.french)
         return mail
 
     async def send(self, message: Outgoing) -> None:

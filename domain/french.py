@@ -3,6 +3,8 @@ article of an organisation at the start of a sentence. One place, used by every 
 
 from __future__ import annotations
 
+import re
+
 _VOWELS = frozenset("AEIOUYÀÂÄÉÈÊËÎÏÔÖÙÛÜaeiouyàâäéèêëîïôöùûü")
 
 #: Organisation names as the territory files and the importer write them, and the article
@@ -51,3 +53,60 @@ def as_object(organisation: str) -> str:
     """The same name inside a sentence (« transmise à la commune de Lorette »)."""
     subject = as_subject(organisation)
     return subject[0].lower() + subject[1:] if subject != organisation else organisation
+
+
+# --- typography: the spaces French puts around its punctuation ------------------------------
+
+#: Narrow no-break space (before ; ! ? and inside « »), no-break space (before :).
+NNBSP = "\u202f"
+NBSP = "\u00a0"
+_SPACES = " \t\u00a0\u202f"
+_BEFORE_MARK = re.compile(r"[ \t\u00a0\u202f]+([;!?])")
+_BEFORE_COLON = re.compile(r"[ \t\u00a0\u202f]+:")
+
+
+def typography(text: str) -> str:
+    """French typography for any text a teacher or an agent reads, so no mark wraps alone.
+
+    A plain space before « ; ! ? » becomes a narrow no-break space, before « : » a no-break
+    space; inside « » the spaces are narrow no-break ones (added when missing); guillemets
+    inside guillemets become “ ” (« Avez-vous essayé « Le vidéoprojecteur… » ? » reads
+    « Avez-vous essayé “Le vidéoprojecteur…” ? »). Marks without a space before them are left
+    alone (URLs, « 10:30 », « 2026-00001? »). Idempotent.
+    """
+    if not text:
+        return text
+    if "«" not in text and "»" not in text:
+        return _BEFORE_COLON.sub(NBSP + ":", _BEFORE_MARK.sub(NNBSP + r"\1", text))
+    out: list[str] = []
+    depth = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == "«":
+            depth += 1
+            if depth > 1:
+                out.append("“")
+                while i + 1 < n and text[i + 1] in _SPACES:
+                    i += 1
+            else:
+                out.append("«" + NNBSP)
+                while i + 1 < n and text[i + 1] in _SPACES:
+                    i += 1
+        elif c == "»" and depth > 0:
+            while out and out[-1] in _SPACES:
+                out.pop()
+            out.append("”" if depth > 1 else NNBSP + "»")
+            depth -= 1
+        elif c == "»" and out and out[-1] in _SPACES:  # a closing mark whose opening is elsewhere
+            while out and out[-1] in _SPACES:
+                out.pop()
+            out.append(NNBSP + "»")
+        elif c in ";!?:" and out and out[-1] in _SPACES:
+            while out and out[-1] in _SPACES:
+                out.pop()
+            out.append((NBSP if c == ":" else NNBSP) + c)
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)

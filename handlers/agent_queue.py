@@ -116,6 +116,8 @@ def _band(due: ColumnElement[datetime], now: datetime) -> ColumnElement[int]:
 
 
 def _like(text: str) -> str:
+    # A query re-sent from the page carries the page's no-break spaces (web.typography).
+    text = text.replace("\u202f", " ").replace("\u00a0", " ")
     escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
     return f"%{escaped}%"
 

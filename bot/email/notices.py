@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from domain.french import typography
 from bot.notifications import RESOLVED_QUESTION, render
 from desk.outbox import Outgoing
 from handlers.notices import ticket_status
@@ -55,6 +56,7 @@ class NoticeMailSender:
         verbs = [b.payload.split(":", 1)[0] for b in notice.buttons]
         text = notice.text
         if "resolved" in verbs:
-            text = text.replace(f"\n\n{RESOLVED_QUESTION}", "").rstrip() + f"\n\n{RESOLVED_QUESTION}"
+            question = typography(RESOLVED_QUESTION)
+            text = text.replace(f"\n\n{question}", "").rstrip() + f"\n\n{question}"
         body = mail_text(message, text, verbs, [(link.label, link.url) for link in notice.links])
         await self._inner.send(replace(message, body=body))

@@ -135,7 +135,8 @@ async def search(turn: Turn, text: str) -> None:
     if len(candidates) == 1:
         c = candidates[0]
         turn.say(f"Est-ce bien votre école : {c.name} ({c.commune}, UAI {c.uai}) ?",
-                 [button(c.label, "school", c.id), button("Non, ce n'est pas la mienne", "school", "none")])
+                 [button(f"Oui : {c.label}", "school", c.id),
+                  button("Non, ce n'est pas la mienne", "school", "none")])
         return
     lines = ["Laquelle de ces écoles est la vôtre ?"]
     lines += [f"• {c.name} ({c.commune}, UAI {c.uai})" for c in candidates]

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from bot.engine import DialogueEngine, RateLimit
 from bot.messages import Inbound, InboundAttachment, Outbound
+from tests.typo import plain
 from desk.importers import import_assets, import_schools
 from desk.models import School
 from domain.uai import make_uai
@@ -107,7 +108,7 @@ class Chat:
         """Press the button of the last answers whose label contains `label_part`."""
         for reply in reversed(self.last):
             for b in reply.buttons:
-                if label_part.lower() in b.label.lower():
+                if label_part.lower() in plain(b.label).lower():
                     return await self.payload(b.payload)
         raise AssertionError(f"no button {label_part!r} in {[b.label for r in self.last for b in r.buttons]}")
 
@@ -123,11 +124,11 @@ class Chat:
 
     @property
     def text(self) -> str:
-        return "\n".join(r.text for r in self.last)
+        return plain("\n".join(r.text for r in self.last))
 
     @property
     def labels(self) -> list[str]:
-        return [b.label for r in self.last for b in r.buttons]
+        return [plain(b.label) for r in self.last for b in r.buttons]
 
     async def onboard(self, school_text: str = FIRMINY_JF, role: str = "Enseignant") -> None:
         await self.say(school_text)

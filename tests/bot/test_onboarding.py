@@ -22,7 +22,7 @@ async def test_onboarding_by_uai(chat: Chat, desk_db) -> None:
     assert "UAI" in chat.text
     await chat.say(FIRMINY_JF)
     assert "Est-ce bien votre école : École élémentaire Jules Ferry (Firminy, UAI" in chat.text
-    assert chat.labels == ["École élémentaire Jules Ferry — Firminy", "Non, ce n'est pas la mienne"]
+    assert chat.labels == ["Oui : École élémentaire Jules Ferry — Firminy", "Non, ce n'est pas la mienne"]
     await chat.press("Jules Ferry — Firminy")
     assert chat.labels == ["Enseignant·e", "Directeur·rice"]
     await chat.press("Directeur")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.typo import plain
+
 from sqlalchemy import func, select
 
 from bot.engine import RateLimit
@@ -105,7 +107,7 @@ async def test_flood_is_throttled_once_and_kept(desk_db, nlu, kb, clock) -> None
     chat = Chat(make_engine(desk_db, nlu, kb, clock, RateLimit(messages=3, per_seconds=60)))
     answers = [await chat.say(f"bonjour {i}") for i in range(6)]
     assert all(answers[i] for i in range(3))
-    assert "Vous envoyez beaucoup de messages ; je traite les précédents" in answers[3][0].text
+    assert "Vous envoyez beaucoup de messages ; je traite les précédents" in plain(answers[3][0].text)
     assert answers[4] == [] and answers[5] == []
     rows = await _inbound(desk_db)
     assert len(rows) == 6 and [r.status for r in rows[3:]] == ["throttled"] * 3
@@ -136,7 +138,7 @@ async def test_long_text_is_kept_whole_and_triaged(chat: Chat, desk_db) -> None:
     await chat.onboard()
     text = "Bonjour, le vidéoprojecteur de la classe de CM2 ne s'allume plus. " + "Merci de votre aide. " * 300
     await chat.say(text)
-    assert chat.last[0].text.startswith("Votre message est long ; je l'ai bien reçu")
+    assert plain(chat.last[0].text).startswith("Votre message est long ; je l'ai bien reçu")
     assert len(chat.last) > 1
     assert (await _inbound(desk_db))[-1].payload["text"] == text
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.typo import plain
+
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -143,7 +145,7 @@ async def test_resolution_confirmed_then_rated(chat: Chat, desk_db, clock) -> No
         ticket_id = ticket.id
     notice = render(Outgoing(1, "webchat", chat.sender, None, "Lampe changée.", None, ticket_id, 1),
                     await ticket_status(desk_db.sessions, ticket_id))
-    assert "Le problème est-il résolu ?" in notice.text
+    assert "Le problème est-il résolu ?" in plain(notice.text)
     assert [b.payload for b in notice.buttons] == [f"resolved:yes:{ticket_id}", f"resolved:no:{ticket_id}"]
     chat.last = [notice]
     await chat.press("Oui")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.typo import plain
+
 import asyncio
 import email
 import email.policy
@@ -115,7 +117,7 @@ async def test_email_is_delivered_over_real_smtp(db, smtp_server) -> None:
     [envelope] = [e for e in mailbox.messages if e.rcpt_tos == ["chef@firminy.test"]]  # sent concurrently
     mail = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
     assert mail["From"] == "guichet@sem.test"
-    assert mail["Subject"] == "Ticket 2026-00042 : délai dépassé"
+    assert plain(mail["Subject"]) == "Ticket 2026-00042 : délai dépassé"
     assert mail["Message-ID"] == f"<outbox-{ids[0]}@sem.test>"
     assert mail["Auto-Submitted"] == "auto-generated"
     assert "vous pouvez consulter" in mail.get_body(preferencelist=("plain",)).get_content()

@@ -34,3 +34,29 @@ def test_of_place_keeps_the_name_as_written() -> None:
 def test_an_organisation_takes_its_article_in_a_sentence(name: str, subject: str, inside: str) -> None:
     assert as_subject(name) == subject
     assert as_object(name) == inside
+
+
+# --- typography -------------------------------------------------------------------------------
+
+from domain.french import NBSP, NNBSP, typography  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Est-ce bien votre école ?", f"Est-ce bien votre école{NNBSP}?"),
+        ("Statut : Nouvelle ; merci !", f"Statut{NBSP}: Nouvelle{NNBSP}; merci{NNBSP}!"),
+        ("écrivez « où en est ma demande ? ».", f"écrivez «{NNBSP}où en est ma demande{NNBSP}?{NNBSP}»."),
+        ("«sans espaces»", f"«{NNBSP}sans espaces{NNBSP}»"),
+        # Guillemets inside guillemets become English quotes, the outer pair keeps its spaces.
+        ("Avez-vous essayé « Le tutoriel « Le vidéoprojecteur ne s'allume pas » » ?",
+         f"Avez-vous essayé «{NNBSP}Le tutoriel “Le vidéoprojecteur ne s'allume pas”{NNBSP}»{NNBSP}?"),
+        # No space before the mark: a URL, a time, a reference are left alone.
+        ("https://guichet.example/kb?q=projo à 10:30, 2026-00001?", "https://guichet.example/kb?q=projo à 10:30, 2026-00001?"),
+        ("", ""),
+        ("ligne 1\n? ligne 2", "ligne 1\n? ligne 2"),
+    ],
+)
+def test_typography(text: str, expected: str) -> None:
+    assert typography(text) == expected
+    assert typography(expected) == expected  # idempotent: a text typeset twice stays the same

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.typo import plain
+
 import re
 import time
 
@@ -36,7 +38,7 @@ async def client(db, aiohttp_client):
 async def test_index_groups_articles_by_equipment_in_french(client) -> None:
     """/kb is French, lists every article under French equipment labels, with a search box."""
     response = await client.get("/kb")
-    html = await response.text()
+    html = plain(await response.text())
     assert response.status == 200
     assert '<html lang="fr">' in html
     assert "<h2 id=\"groupe-1\">Vidéoprojecteur</h2>" in html
@@ -49,10 +51,10 @@ async def test_index_groups_articles_by_equipment_in_french(client) -> None:
 
 async def test_search_page_lists_results(client) -> None:
     """/kb/search?q= shows the best article first; a query without match says so in French."""
-    html = await (await client.get("/kb/search", params={"q": "le projo affiche pas de signal"})).text()
+    html = plain(await (await client.get("/kb/search", params={"q": "le projo affiche pas de signal"})).text())
     assert html.index("/kb/projector-no-signal") < html.index("/kb/connect-laptop-to-projector")
     assert "Résultats pour « le projo affiche pas de signal »" in html
-    html = await (await client.get("/kb/search", params={"q": "pizzeria"})).text()
+    html = plain(await (await client.get("/kb/search", params={"q": "pizzeria"})).text())
     assert "Aucun tutoriel ne correspond" in html
     response = await client.get("/kb/search", params={"q": "  "}, allow_redirects=False)
     assert response.status == 303 and response.headers["Location"] == "/kb"
@@ -60,14 +62,14 @@ async def test_search_page_lists_results(client) -> None:
 
 async def test_search_query_is_escaped(client) -> None:
     """The query echoed back cannot inject markup."""
-    html = await (await client.get("/kb/search", params={"q": "<script>alert(1)</script>"})).text()
+    html = plain(await (await client.get("/kb/search", params={"q": "<script>alert(1)</script>"})).text())
     assert "<script>" not in html and "&lt;script&gt;" in html
 
 
 async def test_article_page_renders_markdown(client) -> None:
     """An article shows its title, numbered steps, bold, table, the form and the printable URL."""
     response = await client.get("/kb/theft-or-damage-first-48-hours")
-    html = await response.text()
+    html = plain(await response.text())
     assert response.status == 200
     assert html.count("<h1>") == 1 and "<h2>À vérifier d&#x27;abord</h2>" in html
     assert "<ol>" in html and "<strong>48 heures</strong>" in html and "<table>" in html
@@ -97,7 +99,7 @@ async def feedback_count(db) -> int:
 
 async def test_feedback_vote_is_recorded_and_thanked(client, db) -> None:
     """A vote posted with the page's token is stored, then the page thanks the teacher."""
-    html = await (await client.get("/kb/printer-paper-jam")).text()
+    html = plain(await (await client.get("/kb/printer-paper-jam")).text())
     token = TOKEN.search(html).group(1)
     response = await client.post(
         "/kb/printer-paper-jam/feedback", data={"token": token, "helpful": "non"}, allow_redirects=False
@@ -107,7 +109,7 @@ async def test_feedback_vote_is_recorded_and_thanked(client, db) -> None:
     async with db.sessions() as session:
         row = await session.scalar(select(ArticleFeedback))
     assert (row.slug, row.helpful, row.channel) == ("printer-paper-jam", False, "web")
-    html = await (await client.get(response.headers["Location"])).text()
+    html = plain(await (await client.get(response.headers["Location"])).text())
     assert "Merci pour votre retour !" in html and 'method="post"' not in html
 
 
@@ -176,3 +178,14 @@ async def test_whole_application_serves_the_kb(db, aiohttp_client) -> None:
     assert (await client.get("/kb")).status == 200
     assert (await client.get("/kb/no-sound")).status == 200
     assert (await client.get("/agents/login")).status == 200
+
+
+async def test_pages_are_typeset(client) -> None:
+    """French typography on the knowledge base's pages: template text and article text alike."""
+    import re
+
+    from domain.french import NNBSP
+
+    html = await (await client.get("/kb/printer-paper-jam")).text()
+    assert f"Cet article vous a-t-il aidé{NNBSP}?" in html
+    assert " ?" not in re.sub(r"<[^>]*>", "", html)

@@ -30,6 +30,7 @@ from aiohttp.test_utils import TestClient
 
 from bot.telegram import SECRET_HEADER, PipelineOptions, TelegramOptions
 from tests.telegram import updates as u
+from tests.typo import plain
 from tests.telegram.fake_bot_api import BotApiServer
 from web.keys import dispatcher_key, telegram_key
 
@@ -84,11 +85,11 @@ class _Chat:
 
     @property
     def text(self) -> str:
-        return "\n".join(str(r.get("text") or "") for r in self.last)
+        return plain("\n".join(str(r.get("text") or "") for r in self.last))
 
     @property
     def buttons(self) -> list[tuple[str, str]]:
-        return [(b["label"], b["payload"]) for r in self.last for b in r.get("buttons") or ()]
+        return [(plain(b["label"]), b["payload"]) for r in self.last for b in r.get("buttons") or ()]
 
     async def say(self, text: str) -> None:
         await self._send_text(text)
@@ -298,7 +299,7 @@ class EmailDoor:
 
     @property
     def text(self) -> str:
-        return self.last_mail.get_content() if self.last_mail is not None else ""
+        return plain(self.last_mail.get_content()) if self.last_mail is not None else ""
 
     async def _send(self, body: str, subject: str, in_reply_to: str | None = None) -> None:
         mail = EmailMessage()

@@ -18,6 +18,7 @@ from guichet.demo import load_demo
 from guichet.settings import load_settings
 from guichet.wiring import build_app
 from tests.conftest import Database
+from tests.typo import plain
 from tests.telegram.fake_bot_api import BotApiServer, FakeBotApi
 from web.keys import dialogue_key, telegram_key, telegram_options_key
 
@@ -109,7 +110,7 @@ class Telegram:
         before = len(self.api.sent_to(chat))
         assert await self.post(update) == 200
         await self.settle()
-        return [p["text"] for p in self.api.sent_to(chat)[before:]]
+        return [plain(p["text"]) for p in self.api.sent_to(chat)[before:]]
 
 
 def _chat_of(update: dict[str, Any]) -> int:

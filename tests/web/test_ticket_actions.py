@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.typo import plain
+
 from sqlalchemy import select
 
 from desk.models import OutboxMessage, Ticket, TicketEvent
@@ -21,6 +23,7 @@ async def _events(db, reference: str) -> list[TicketEvent]:
 
 
 def _timeline_item(html: str, body: str) -> str:
+    html = plain(html)
     """The timeline entry (its <li>) whose text contains `body`."""
     timeline = html.split('<ol class="timeline">', 1)[1].split("</ol>", 1)[0]
     return next(item for item in timeline.split("<li ")[1:] if body in item)
@@ -29,7 +32,7 @@ def _timeline_item(html: str, body: str) -> str:
 async def test_ticket_page_shows_timeline_asset_and_logbook(signed_in, world) -> None:
     """The file shows the teacher's message with its attachment, the asset and its logbook."""
     client = await signed_in("agent.a@guichet.test")
-    html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
+    html = plain(await (await client.get(f"/agents/tickets/{world.refs['a']}")).text())
     assert "Le vidéoprojecteur de la classe de CM2 ne s&#39;allume plus." in html
     assert f'/agents/attachments/{world.attachments["a"]}' in html
     assert "SEM-000001" in html and "Carnet de bord" in html
@@ -68,7 +71,7 @@ async def test_reply_by_email_requester(signed_in, db, world) -> None:
 async def test_note_is_internal_and_sends_nothing(signed_in, db, world) -> None:
     """A note is an internal event, shown as « Note interne », with no message queued."""
     client = await signed_in("agent.a@guichet.test")
-    html = await (await client.post(f"/agents/tickets/{world.refs['a']}/note", {"body": "Voir avec la mairie"})).text()
+    html = plain(await (await client.post(f"/agents/tickets/{world.refs['a']}/note", {"body": "Voir avec la mairie"})).text())
     assert "Note interne" in html and "event-internal" in html
     events = await _events(db, world.refs["a"])
     assert events[-1].kind == "note" and events[-1].internal
@@ -79,7 +82,7 @@ async def test_note_is_internal_and_sends_nothing(signed_in, db, world) -> None:
 async def test_ask_puts_the_ticket_waiting(signed_in, db, world) -> None:
     """Asking for information replies to the teacher and sets « En attente du demandeur »."""
     client = await signed_in("agent.a@guichet.test")
-    html = await (await client.post(f"/agents/tickets/{world.refs['a']}/ask", {"body": "Quel est le modèle ?"})).text()
+    html = plain(await (await client.post(f"/agents/tickets/{world.refs['a']}/ask", {"body": "Quel est le modèle ?"})).text())
     assert "En attente du demandeur" in html
     assert (await _ticket(db, world.refs["a"])).status == "waiting"
 
@@ -87,14 +90,14 @@ async def test_ask_puts_the_ticket_waiting(signed_in, db, world) -> None:
 async def test_a_question_reads_as_a_question_in_the_timeline(signed_in, db, world) -> None:
     """« Demander une information » is logged as a question, headed « Question au demandeur », not as a reply."""
     client = await signed_in("agent.a@guichet.test")
-    html = await (await client.post(f"/agents/tickets/{world.refs['a']}/ask", {"body": "Quel est le modèle ?"})).text()
+    html = plain(await (await client.post(f"/agents/tickets/{world.refs['a']}/ask", {"body": "Quel est le modèle ?"})).text())
     event = _timeline_item(html, "Quel est le modèle ?")
     assert "<strong>Question au demandeur</strong>" in event and "Réponse au demandeur" not in event
     assert "Telegram" in event  # the channel it went out on, as for a reply
     kinds = [e.kind for e in await _events(db, world.refs["a"])]
     assert "question" in kinds and "reply" not in kinds
     await client.post(f"/agents/tickets/{world.refs['a']}/reply", {"body": "Merci, je commande la lampe."})
-    html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
+    html = plain(await (await client.get(f"/agents/tickets/{world.refs['a']}")).text())
     assert "<strong>Réponse au demandeur</strong>" in _timeline_item(html, "Merci, je commande la lampe.")
 
 
@@ -103,7 +106,7 @@ async def test_claim_button_only_until_the_ticket_is_mine(signed_in, world) -> N
     client = await signed_in("agent.a@guichet.test")
     page = f"/agents/tickets/{world.refs['a']}"
     assert f'action="{page}/claim"' in await (await client.get(page)).text()
-    html = await (await client.post(f"{page}/claim")).text()
+    html = plain(await (await client.post(f"{page}/claim")).text())
     assert "Vous avez pris en charge la demande." in html
     assert f'action="{page}/claim"' not in html and "Prendre en charge</button>" not in html
     colleague = await signed_in("agent.a2@guichet.test")
@@ -117,16 +120,16 @@ async def test_linked_ticket_is_shown_to_agents(signed_in, db, world) -> None:
         tickets[world.refs["a"]].linked_ticket_id = tickets[world.refs["a2"]].id
         tickets[world.refs["a2"]].linked_ticket_id = tickets[world.refs["b"]].id
     client = await signed_in("agent.a@guichet.test")
-    html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
+    html = plain(await (await client.get(f"/agents/tickets/{world.refs['a']}")).text())
     linked = html.split("<dt>Demande liée</dt>", 1)[1].split("</div>", 1)[0]
     assert f'<a href="/agents/tickets/{world.refs["a2"]}">{world.refs["a2"]}</a> Prise réseau arrachée' in linked
     assert "Commune de Firminy" in linked and "Nouvelle" in linked
-    other = await (await client.get(f"/agents/tickets/{world.refs['a2']}")).text()
+    other = plain(await (await client.get(f"/agents/tickets/{world.refs['a2']}")).text())
     linked = other.split("<dt>Demande liée</dt>", 1)[1].split("</div>", 1)[0]
     assert "Demande d'une autre organisation · Commune de Saint-Étienne" in linked
     assert world.refs["b"] not in linked
-    plain = await (await client.get(f"/agents/tickets/{world.refs['a3']}")).text()
-    assert "Demande liée" not in plain
+    unlinked = await (await client.get(f"/agents/tickets/{world.refs['a3']}")).text()
+    assert "Demande liée" not in unlinked
 
 
 async def test_reroute_needs_a_reason_and_moves_the_ticket(signed_in, db, world) -> None:
@@ -167,7 +170,7 @@ async def test_resolve_tells_the_teacher(signed_in, db, world) -> None:
 async def test_merge_duplicates(signed_in, db, world) -> None:
     """Merging cancels the duplicate, points it at the main ticket and logs both."""
     client = await signed_in("agent.a@guichet.test")
-    html = await (await client.post(f"/agents/tickets/{world.refs['a2']}/merge", {"into": world.refs["a"]})).text()
+    html = plain(await (await client.post(f"/agents/tickets/{world.refs['a2']}/merge", {"into": world.refs["a"]})).text())
     assert f"Demande fusionnée dans {world.refs['a']}." in html
     dup, main = await _ticket(db, world.refs["a2"]), await _ticket(db, world.refs["a"])
     assert dup.merged_into_id == main.id and dup.status == "cancelled"
@@ -217,10 +220,10 @@ async def test_status_hook_is_called_in_the_transaction(db, world) -> None:
 async def test_the_requester_is_shown_with_the_role_she_gave(signed_in, world) -> None:
     """A director reads as a director (never « Enseignant·e » by default); no requester reads « — »."""
     client = await signed_in("agent.a@guichet.test")
-    html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
+    html = plain(await (await client.get(f"/agents/tickets/{world.refs['a']}")).text())
     assert "Mme Martin, enseignant·e" in html
-    html = await (await client.get(f"/agents/tickets/{world.refs['a3']}")).text()
+    html = plain(await (await client.get(f"/agents/tickets/{world.refs['a3']}")).text())
     assert "<dt>Demandeur</dt><dd>— ·" in html
     client = await signed_in("agent.b@guichet.test")
-    html = await (await client.get(f"/agents/tickets/{world.refs['b']}")).text()
+    html = plain(await (await client.get(f"/agents/tickets/{world.refs['b']}")).text())
     assert "M. Durand, directeur·rice" in html and "Enseignant·e" not in html

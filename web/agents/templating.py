@@ -13,6 +13,7 @@ from aiohttp import web
 from web.sessions import get_session
 
 from web import labels
+from web.typography import FrenchLoader, finalize
 
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates"
 STATIC = Path(__file__).resolve().parent.parent / "static"
@@ -46,7 +47,7 @@ def _filesize(size: int) -> str:
 
 def setup_templates(app: web.Application) -> None:
     env = aiohttp_jinja2.setup(
-        app, loader=jinja2.FileSystemLoader(TEMPLATES), app_key=jinja_key, autoescape=True,
+        app, loader=FrenchLoader(TEMPLATES), app_key=jinja_key, autoescape=True, finalize=finalize,
         undefined=jinja2.StrictUndefined, auto_reload=False,
         trim_blocks=True, lstrip_blocks=True,
     )

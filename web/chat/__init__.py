@@ -26,6 +26,7 @@ from bot.webchat import (
     valid_asset,
     valid_token,
 )
+from web.typography import FrenchLoader, finalize
 from web.keys import dialogue_key, dispatcher_key, sessions_key
 
 __all__ = ["chat_hub_key", "chat_sender_key", "setup_chat"]
@@ -114,7 +115,7 @@ async def _outbox_context(app: web.Application) -> AsyncIterator[None]:
 
 def setup_chat(app: web.Application) -> None:
     """Routes of the web chat, its hub of open pages and its outbox sender."""
-    env = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True,
+    env = jinja2.Environment(loader=FrenchLoader(TEMPLATES), autoescape=True, finalize=finalize,
                              undefined=jinja2.StrictUndefined)
     app[chat_jinja_key] = env
     hub = WebchatHub()

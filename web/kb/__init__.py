@@ -14,6 +14,7 @@ import jinja2
 from aiohttp import web
 
 from kb import KnowledgeBase
+from web.typography import FrenchLoader, finalize
 from web.app import settings_key
 from web.kb import views
 from web.kb.views import feedback_secret_key, kb_key
@@ -36,7 +37,7 @@ SECURITY_HEADERS = {
 def _templates(app: web.Application) -> None:
     """Reuse the app's default jinja2 environment if one exists, else create it on web/templates."""
     if aiohttp_jinja2.APP_KEY not in app:
-        aiohttp_jinja2.setup(app, loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True)
+        aiohttp_jinja2.setup(app, loader=FrenchLoader(TEMPLATES), autoescape=True, finalize=finalize)
         return
     env = app[aiohttp_jinja2.APP_KEY]
     if not env.autoescape:
@@ -44,7 +45,7 @@ def _templates(app: web.Application) -> None:
     try:
         env.get_template("kb/base.html")
     except jinja2.TemplateNotFound:
-        loaders = [env.loader, jinja2.FileSystemLoader(TEMPLATES)]
+        loaders = [env.loader, FrenchLoader(TEMPLATES)]
         env.loader = jinja2.ChoiceLoader([loader for loader in loaders if loader is not None])
 
 

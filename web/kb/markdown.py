@@ -12,6 +12,8 @@ from html import escape
 
 from markupsafe import Markup
 
+from domain.french import typography
+
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _ORDERED = re.compile(r"^(\d{1,3})[.)]\s+(.*)$")
 _BULLET = re.compile(r"^[-*+]\s+(.*)$")
@@ -21,8 +23,8 @@ _CODE = re.compile(r"`([^`]+)`")
 
 
 def inline(text: str) -> str:
-    """Escape the text, then turn **bold** and `code` into tags."""
-    html = escape(text.strip(), quote=True)
+    """French typography, escape the text, then turn **bold** and `code` into tags."""
+    html = escape(typography(text.strip()), quote=True)
     html = _CODE.sub(r"<code>\1</code>", html)
     return _BOLD.sub(r"<strong>\1</strong>", html)
 
