@@ -82,6 +82,8 @@ class DialogueState:
     ticket_id: int | None = None  # the ticket of CANCEL_CONFIRM / ADD_TO_TICKET / SAME_OR_NEW
     held_attachments: list[int] = field(default_factory=list)
     long_notice: bool = False
+    #: Told once that the desk answers in French (a message in English was understood).
+    french_noted: bool = False
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -104,3 +104,15 @@ async def school(turn: Turn, school_id: int | None) -> School | None:
 
 async def has_satisfaction(turn: Turn, ticket_id: int) -> bool:
     return await tickets.has_satisfaction(turn.session, ticket_id)
+
+
+#: Said once per conversation to a teacher who writes in English (issue 12, item 15).
+FRENCH_ONLY = ("Le guichet vous répond en français. J'ai compris votre message écrit en anglais et je "
+               "le prends en compte ; si un point n'est pas clair, je vous poserai la question.")
+
+
+def note_language(turn: Turn, language: str | None) -> None:
+    """A message in English is understood (nlu.language glosses it); say once that the desk answers in French."""
+    if language == "en" and not turn.state.french_noted:
+        turn.state.french_noted = True
+        turn.say(FRENCH_ONLY)

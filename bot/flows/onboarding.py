@@ -19,6 +19,7 @@ from bot.turn import Turn
 from domain.formats import UAI_TYPED_RE
 from domain.labels import REQUESTER_ROLE_FR
 from domain.uai import is_valid_uai, normalise_uai
+from nlu import ParseResult
 from domain.vocabulary import SMALL_TALK_INTENTS
 from handlers import schools as schools_of
 
@@ -171,15 +172,17 @@ async def on_message(turn: Turn) -> None:
     if common.has_words(text) and (_UAI.search(text) or await _names_a_school(turn, text)):
         await search(turn, text)
         return
-    if common.has_words(text) and len(state.held_texts) < MAX_HELD and not await _is_small_talk(turn, text):
+    parsed = await turn.services.nlu.aparse(text[: common.MAX_TRIAGE_CHARS]) if common.has_words(text) else None
+    if parsed is not None:
+        common.note_language(turn, parsed.language)
+    if parsed is not None and len(state.held_texts) < MAX_HELD and not _is_small_talk(parsed, text):
         state.held_texts = state.held_texts + [text]
         ask_school(turn, WELCOME + " J'ai bien noté votre message : je m'en occupe dès que je connais votre école.")
         return
     ask_school(turn, WELCOME)
 
 
-async def _is_small_talk(turn: Turn, text: str) -> bool:
-    parsed = await turn.services.nlu.aparse(text[: common.MAX_TRIAGE_CHARS])
+def _is_small_talk(parsed: ParseResult, text: str) -> bool:
     return parsed.intent in SMALL_TALK_INTENTS and parsed.confidence >= 0.6 and len(text) < 40
 
 

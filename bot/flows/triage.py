@@ -25,6 +25,7 @@ async def parse(turn: Turn, text: str) -> ParseResult:
 async def handle_text(turn: Turn, text: str, *, draft: Draft | None = None) -> None:
     """Triage a message and start the matching flow (a clarifying question when unsure)."""
     parsed = await parse(turn, text)
+    common.note_language(turn, parsed.language)
     ref = parsed.first("ticket_ref") or _first_ref(text)
     if _CANCEL.search(common.plain(text[:300])) and (ref or parsed.intent is Intent.TICKET_STATUS):
         await tickets.ask_cancel(turn, ref)

@@ -270,3 +270,23 @@ async def test_a_see_also_tutorial_is_not_counted_as_an_offer(chat: Chat, desk_d
     async with desk_db.sessions() as session:
         recorded = (await session.execute(select(Deflection.slug, Deflection.outcome))).all()
     assert [tuple(r) for r in recorded] == [(first, "solved")]
+
+
+async def test_a_report_in_english_is_understood_and_answered_in_french(chat: Chat, desk_db) -> None:
+    """« Hello, the projector… » from a teacher not yet known: told once that the desk answers in
+    French, asked for her school, and the report goes on about the projector (issue 12, item 15)."""
+    from bot.flows.common import FRENCH_ONLY
+
+    await chat.say("Hello, the projector in my classroom won't turn on anymore")
+    assert FRENCH_ONLY.replace("\u202f", " ") in chat.text and "dans quelle école" in chat.text
+    assert "Que puis-je faire pour vous" not in chat.text
+    await chat.onboard()
+    assert "Je reprends votre premier message" in chat.text and "Dans quelle salle" in chat.text
+    await chat.say("CM2")
+    await _skip_tutorial(chat)
+    if "Passer" in chat.labels:  # the optional asset tag
+        await chat.press("Passer")
+    assert "Voici le résumé" in chat.text and "Vidéoprojecteur" in chat.text
+    assert FRENCH_ONLY.replace("\u202f", " ") not in chat.text  # said once
+    await chat.say("Hello, the printer is not working either")
+    assert FRENCH_ONLY.replace("\u202f", " ") not in chat.text
