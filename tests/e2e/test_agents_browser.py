@@ -97,3 +97,38 @@ async def test_sign_in_claim_reply_resolve(served, page, db) -> None:
     assert ticket.status == "resolved" and ticket.assignee_id == world.agents["a"]
     assert [(o.channel, o.recipient) for o in outbox] == [("telegram", "tg-1001")] * 2
     assert outbox[0].body.startswith("Bonjour, un technicien passe demain à 9 h.")
+
+
+@pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)], ids=["desktop", "phone"])
+async def test_agents_pages_fit_desktop_and_phone(served, db, width, height, tmp_path) -> None:
+    """The queue, a ticket and the reports fit the screen (no sideways scrolling) at both sizes, and show
+    what issue 12 fixed: French timeline headings, one claim button, one tutorial list, typography."""
+    from playwright.async_api import async_playwright
+
+    base, world = served
+    async with async_playwright() as pw:
+        browser = await pw.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        context = await browser.new_context(viewport={"width": width, "height": height}, locale="fr-FR")
+        page = await context.new_page()
+        await page.goto(f"{base}/agents/login")
+        await page.get_by_label("Adresse électronique").fill("chef.a@guichet.test")
+        await page.get_by_label("Mot de passe").fill(PASSWORD)
+        await page.get_by_role("button", name="Se connecter").click()
+        await page.wait_for_url(f"{base}/agents")
+        ref = world.refs["a"]
+        for path in ("/agents", f"/agents/tickets/{ref}", "/agents/reports?jours=30"):
+            await page.goto(base + path)
+            overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
+            wide = await page.evaluate("""() => [...document.querySelectorAll('body *')]
+                .filter(e => e.getBoundingClientRect().right > window.innerWidth + 1)
+                .slice(0, 8).map(e => e.tagName + '.' + e.className + '#' + e.id + ':' + Math.round(e.getBoundingClientRect().width))""")
+            assert overflow <= 0, (path, width, overflow, wide)
+            await page.screenshot(path=str(tmp_path / f"{path.strip('/').replace('/', '-')}.png"), full_page=True)
+            if path.startswith("/agents/tickets"):
+                text = await page.locator("main").inner_text()
+                assert "Kb ·" not in text and "Priorité" in text
+                assert await page.locator("datalist").count() == 1
+                await page.get_by_role("button", name="Prendre en charge").click()
+                await page.wait_for_url(f"{base}/agents/tickets/{ref}")
+                assert await page.get_by_role("button", name="Prendre en charge").count() == 0
+        await browser.close()

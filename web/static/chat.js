@@ -9,6 +9,10 @@
   var statusLine = document.getElementById("status");
   var form = document.getElementById("composer");
   var input = document.getElementById("message");
+  var feedback = document.getElementById("feedback");
+  var PLACEHOLDER_REPORT = "Décrivez votre problème…";
+  var PLACEHOLDER_ANSWER = "Votre réponse…";
+  var PLACEHOLDER_CHOICE = "Choisissez ci-dessus ou écrivez votre réponse…";
   var asset = document.querySelector("main.chat").getAttribute("data-asset") || "";
   var socket = null;
   var retry = 0;
@@ -43,6 +47,33 @@
     storage(HISTORY_KEY, JSON.stringify(items.slice(-MAX_HISTORY)));
   }
 
+  // Once the teacher has answered (a button or a typed message), the earlier questions' buttons
+  // are closed, on the page and in the stored history; a question still open stays open after a reload.
+  function closeEarlierChoices() {
+    var items = history();
+    var changed = false;
+    items.forEach(function (entry) {
+      if (entry.from === "bot" && entry.buttons && entry.buttons.length && !entry.answered) {
+        entry.answered = true;
+        changed = true;
+      }
+    });
+    if (changed) { storage(HISTORY_KEY, JSON.stringify(items)); }
+    Array.prototype.forEach.call(list.querySelectorAll(".choices button"), function (x) { x.disabled = true; });
+  }
+
+  // The placeholder follows the conversation: a question asks for an answer, buttons for a choice.
+  function followPlaceholder(entry) {
+    if (entry.from !== "bot") { return; }
+    if (entry.buttons && entry.buttons.length && !entry.answered) {
+      input.placeholder = PLACEHOLDER_CHOICE;
+    } else if ((entry.text || "").indexOf("?") !== -1) {
+      input.placeholder = PLACEHOLDER_ANSWER;
+    } else {
+      input.placeholder = PLACEHOLDER_REPORT;
+    }
+  }
+
   function setStatus(text) { statusLine.textContent = text; }
 
   function addParagraphs(parent, text) {
@@ -53,7 +84,7 @@
     });
   }
 
-  function render(entry, live) {
+  function render(entry) {
     var item = document.createElement("li");
     item.className = "msg " + (entry.from === "me" ? "me" : "bot");
     var who = document.createElement("span");
@@ -85,7 +116,7 @@
         var button = document.createElement("button");
         button.type = "button";
         button.textContent = b.label;
-        button.disabled = !live || !!entry.answered;
+        button.disabled = !!entry.answered;
         button.addEventListener("click", function () {
           Array.prototype.forEach.call(group.querySelectorAll("button"), function (x) { x.disabled = true; });
           button.classList.add("chosen");
@@ -97,13 +128,15 @@
       item.appendChild(group);
     }
     list.appendChild(item);
-    item.scrollIntoView({ block: "end" });
+    followPlaceholder(entry);
+    list.scrollTop = list.scrollHeight;
   }
 
-  function show(entry) { remember(entry); render(entry, true); }
+  function show(entry) { remember(entry); render(entry); }
 
   function send(frame, shown) {
     frame.id = "c" + Date.now().toString(36) + "-" + (counter++);
+    closeEarlierChoices();
     show({ from: "me", text: shown });
     if (socket && socket.readyState === WebSocket.OPEN) {
       socket.send(JSON.stringify(frame));
@@ -140,10 +173,20 @@
   form.addEventListener("submit", function (event) {
     event.preventDefault();
     var text = input.value.trim();
-    if (!text) { input.focus(); return; }
+    if (!text) {
+      feedback.textContent = "Votre message est vide : écrivez-le avant de l'envoyer.";
+      input.setAttribute("aria-invalid", "true");
+      input.focus();
+      return;
+    }
+    feedback.textContent = "";
+    input.removeAttribute("aria-invalid");
     input.value = "";
     send({ text: text }, text);
     input.focus();
+  });
+  input.addEventListener("input", function () {
+    if (input.value.trim()) { feedback.textContent = ""; input.removeAttribute("aria-invalid"); }
   });
   input.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey) {
@@ -157,7 +200,7 @@
     window.location.reload();
   });
 
-  history().forEach(function (entry) { render(entry, false); });
+  history().forEach(function (entry) { render(entry); });
   connect();
   input.focus();
 })();
