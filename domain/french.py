@@ -55,6 +55,19 @@ def as_object(organisation: str) -> str:
     return subject[0].lower() + subject[1:] if subject != organisation else organisation
 
 
+
+def of_organisation(organisation: str) -> str:
+    """« de » before an organisation's name, with its article: « de la commune de Firminy »,
+    « du rectorat de Lyon », « de l'OGEC Sainte-Marie », « de Saint-Étienne Métropole »."""
+    inside = as_object(organisation)
+    if inside.startswith("le "):
+        return "du " + inside[3:]
+    if inside.startswith("les "):
+        return "des " + inside[4:]
+    if inside.startswith(("la ", "l'")) or inside[:1] not in _VOWELS:
+        return "de " + inside
+    return "d'" + inside
+
 # --- typography: the spaces French puts around its punctuation ------------------------------
 
 #: Narrow no-break space (before ; ! ? and inside « »), no-break space (before :).

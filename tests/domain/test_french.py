@@ -60,3 +60,17 @@ from domain.french import NBSP, NNBSP, typography  # noqa: E402
 def test_typography(text: str, expected: str) -> None:
     assert typography(text) == expected
     assert typography(expected) == expected  # idempotent: a text typeset twice stays the same
+
+
+@pytest.mark.parametrize(("organisation", "expected"), [
+    ("Commune de Firminy", "de la commune de Firminy"),
+    ("Commune d'Andrézieux-Bouthéon", "de la commune d'Andrézieux-Bouthéon"),
+    ("OGEC Sainte-Marie", "de l'OGEC Sainte-Marie"),
+    ("Rectorat de Lyon", "du rectorat de Lyon"),
+    ("Saint-Étienne Métropole", "de Saint-Étienne Métropole"),
+    ("Agglomération Vienne Condrieu", "d'Agglomération Vienne Condrieu"),
+])
+def test_of_organisation(organisation: str, expected: str) -> None:
+    from domain.french import of_organisation
+
+    assert of_organisation(organisation) == expected

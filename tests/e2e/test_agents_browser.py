@@ -65,7 +65,7 @@ async def test_sign_in_claim_reply_resolve(served, page, db) -> None:
     await page.get_by_label("Mot de passe").fill(PASSWORD)
     await page.get_by_role("button", name="Se connecter").click()
     await page.wait_for_url(f"{base}/agents")
-    assert await page.locator("h1").inner_text() == "File de Commune de Firminy"
+    assert await page.locator("h1").inner_text() == "File de la commune de Firminy"
     assert await page.locator("table.queue tbody tr").count() == 3
     await page.screenshot(path=SCREENSHOT, full_page=True)
 

@@ -41,7 +41,7 @@ async def test_sign_in_sets_a_hardened_cookie_and_opens_the_queue(anonymous) -> 
     cookie = response.headers["Set-Cookie"]
     assert "HttpOnly" in cookie and "SameSite=Lax" in cookie and "Secure" not in cookie
     queue = await anonymous.get("/agents")
-    assert "File de Commune de Firminy" in await queue.text()
+    assert "File de la commune de Firminy" in await queue.text()
 
 
 async def test_secure_cookie_when_public_url_is_https(aiohttp_client, db, world) -> None:
