@@ -275,6 +275,44 @@ class TicketEvent(Base):
     ticket: Mapped[Ticket] = relationship(back_populates="events")
 
 
+class ClaimStepRecord(Base):
+    """One dated step of a claim file (convention art. 6): recorded by an agent, once per step.
+
+    The claim file is the school authority's declaration ticket of a theft, loss or damage;
+    `data` holds what a step carries (the commitment form's amount, payment mode and date).
+    """
+
+    __tablename__ = "claim_steps"
+    __table_args__ = (UniqueConstraint("ticket_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    step: Mapped[str] = mapped_column(String(32))
+    done_on: Mapped[date] = mapped_column(Date)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id", ondelete="SET NULL"))
+    note: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    recorded_at: Mapped[datetime] = mapped_column(default=_now)
+
+
+class ClaimLine(Base):
+    """One device of a claim file and what it gives: value, acquisition, refund rate and amount."""
+
+    __tablename__ = "claim_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    asset_id: Mapped[int | None] = mapped_column(ForeignKey("assets.id", ondelete="SET NULL"))
+    equipment: Mapped[str | None] = mapped_column(String(32))
+    acquired_on: Mapped[date | None] = mapped_column(Date)
+    value_cents: Mapped[int | None] = mapped_column(Integer)
+    rate: Mapped[int | None] = mapped_column(Integer)
+    refund_cents: Mapped[int | None] = mapped_column(Integer)
+    replaced: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    asset: Mapped[Asset | None] = relationship()
+
+
 class Attachment(Base):
     __tablename__ = "attachments"
 

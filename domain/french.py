@@ -68,6 +68,13 @@ def of_organisation(organisation: str) -> str:
         return "de " + inside
     return "d'" + inside
 
+
+def euros(cents: int) -> str:
+    """« 1 234,50 € » with a narrow no-break space between thousands, as French writes amounts."""
+    whole, rest = divmod(abs(int(cents)), 100)
+    grouped = f"{whole:,}".replace(",", "\u202f")
+    return f"{'-' if cents < 0 else ''}{grouped},{rest:02d}\u00a0€"
+
 # --- typography: the spaces French puts around its punctuation ------------------------------
 
 #: Narrow no-break space (before ; ! ? and inside « »), no-break space (before :).

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.vocabulary import Equipment, Intent, SlaPolicy, TicketStatus
+from domain.vocabulary import ClaimStep, Equipment, Intent, PaymentMode, SlaPolicy, TicketStatus
 
 INTENT_FR: dict[str, str] = {
     Intent.HARDWARE_FAILURE: "Panne matérielle",
@@ -66,6 +66,25 @@ STATUS_FR: dict[str, str] = {
 
 #: A requester's role at her school, as she chose it when she introduced herself.
 REQUESTER_ROLE_FR: dict[str, str] = {"teacher": "Enseignant·e", "director": "Directeur·rice"}
+
+#: The claim file's steps as agents read them (convention 2023-2027 art. 6).
+CLAIM_STEP_FR: dict[str, str] = {
+    ClaimStep.INSURER_DECLARED: "Déclaration à l'assureur",
+    ClaimStep.POLICE_DECLARED: "Déclaration à la police ou à la gendarmerie",
+    ClaimStep.COMPLAINT_FILED: "Plainte déposée",
+    ClaimStep.INSURANCE_ATTESTATION: "Attestation d'assurance reçue",
+    ClaimStep.COMMITMENT_FORM: "Fiche d'engagement de versement",
+    ClaimStep.REPLACEMENT_ORDERED: "Remplacement commandé",
+    ClaimStep.REPLACEMENT_INSTALLED: "Remplacement installé",
+    ClaimStep.STATEMENT_SENT: "État du nouveau matériel envoyé à la commune",
+    ClaimStep.PAYMENT_RECEIVED: "Versement reçu",
+    ClaimStep.GOODS_RECOVERED: "Matériel retrouvé",
+}
+
+PAYMENT_MODE_FR: dict[str, str] = {
+    PaymentMode.INSURER_DIRECT: "Versement direct par l'assureur",
+    PaymentMode.THROUGH_AUTHORITY: "Versement par la commune (ou l'OGEC)",
+}
 
 SLA_FR: dict[str, str] = {
     SlaPolicy.REPLACEMENT: "Remplacement (48 h, 72 h au plus)",

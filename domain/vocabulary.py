@@ -147,6 +147,29 @@ class SlaPolicy(StrEnum):
     RESOLUTION = "resolution"
 
 
+class ClaimStep(StrEnum):
+    """The steps of a theft, loss or damage claim file (DOMAIN.md §9, convention 2023-2027 art. 6),
+    in the order the convention tells them."""
+
+    INSURER_DECLARED = "insurer_declared"
+    POLICE_DECLARED = "police_declared"
+    COMPLAINT_FILED = "complaint_filed"
+    INSURANCE_ATTESTATION = "insurance_attestation"
+    COMMITMENT_FORM = "commitment_form"
+    REPLACEMENT_ORDERED = "replacement_ordered"
+    REPLACEMENT_INSTALLED = "replacement_installed"
+    STATEMENT_SENT = "statement_sent"
+    PAYMENT_RECEIVED = "payment_received"
+    GOODS_RECOVERED = "goods_recovered"
+
+
+class PaymentMode(StrEnum):
+    """How the refund of the « fiche d'engagement de versement » is paid (art. 6)."""
+
+    INSURER_DIRECT = "insurer_direct"
+    THROUGH_AUTHORITY = "through_authority"
+
+
 class ClockMode(StrEnum):
     BUSINESS_DAYS = "business_days"
     BUSINESS_HOURS = "business_hours"

@@ -109,6 +109,27 @@ class AgentActions:
                                  actor_kind="agent", actor_id=actor.id, internal=True)
             return _result(ticket, "Note interne ajoutée.")
 
+    async def claim_step(self, actor: Actor, reference: str, step: str, done_on: str, note: str,
+                         form: dict[str, object]) -> ActionResult:
+        """Date and sign a step of the claim file (on the declaration, or from the replacement it follows)."""
+        from desk.clock import utcnow
+        from domain.labels import CLAIM_STEP_FR
+        from handlers.claims import ClaimRefused, file_ticket, record_step, territory_rules
+
+        async with self.sessions.begin() as session:
+            ticket = await scoped_ticket(session, actor, reference, for_update=True)
+            target = await file_ticket(session, ticket)
+            if target is None:
+                raise ActionRefused("Cette demande n'a pas de dossier de sinistre.")
+            now = utcnow()
+            _, today = await territory_rules(session, target, now)
+            try:
+                await record_step(session, target, agent_id=actor.id, step=step, done_on=done_on, note=note,
+                                  form=dict(form), today=today, at=now)
+            except ClaimRefused as refused:
+                raise ActionRefused(refused.message) from None
+            return _result(ticket, f"Étape du dossier enregistrée : {CLAIM_STEP_FR.get(step, step)}.")
+
     async def ask(self, actor: Actor, reference: str, body: str,
                   tutorial: Tutorial | None = None) -> ActionResult:
         """Ask the teacher for information; the ticket waits (and its clock pauses)."""

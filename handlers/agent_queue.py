@@ -25,6 +25,7 @@ from desk.models import (
     TicketEvent,
 )
 from domain.vocabulary import PAUSED_TICKET_STATUSES, TicketStatus
+from handlers.claims import ClaimFile, claim_file_for
 from handlers.agent_scope import Actor, scoped_tickets, ticket_scope
 
 PAGE_SIZE = 50
@@ -220,6 +221,8 @@ class TicketFile:
     urgency: str
     #: The ticket this one is linked to (a theft's declaration and its replacement), if any.
     linked: LogbookEntry | None = None
+    #: The claim file of a theft, loss or damage (its own, or the declaration's it follows).
+    claim: ClaimFile | None = None
 
 
 async def scoped_ticket(session: AsyncSession, actor: Actor, reference: str, *, for_update: bool = False) -> Ticket:
@@ -292,6 +295,7 @@ async def ticket_file(session: AsyncSession, actor: Actor, reference: str, now: 
         ticket=ticket, events=ticket.events, attachments=attachments, agent_names=agent_names,
         logbook=logbook, assignable=assignable, organisations=organisations, next_due=due,
         urgency=urgency(ticket.status, due, now), linked=linked,
+        claim=await claim_file_for(session, ticket, now),
     )
 
 

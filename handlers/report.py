@@ -15,6 +15,7 @@ from desk.models import Asset, Commune, Organisation, Requester, School, Ticket
 from desk.sla_store import open_clocks, recompute_clocks
 from desk.sla_text import WorkingCalendar, format_commitment_fr
 from domain.impact import impact_of
+from handlers.claims import open_claim_lines
 from domain.vocabulary import (
     AssetOwner,
     Channel,
@@ -216,6 +217,10 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
             linked_ticket=opened[0][0] if index else None,
             opened_at=now,
         )
+        if theft_or_damage and index == 0:
+            await open_claim_lines(session, ticket, ctx.territory.claims, asset=asset,
+                                   equipment=equipment.value if equipment else None,
+                                   quantity=quantity_of(draft), incident=now.date())
         if too_old and index == 0 and asset is not None and asset.acquired_on is not None:
             await repo.add_event(
                 session, ticket, "note", internal=True, at=now,

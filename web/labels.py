@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from domain.vocabulary import OPEN_TICKET_STATUSES, AgentRole, Channel, OrgKind, TicketStatus
 from domain.impact import IMPACT_FR, PRIORITY_FR
-from domain.labels import EQUIPMENT_FR, INTENT_FR, REQUESTER_ROLE_FR, STATUS_FR
+from domain.labels import PAYMENT_MODE_FR, EQUIPMENT_FR, INTENT_FR, REQUESTER_ROLE_FR, STATUS_FR
 
 #: One wording for a status on both sides: teachers and agents both speak of « une demande ».
 STATUS: dict[str, str] = STATUS_FR
@@ -19,6 +19,9 @@ EQUIPMENT: dict[str, str] = EQUIPMENT_FR
 #: The ticket's priority (domain.impact): its scope explains it.
 PRIORITY: dict[int, str] = PRIORITY_FR
 IMPACT: dict[int, str] = IMPACT_FR
+
+#: How a claim's refund is paid (the commitment form).
+PAYMENT_MODE: dict[str, str] = PAYMENT_MODE_FR
 
 #: The requester's role (« Directeur·rice »), never guessed from a missing name.
 REQUESTER_ROLE: dict[str, str] = REQUESTER_ROLE_FR
@@ -56,6 +59,7 @@ EVENT: dict[str, str] = {
     "notification": "Notification",
     "kb": "Tutoriels essayés par le demandeur",
     "satisfaction": "Avis du demandeur",
+    "claim_step": "Dossier de sinistre",
 }
 
 #: Heading of an event whose kind no table knows yet: French, never the raw identifier.

@@ -12,7 +12,7 @@ import jinja2
 from aiohttp import web
 from web.sessions import get_session
 
-from domain.french import of_organisation
+from domain.french import euros, of_organisation
 from web import labels
 from web.typography import FrenchLoader, finalize
 
@@ -52,7 +52,8 @@ def setup_templates(app: web.Application) -> None:
         undefined=jinja2.StrictUndefined, auto_reload=False,
         trim_blocks=True, lstrip_blocks=True,
     )
-    env.filters.update(local=_local, duration=duration, filesize=_filesize, of_organisation=of_organisation)
+    env.filters.update(local=_local, duration=duration, filesize=_filesize, of_organisation=of_organisation,
+                       euros=euros)
     versions = {p.name: f"{int(p.stat().st_mtime)}" for p in STATIC.glob("*.*")}
     env.globals.update(
         label=labels.label, event_label=labels.event_label,

@@ -1,0 +1,55 @@
+"""The claim file on the ticket page: the steps with their dates and delays, the lines and their
+refund, the form that dates a step (convention 2023-2027 art. 6)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import select
+
+from desk import repositories as repo
+from desk.models import ClaimLine, Organisation, School, Territory
+from tests.typo import plain
+
+
+async def _declaration(db, world) -> str:
+    async with db.sessions.begin() as s:
+        territory = await s.scalar(select(Territory))
+        org = await s.scalar(select(Organisation).where(Organisation.slug == "commune-firminy"))
+        school = await s.scalar(select(School).where(School.uai == world.schools["a"]))
+        ticket = await repo.create_ticket(s, territory=territory, organisation=org, intent="theft",
+                                          role="school_authority", subject="Vol de deux tablettes", school=school,
+                                          sla_policy="declaration", equipment="tablet", quantity=2,
+                                          opened_at=datetime.now(UTC) - timedelta(days=4))
+        s.add_all([
+            ClaimLine(ticket_id=ticket.id, equipment="tablet", acquired_on=date(2025, 9, 1), value_cents=29_000,
+                      rate=80, refund_cents=23_200, replaced=True),
+            ClaimLine(ticket_id=ticket.id, equipment="tablet", replaced=True),
+        ])
+        return ticket.reference
+
+
+async def test_the_claim_file_shows_where_it_stands_and_records_a_step(signed_in, db, world) -> None:
+    reference = await _declaration(db, world)
+    client = await signed_in("agent.a@guichet.test")
+    html = plain(await (await client.get(f"/agents/tickets/{reference}")).text())
+    assert "Dossier de sinistre" in html
+    assert "En retard : Déclaration à l&#39;assureur, Déclaration à la police ou à la gendarmerie, Plainte déposée." in html
+    assert "232,00 €" in html and "À calculer" in html and "(+ 1 à calculer)" in html
+    page = await client.get(f"/agents/tickets/{reference}")
+    token = (await page.text()).split('name="_csrf" value="', 1)[1].split('"', 1)[0]
+    today = datetime.now(UTC).date().isoformat()
+    response = await client.post(f"/agents/tickets/{reference}/claim-step", data={
+        "_csrf": token, "step": "insurer_declared", "done_on": today, "note": "Déclaration n° 42"})
+    html = plain(await response.text())
+    assert "Étape du dossier enregistrée : Déclaration à l&#39;assureur." in html
+    assert "Déclaration n° 42" in html and "En retard : Déclaration à la police" in html
+    refused = plain(await (await client.post(f"/agents/tickets/{reference}/claim-step", data={
+        "_csrf": token, "step": "commitment_form", "done_on": today, "amount": "", "payment_mode": ""})).text())
+    assert "Indiquez le montant estimé du remboursement (en euros)." in refused
+
+
+async def test_a_ticket_without_claim_has_no_claim_section(signed_in, world) -> None:
+    client = await signed_in("agent.a@guichet.test")
+    html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
+    assert "Dossier de sinistre" not in html
