@@ -63,6 +63,12 @@ def _parser() -> argparse.ArgumentParser:
     replay = mail_sub.add_parser("replay", help="process quarantined mail again")
     replay.add_argument("ids", type=int, nargs="+", metavar="N")
 
+    report = sub.add_parser("report", help="reports for the committees")
+    report_sub = report.add_subparsers(dest="report_command", required=True)
+    committee = report_sub.add_parser("committee", help="the bimonthly review of thefts and damages (art. 6)")
+    committee.add_argument("--period", help="two calendar months, e.g. 2026-09/2026-10 (default: the last complete)")
+    committee.add_argument("--format", choices=("html", "csv"), default="html")
+
     kb = sub.add_parser("kb", help="knowledge base")
     kb.add_argument("kb_args", nargs=argparse.REMAINDER)
     return parser

@@ -29,6 +29,10 @@ async def dispatch(args: argparse.Namespace, settings: Settings, stdout: TextIO)
                     await upgrade(engine)
                 print(f"révision du schéma : {await current(engine)}", file=stdout)
                 return 0
+            case "report":
+                from guichet.report_cli import committee
+
+                return await committee(sessions, settings.territory, args.period, args.format, stdout)
             case "demo":
                 from guichet.demo import DEMO_PASSWORD, load_demo
 

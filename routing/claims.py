@@ -31,6 +31,9 @@ class ClaimRules:
     depreciation: tuple[int, ...]
     beyond_table_rate: int
     not_replaced_beyond_years: int
+    #: Thefts and damages of one school in a two-month period from which the committee reviews its
+    #: security (art. 6 « amélioration de la sécurisation »).
+    security_review_incidents: int = 3
 
     def age(self, acquired: date, incident: date) -> int:
         """Age in civil years, as the convention's table counts it (N = the incident's year)."""

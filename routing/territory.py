@@ -37,7 +37,8 @@ _TOP_LEVEL = frozenset(
      "claims"}
 )
 _CLAIM_KEYS = frozenset(
-    {"source", "police_report_hours", "depreciation", "beyond_table_rate", "not_replaced_beyond_years"}
+    {"source", "police_report_hours", "depreciation", "beyond_table_rate", "not_replaced_beyond_years",
+     "security_review_incidents"}
 )
 _RULE_KEYS = frozenset({"id", "when", "role", "sla", "reason", "followup"})
 _FOLLOWUP_KEYS = frozenset({"id", "role", "sla", "reason"})
@@ -334,7 +335,14 @@ class _Reader:
             beyond_table_rate=self.percent(self.required(data, "beyond_table_rate", "claims.beyond_table_rate"),
                                            "claims.beyond_table_rate"),
             not_replaced_beyond_years=limit,
+            security_review_incidents=self._threshold(data),
         )
+
+    def _threshold(self, data: Mapping[str, Any]) -> int:
+        value = data.get("security_review_incidents", 3)
+        if not isinstance(value, int) or isinstance(value, bool) or value < 1:
+            self.fail(f"must be a whole number of incidents, not {value!r}", field="claims.security_review_incidents")
+        return value
 
     def sla(self, data: Any) -> dict[SlaPolicy | str, Mapping[str, Any]]:
         """Check each policy with the clocks' own parser; keep the plain data for them."""

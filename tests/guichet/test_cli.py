@@ -128,3 +128,18 @@ def test_demo_then_serve_answers_healthz(workdir: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_report_committee_prints_the_review_as_html_and_csv(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`guichet report committee` on the demo: the chosen period's review, territory-wide."""
+    assert main(["demo", "--assets", "20"], stdout=io.StringIO()) == 0
+    out = io.StringIO()
+    assert main(["report", "committee", "--period", "2026-09/2026-10"], stdout=out) == 0
+    html = out.getvalue()
+    assert html.startswith("<!doctype html>") and "Bilan des vols et dégradations — septembre-octobre 2026" in html
+    assert "comparé à juillet-août 2026" in html and "Aucun remboursement en retard." in html
+    out = io.StringIO()
+    assert main(["report", "committee", "--period", "2026-09/2026-10", "--format", "csv"], stdout=out) == 0
+    assert out.getvalue().startswith("\ufeffPériode;Commune;Vols;Dégradations;")
+    assert main(["report", "committee", "--period", "2026-10/2026-11"], stdout=io.StringIO()) == 2
+    assert "deux mois civils" in capsys.readouterr().err

@@ -53,3 +53,25 @@ async def test_a_ticket_without_claim_has_no_claim_section(signed_in, world) -> 
     client = await signed_in("agent.a@guichet.test")
     html = await (await client.get(f"/agents/tickets/{world.refs['a']}")).text()
     assert "Dossier de sinistre" not in html
+
+
+async def test_the_committee_review_page_and_its_csv(signed_in, db, world) -> None:
+    """A supervisor reads the bimonthly review, chooses a period, downloads the communes' table;
+    an agent does not see it; a malformed period is answered in French."""
+    reference = await _declaration(db, world)
+    client = await signed_in("chef.a@guichet.test")
+    today = datetime.now(UTC).date()
+    from handlers.committee import Period
+
+    period = Period.containing(today - timedelta(days=4))
+    html = plain(await (await client.get("/agents/reports/committee", params={"periode": period.key})).text())
+    assert f"Bilan des vols et dégradations — {period.label}" in html and "Firminy" in html
+    assert reference in html  # its declarations are late
+    csv = await client.get("/agents/reports/committee", params={"periode": period.key, "format": "csv"})
+    assert csv.headers["Content-Type"].startswith("text/csv")
+    body = (await csv.read()).decode("utf-8")
+    assert body.startswith("\ufeffPériode;Commune;Vols;") and ";Firminy;1;0;1;" in body
+    bad = await client.get("/agents/reports/committee", params={"periode": "2026-10/2026-11"})
+    assert bad.status == 400 and "deux mois civils" in await bad.text()
+    agent = await signed_in("agent.a@guichet.test")
+    assert (await agent.get("/agents/reports/committee")).status == 404

@@ -72,6 +72,7 @@ def setup_agents(app: web.Application) -> None:
     r.add_post("/agents/tickets/{reference}/{action}", views_ticket.ticket_action)
     r.add_get("/agents/attachments/{id}", views_ticket.attachment, name="agents_attachment")
     r.add_get("/agents/reports", views_reports.reports, name="agents_reports")
+    r.add_get("/agents/reports/committee", views_reports.committee, name="agents_committee")
     for kind, listing, form in (
         ("organisations", views_admin.organisations, views_admin.organisation_form),
         ("agents", views_admin.agents, views_admin.agent_form),

@@ -46,3 +46,31 @@ async def reports(request: web.Request) -> web.Response:
         + [(labels.label(labels.INTENT, i), res.count, hours(res.mean_hours), hours(res.median_hours))
            for i, res in report.resolution_by_intent],
     })
+
+
+async def committee(request: web.Request) -> web.Response:
+    """The technical committee's bimonthly review: HTML, or the communes' table as CSV (?format=csv)."""
+    from zoneinfo import ZoneInfo
+
+    from desk.clock import utcnow
+    from handlers.committee import Period, committee_review, period_choices, review_csv
+
+    actor = request[actor_key]
+    if not actor.can_see_reports:
+        return await not_found(request, "Cette page est introuvable.")
+    today = utcnow().astimezone(ZoneInfo(actor.timezone)).date()
+    error = None
+    try:
+        period = Period.parse(request.query["periode"]) if request.query.get("periode") else Period.last_complete(today)
+    except ValueError as exc:
+        error, period = str(exc), Period.last_complete(today)
+    async with request.app[sessions_key]() as db:
+        review = await committee_review(db, actor, period)
+    if request.query.get("format") == "csv" and error is None:
+        return web.Response(
+            body=review_csv(review).encode("utf-8"), content_type="text/csv", charset="utf-8",
+            headers={"Content-Disposition": f'attachment; filename="comite-{period.key.replace("/", "_")}.csv"',
+                     "Cache-Control": "no-store"})
+    return await render("agents/committee.html", request, {
+        "c": review, "choices": period_choices(today), "error": error, "csv_query": f"periode={period.key}&format=csv",
+    }, status=400 if error else 200)
