@@ -215,6 +215,9 @@ class AgentRole(StrEnum):
     AGENT = "agent"
     SUPERVISOR = "supervisor"
     ADMIN = "admin"
+    #: The plan's chargée de mission (DOMAIN.md §9): reads every organisation's tickets and the
+    #: territory's reports, acts only on the operator's tickets.
+    COORDINATOR = "coordinator"
 
 
 class InboundStatus(StrEnum):

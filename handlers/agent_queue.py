@@ -24,7 +24,7 @@ from desk.models import (
     Ticket,
     TicketEvent,
 )
-from domain.vocabulary import PAUSED_TICKET_STATUSES, TicketStatus
+from domain.vocabulary import PAUSED_TICKET_STATUSES, AgentRole, OrgKind, TicketStatus
 from handlers.claims import ClaimFile, claim_file_for
 from handlers.agent_scope import Actor, scoped_tickets, ticket_scope
 
@@ -228,6 +228,10 @@ class TicketFile:
 async def scoped_ticket(session: AsyncSession, actor: Actor, reference: str, *, for_update: bool = False) -> Ticket:
     """The ticket with this reference in `actor`'s scope; RecordNotFound otherwise (never « forbidden »)."""
     stmt = scoped_tickets(actor).where(Ticket.reference == reference.strip())
+    if for_update and actor.role is AgentRole.COORDINATOR:
+        # The coordinator reads every organisation's tickets but acts only on the operator's.
+        stmt = stmt.where(Ticket.organisation_id.in_(select(Organisation.id).where(
+            Organisation.territory_id == actor.territory_id, Organisation.kind == OrgKind.SEM.value)))
     if for_update:
         stmt = stmt.with_for_update(of=Ticket)
     ticket = await session.scalar(stmt.options(selectinload(Ticket.events)))
@@ -331,7 +335,7 @@ async def queue_changed_since(session: AsyncSession, actor: Actor, last_id: int)
     for _id, kind, data, org_id, territory_id in rows:
         if territory_id != actor.territory_id:
             continue
-        if actor.is_admin or org_id == actor.organisation_id:
+        if actor.reads_territory or org_id == actor.organisation_id:
             changed = True
         elif kind == "reroute" and (data or {}).get("from_organisation_id") == actor.organisation_id:
             changed = True

@@ -30,8 +30,13 @@ class Actor:
         return self.role is AgentRole.ADMIN
 
     @property
+    def reads_territory(self) -> bool:
+        """An administrator or the plan's coordinator reads the whole territory's tickets."""
+        return self.role in (AgentRole.ADMIN, AgentRole.COORDINATOR)
+
+    @property
     def can_see_reports(self) -> bool:
-        return self.role in (AgentRole.SUPERVISOR, AgentRole.ADMIN)
+        return self.role in (AgentRole.SUPERVISOR, AgentRole.ADMIN, AgentRole.COORDINATOR)
 
 
 def actor_of(agent: Agent, timezone: str = "Europe/Paris") -> Actor:
@@ -56,9 +61,9 @@ async def load_actor(session: AsyncSession, agent_id: int) -> Actor | None:
 
 
 def ticket_scope(actor: Actor) -> ColumnElement[bool]:
-    """Tickets `actor` may see: their organisation's, or the whole territory's for an admin."""
+    """Tickets `actor` may see: their organisation's, or the whole territory's for an admin or the coordinator."""
     same_territory = Ticket.territory_id == actor.territory_id
-    if actor.is_admin:
+    if actor.reads_territory:
         return same_territory
     return and_(same_territory, Ticket.organisation_id == actor.organisation_id)
 

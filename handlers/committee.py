@@ -132,7 +132,7 @@ class CommitteeReview:
 
 
 async def _territory_wide(session: AsyncSession, actor: Actor) -> bool:
-    if actor.is_admin:
+    if actor.reads_territory:
         return True
     kind = await session.scalar(select(Organisation.kind).where(Organisation.id == actor.organisation_id))
     return kind == OrgKind.SEM

@@ -30,6 +30,7 @@ ROLE: dict[str, str] = {
     AgentRole.AGENT: "Agent",
     AgentRole.SUPERVISOR: "Superviseur·e",
     AgentRole.ADMIN: "Administrateur·rice",
+    AgentRole.COORDINATOR: "Chargé·e de mission du plan (coordination)",
 }
 
 ORG_KIND: dict[str, str] = {

@@ -96,3 +96,29 @@ async def test_reports_and_admin_pages_by_role(signed_in, world) -> None:
         assert (await supervisor.get(path)).status == 404, path
         assert (await admin.get(path)).status == 200, path
     assert (await agent.post("/agents/admin/agents/new", {"name": "x"})).status == 404
+
+
+async def test_the_coordinator_reads_every_organisation_and_acts_only_on_the_operators(signed_in, db, world) -> None:
+    """DOMAIN.md §9 `coordinator`: the plan's chargée de mission reads the territory's tickets and
+    reports; she claims an operator's ticket, not a commune's (its file is read-only to her)."""
+    from desk.models import Agent, Organisation
+    from sqlalchemy import select
+
+    from tests.web.world import password_hash
+
+    async with db.sessions.begin() as s:
+        sem = await s.scalar(select(Organisation).where(Organisation.slug == "sem"))
+        s.add(Agent(organisation_id=sem.id, email="mission@guichet.test", name="Chargée de mission",
+                    password_hash=password_hash(), role="coordinator"))
+    client = await signed_in("mission@guichet.test")
+    queue = await (await client.get("/agents")).text()
+    assert "Toutes les demandes du territoire" in queue
+    assert all(world.refs[k] in queue for k in ("a", "b", "sem"))
+    page = await client.get(f"/agents/tickets/{world.refs['b']}")
+    assert page.status == 200
+    refused = await client.post(f"/agents/tickets/{world.refs['b']}/claim")
+    assert refused.status == 404 and "introuvable" in await refused.text()
+    claimed = await client.post(f"/agents/tickets/{world.refs['sem']}/claim")
+    assert claimed.status == 200 and "Chargée de mission" in await claimed.text()
+    assert (await client.get("/agents/reports")).status == 200
+    assert (await client.get("/agents/reports/committee")).status == 200

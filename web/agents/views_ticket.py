@@ -88,7 +88,7 @@ async def ticket_action(request: web.Request) -> web.Response:
         await flash(request, "Ce changement de statut n'est pas possible pour cette demande.", "error")
         raise web.HTTPSeeOther(page) from None
     await flash(request, result.message)
-    still_mine = actor.is_admin or request.match_info["action"] != "reroute"
+    still_mine = actor.reads_territory or request.match_info["action"] != "reroute"
     raise web.HTTPSeeOther(page if still_mine else "/agents")
 
 
