@@ -128,3 +128,22 @@ def test_demo_then_serve_answers_healthz(workdir: Path) -> None:
     finally:
         proc.terminate()
         proc.wait(timeout=20)
+
+
+def test_import_with_a_row_over_the_csv_field_limit_reports_it_and_goes_on(workdir: Path, capsys) -> None:
+    """A Windows-1252 export with one field over the csv limit: that line is rejected with a French
+    reason, the other rows are imported, no traceback, exit 3 as for any rejected row."""
+    assert main(["demo", "--assets", "10"], stdout=io.StringIO()) == 0
+    csv_file = workdir / "ecoles-cp1252.csv"
+    csv_file.write_bytes((
+        "Identifiant_de_l_etablissement;Nom_etablissement;Type_etablissement;Statut_public_prive;"
+        "Code_commune;Nom_commune\n"
+        f"{make_uai('0429011')};École du Pré;Ecole;Public;42095;Firminy\n"
+        f"{make_uai('0429012')};\"{'x' * 200_000}\";Ecole;Public;42095;Firminy\n"
+        f"{make_uai('0429013')};École des Prés;Ecole;Public;42095;Firminy\n"
+    ).encode("cp1252"))
+    out = io.StringIO()
+    assert main(["import", "schools", str(csv_file)], stdout=out) == 3
+    assert "2 créée(s)" in out.getvalue()
+    assert "ligne 3 : ligne illisible : un champ dépasse 131072 caractères" in out.getvalue()
+    assert "Traceback" not in capsys.readouterr().err
