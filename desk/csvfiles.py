@@ -14,6 +14,13 @@ from dataclasses import dataclass
 class CsvRow:
     line: int
     values: dict[str, str]
+    #: Why the row could not be read (a field over the csv module's limit, a stray quote…), in
+    #: French for the import report; its values are then empty.
+    error: str | None = None
+
+
+class UnreadableHeader(ValueError):
+    """The first row, which names the columns, cannot be read."""
 
 
 #: French exports are UTF-8, else Windows-1252 (Excel) or ISO-8859-1: tried in that order,
@@ -38,9 +45,19 @@ def header_key(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
+def _reason(exc: csv.Error) -> str:
+    message = str(exc)
+    if message.startswith("field larger than field limit"):
+        return f"un champ dépasse {csv.field_size_limit()} caractères"
+    return f"format CSV invalide ({message})"
+
+
 def read_rows(text: str) -> tuple[list[str], Iterator[CsvRow]]:
     """Sniff the delimiter (; or , or tab) and yield rows keyed by normalised header."""
     sample = text[:4096]
+    # Whole lines only: a long field cut in the middle misleads the sniffer about the delimiter.
+    if (end := sample.rfind("\n")) > 0:
+        sample = sample[:end]
     try:
         dialect: type[csv.Dialect] | csv.Dialect = csv.Sniffer().sniff(sample, delimiters=";,\t")
     except csv.Error:
@@ -50,10 +67,21 @@ def read_rows(text: str) -> tuple[list[str], Iterator[CsvRow]]:
         header = next(reader)
     except StopIteration:
         return [], iter(())
+    except csv.Error as exc:
+        raise UnreadableHeader(f"ligne d'en-tête illisible ({exc})") from None
     keys = [header_key(h) for h in header]
 
     def rows() -> Iterator[CsvRow]:
-        for index, cells in enumerate(reader, start=2):
+        index = 1
+        while True:
+            index += 1
+            try:
+                cells = next(reader)
+            except StopIteration:
+                return
+            except csv.Error as exc:  # the reader goes on with the next line
+                yield CsvRow(line=index, values={}, error=f"ligne illisible : {_reason(exc)}")
+                continue
             if not any(c.strip() for c in cells):
                 continue
             values = {k: (cells[i].strip() if i < len(cells) else "") for i, k in enumerate(keys)}

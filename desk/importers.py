@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from domain.french import commune_organisation_name
 from domain.vocabulary import AssetOwner, Equipment
 
-from desk.csvfiles import CsvRow, decode, read_rows
+from desk.csvfiles import CsvRow, UnreadableHeader, decode, read_rows
 from desk.models import Asset, Commune, Organisation, Room, School, Territory
 from desk.repositories import ensure_organisation
 from domain.uai import is_valid_uai, normalise_uai
@@ -159,7 +159,10 @@ async def import_schools(
 ) -> ImportReport:
     """Upsert primary schools (and their communes) from a directory export."""
     text, encoding = decode(raw)
-    keys, rows = read_rows(text)
+    try:
+        keys, rows = read_rows(text)
+    except UnreadableHeader as exc:
+        raise ImportFileError(str(exc)) from None
     if not keys:
         raise ImportFileError("fichier vide")
     columns, unknown = _resolve_columns(keys, SCHOOL_COLUMNS, REQUIRED_SCHOOL)
@@ -173,6 +176,9 @@ async def import_schools(
     }
     seen: set[str] = set()
     for row in progress(rows):
+        if row.error is not None:
+            report.reject(row.line, row.error)
+            continue
         get = lambda f: row.values.get(columns.get(f, ""), "")  # noqa: E731
         uai = normalise_uai(get("uai"))
         if not is_valid_uai(uai):
@@ -249,7 +255,10 @@ async def import_assets(
 ) -> ImportReport:
     """Upsert inventory rows keyed by tag; rooms are created on the fly per school."""
     text, encoding = decode(raw)
-    keys, rows = read_rows(text)
+    try:
+        keys, rows = read_rows(text)
+    except UnreadableHeader as exc:
+        raise ImportFileError(str(exc)) from None
     if not keys:
         raise ImportFileError("fichier vide")
     columns, unknown = _resolve_columns(keys, ASSET_COLUMNS, REQUIRED_ASSET)
@@ -276,6 +285,9 @@ async def import_assets(
     equipment_values = {e.value for e in Equipment}
     seen: set[str] = set()
     for row in progress(rows):
+        if row.error is not None:
+            report.reject(row.line, row.error)
+            continue
         get = lambda f: row.values.get(columns.get(f, ""), "")  # noqa: E731
         tag = get("tag").upper()
         if not TAG_PATTERN.match(tag):

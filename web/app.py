@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from aiohttp import web
 
 from desk.db import ping
+from web.inputs import InvalidInput
 from web.keys import engine_key, sessions_key, settings_key
 
 if TYPE_CHECKING:
@@ -37,11 +38,15 @@ async def healthz(request: web.Request) -> web.Response:
 async def error_middleware(
     request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
 ) -> web.StreamResponse:
-    """Never leak a traceback: unexpected errors become a logged, polite 500 page."""
+    """Never leak a traceback: unreadable input is a 400 in French, unexpected errors a logged,
+    polite 500 page."""
     try:
         return await handler(request)
     except web.HTTPException:
         raise
+    except InvalidInput as exc:  # the client's mistake, not ours: one line, no traceback
+        log.warning("rejected %s %s: %s %s", request.method, request.path, exc.message, exc.detail)
+        return web.Response(status=400, text=exc.message)
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
         if request.path.startswith("/api/"):

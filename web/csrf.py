@@ -14,6 +14,7 @@ import aiohttp_jinja2
 from aiohttp import web
 from aiohttp_session import Session
 
+from web.inputs import read_form
 from web.sessions import get_session
 from yarl import URL
 
@@ -83,7 +84,7 @@ def csrf_middleware(prefix_check: Callable[[str], bool]) -> Callable[..., Awaita
         if given is None and request.content_type in (
             "application/x-www-form-urlencoded", "multipart/form-data"
         ):
-            given = (await request.post()).get(FIELD)
+            given = (await read_form(request)).get(FIELD)
         if not isinstance(expected, str) or not isinstance(given, str) or not secrets.compare_digest(
             expected.encode(), given.encode()
         ):

@@ -12,13 +12,14 @@ from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Protocol
 
 from telegram import Bot, Update
-from telegram.constants import ChatMemberStatus
 from telegram.error import BadRequest, TelegramError
 
 from bot.messages import Inbound, InboundAttachment, Outbound
 from bot.telegram.inbox import record_edit
 from bot.telegram.sender import deliver, mark_unreachable
-from bot.telegram.translate import FileRef, IncomingMessage, translate_update, with_attachments
+from bot.telegram.translate import (
+    FileRef, IncomingMessage, membership_change, translate_update, with_attachments,
+)
 from desk.clock import utcnow
 from handlers.notices import ReplyOutcome, ReplySettler, queue_for_retry, settle_replies
 from desk.outbox import PermanentFailure, TemporaryFailure
@@ -66,7 +67,8 @@ class TelegramAdapter:
 
     async def process(self, update: Update, *, row_id: int | None = None) -> InboundStatus | None:
         """Handle one update; the status for its inbox row, or None when the dialogue engine
-        already closed the row with its turn. Raises only on real failures."""
+        already closed the row with its turn. Raises MalformedUpdate, before any I/O, when the
+        update's fields have the wrong types; otherwise only on real failures."""
         if update.my_chat_member is not None:
             await self._membership(update)
             return InboundStatus.PROCESSED
@@ -111,15 +113,13 @@ class TelegramAdapter:
 
     async def _membership(self, update: Update) -> None:
         """A person blocking (or unblocking) the bot in a private chat changes their reachability."""
-        member = update.my_chat_member
-        assert member is not None
-        if member.chat.type != "private":
+        change = membership_change(update)
+        if change is None:
             return
-        blocked = member.new_chat_member.status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT)
-        if blocked:
-            await mark_unreachable(self.sessions, member.chat.id)
+        if change.blocked:
+            await mark_unreachable(self.sessions, change.chat_id)
             return
-        await set_reachable(self.sessions, Channel.TELEGRAM, str(member.chat.id), True)
+        await set_reachable(self.sessions, Channel.TELEGRAM, str(change.chat_id), True)
 
     async def _download(self, files: Sequence[FileRef]) -> tuple[InboundAttachment, ...]:
         """Fetch the files Telegram lets bots download; larger ones arrive marked too_large."""

@@ -29,23 +29,23 @@ def telegram_inbox(sessions: async_sessionmaker[AsyncSession], *, max_attempts: 
     return Inbox(sessions, Channel.TELEGRAM, max_attempts=max_attempts)
 
 
+def _id_of(holder: object, key: str) -> str | None:
+    """The integer id of `holder[key]`, as text; None when either is not what Telegram sends."""
+    item = holder.get(key) if isinstance(holder, dict) else None
+    value = item.get("id") if isinstance(item, dict) else None
+    return str(value) if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 def chat_of(data: dict[str, Any]) -> str | None:
     """The chat (or, failing that, the user) an update belongs to, as stored in `sender`."""
     for key in ("message", "edited_message", "channel_post", "edited_channel_post"):
-        message = data.get(key)
-        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
-            return str(message["chat"].get("id"))
+        if (chat := _id_of(data.get(key), "chat")) is not None:
+            return chat
     query = data.get("callback_query")
     if isinstance(query, dict):
-        message = query.get("message")
-        if isinstance(message, dict) and isinstance(message.get("chat"), dict):
-            return str(message["chat"].get("id"))
-        if isinstance(query.get("from"), dict):
-            return str(query["from"].get("id"))
-    member = data.get("my_chat_member")
-    if isinstance(member, dict) and isinstance(member.get("chat"), dict):
-        return str(member["chat"].get("id"))
-    return None
+        if (chat := _id_of(query.get("message"), "chat") or _id_of(query, "from")) is not None:
+            return chat
+    return _id_of(data.get("my_chat_member"), "chat")
 
 
 async def record_edit(sessions: async_sessionmaker[AsyncSession], edited: dict[str, Any]) -> bool:

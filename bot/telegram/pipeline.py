@@ -17,9 +17,10 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TYPE_CHECKING
 
-from telegram import Bot, Update
+from telegram import Bot
 
 from bot.telegram.inbox import UPDATE_PREFIX, telegram_inbox
+from bot.telegram.translate import MalformedUpdate, parse_update
 from desk.inbox import Inbox
 from domain.vocabulary import InboundStatus
 from bot.telegram.adapter import TelegramAdapter
@@ -146,8 +147,12 @@ class UpdatePipeline:
             if data is None:
                 return None
         try:
-            update = Update.de_json(data, self.bot)
+            update = parse_update(data, self.bot)
             status = await self.adapter.process(update, row_id=row_id)
+        except MalformedUpdate as exc:
+            # No attempt can read it: kept for an operator with the reason, never retried.
+            log.warning("telegram update row %s quarantined, unreadable update: %s", row_id, exc)
+            return await self.inbox.quarantine(row_id, f"Mise à jour Telegram illisible : {exc}")
         except Exception as exc:
             log.exception("telegram update row %s failed", row_id)
             return await self.inbox.release(row_id, f"{type(exc).__name__}: {exc}")

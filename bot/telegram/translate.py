@@ -5,18 +5,21 @@ Nothing here performs I/O: downloading files and sending messages live in `adapt
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 from telegram import (
+    Bot,
     CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     Message,
     Update,
 )
-from telegram.constants import ChatType, FileSizeLimit, MessageLimit
+from telegram.constants import ChatMemberStatus, ChatType, FileSizeLimit, MessageLimit
 
 from bot.messages import (
     KIND_DOCUMENT,
@@ -40,6 +43,15 @@ DOWNLOAD_LIMIT = FileSizeLimit.FILESIZE_DOWNLOAD
 
 #: Commands that mean « help »; the engine receives them as the word the teacher would type.
 HELP_COMMANDS = frozenset({"aide", "help"})
+
+#: What PTB's `de_json` and attribute access raise on a payload of the wrong shape: a date out
+#: of range, an int where an object is expected, a field required by a newer Bot API.
+MALFORMED_ERRORS: tuple[type[Exception], ...] = (TypeError, ValueError, KeyError, AttributeError, OverflowError)
+
+
+class MalformedUpdate(ValueError):
+    """A stored update that cannot be read as one: no retry can fix it, it is quarantined."""
+
 
 _COMMAND = re.compile(r"^/(?P<name>[A-Za-z0-9_]+)(?:@(?P<bot>[A-Za-z0-9_]+))?(?:\s+(?P<arg>.*))?$", re.S)
 
@@ -129,6 +141,7 @@ def translate_message(message: Message, *, edited: bool = False) -> IncomingMess
     """A message (or an edited one) as the engine sees it; files still to download."""
     chat = message.chat
     sender = message.from_user.id if message.from_user else chat.id
+    _check_ids(chat_id=chat.id, message_id=message.message_id, sender_id=sender)
     kind, files = _kind_and_files(message)
     text = message.text if message.text is not None else message.caption
     start_payload: str | None = None
@@ -167,6 +180,7 @@ def translate_callback(query: CallbackQuery) -> IncomingMessage | None:
     if query.message is None:
         return None
     chat = query.message.chat
+    _check_ids(chat_id=chat.id, message_id=query.message.message_id, sender_id=query.from_user.id)
     data = query.data if isinstance(query.data, str) else None
     inbound = Inbound(
         channel=Channel.TELEGRAM,
@@ -187,8 +201,27 @@ def translate_callback(query: CallbackQuery) -> IncomingMessage | None:
     )
 
 
-def translate_update(update: Update) -> IncomingMessage | None:
-    """The dialogue-relevant content of an update, or None for updates the desk ignores."""
+def parse_update(data: dict[str, Any], bot: Bot) -> Update:
+    """The raw update as PTB's object; MalformedUpdate when its fields cannot make one."""
+    try:
+        # A lone surrogate (\ud800) parses as JSON but is no text: it could not be sent back.
+        json.dumps(data, ensure_ascii=False).encode()
+        update = Update.de_json(data, bot)
+    except MALFORMED_ERRORS as exc:
+        raise MalformedUpdate(f"{type(exc).__name__}: {exc}") from exc
+    if update is None:
+        raise MalformedUpdate("empty update")
+    return update
+
+
+def _check_ids(**ids: object) -> None:
+    """PTB keeps scalars as sent: an id that is not an int would reach SQL and the Bot API."""
+    for name, value in ids.items():
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise MalformedUpdate(f"{name} is {type(value).__name__}, not int")
+
+
+def _translate(update: Update) -> IncomingMessage | None:
     if update.message is not None:
         return translate_message(update.message)
     if update.edited_message is not None:
@@ -196,6 +229,46 @@ def translate_update(update: Update) -> IncomingMessage | None:
     if update.callback_query is not None:
         return translate_callback(update.callback_query)
     return None
+
+
+def translate_update(update: Update) -> IncomingMessage | None:
+    """The dialogue-relevant content of an update, or None for updates the desk ignores;
+    MalformedUpdate when a field has the wrong type (a text that is a number, a chat id string)."""
+    try:
+        incoming = _translate(update)
+    except MALFORMED_ERRORS as exc:
+        if isinstance(exc, MalformedUpdate):
+            raise
+        raise MalformedUpdate(f"{type(exc).__name__}: {exc}") from exc
+    if incoming is not None:
+        _check_ids(chat_id=incoming.chat_id)
+        if incoming.inbound.text is not None and not isinstance(incoming.inbound.text, str):
+            raise MalformedUpdate(f"text is {type(incoming.inbound.text).__name__}, not str")
+    return incoming
+
+
+@dataclass(frozen=True, slots=True)
+class Membership:
+    """A person blocking or unblocking the bot in a private chat."""
+
+    chat_id: int
+    blocked: bool
+
+
+def membership_change(update: Update) -> Membership | None:
+    """The private chat whose member status changed, or None (a group, no change of ours);
+    MalformedUpdate when the change's fields have the wrong types."""
+    member = update.my_chat_member
+    if member is None:
+        return None
+    try:
+        if member.chat.type != ChatType.PRIVATE:
+            return None
+        chat_id, status = member.chat.id, member.new_chat_member.status
+    except MALFORMED_ERRORS as exc:
+        raise MalformedUpdate(f"{type(exc).__name__}: {exc}") from exc
+    _check_ids(chat_id=chat_id)
+    return Membership(chat_id=chat_id, blocked=status in (ChatMemberStatus.BANNED, ChatMemberStatus.LEFT))
 
 
 def with_attachments(incoming: IncomingMessage, attachments: tuple[InboundAttachment, ...]) -> Inbound:

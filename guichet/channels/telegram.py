@@ -9,6 +9,7 @@ Either way an update is stored before it is acknowledged and processed in the ba
 from __future__ import annotations
 
 import hmac
+import json
 import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
@@ -130,6 +131,16 @@ def _polled(
     return on_update
 
 
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _json_body(raw: bytes) -> Any:
+    """Telegram sends UTF-8 JSON whatever the Content-Type says; NaN and Infinity are refused
+    (the database's JSON would refuse them later, and Telegram would retry forever)."""
+    return json.loads(raw.decode("utf-8"), parse_constant=_refuse_constant)
+
+
 async def telegram_webhook(request: web.Request) -> web.Response:
     """Store the update, answer 200, process it in the background.
 
@@ -147,14 +158,14 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if pipeline is None or intake is None:
         raise web.HTTPServiceUnavailable()
     try:
-        data = await request.json()
-    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
-        log.warning("Telegram webhook: rejected a body that is not JSON (%s)", exc)
-        raise web.HTTPBadRequest(text="not JSON") from None
+        data = _json_body(await request.read())
+    except (ValueError, RecursionError) as exc:  # JSONDecodeError, UnicodeDecodeError, NaN; too deep
+        log.warning("Telegram webhook: rejected a body that is not JSON (%s: %.200s)", type(exc).__name__, exc)
+        raise web.HTTPBadRequest(text="Corps de requête illisible : JSON attendu.") from None
     update_id = data.get("update_id") if isinstance(data, dict) else None
     if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
         log.warning("Telegram webhook: rejected a JSON body without a valid update_id")
-        raise web.HTTPBadRequest(text="not a Telegram update")
+        raise web.HTTPBadRequest(text="Ce n'est pas une mise à jour Telegram : update_id manquant ou invalide.")
     try:
         row_id = await intake.store(data)
     except Exception:  # the database is down: logged by the intake; Telegram will retry

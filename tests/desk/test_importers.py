@@ -137,3 +137,30 @@ async def test_asset_import_rejects_row_by_row_and_updates_by_tag(db) -> None:
         assert await session.scalar(select(func.count()).select_from(Asset)) == 2
         asset = await repo.asset_by_tag(session, territory.id, "SEM-000001")
         assert asset.school.uai == U2 and asset.room.name == "BCD"
+
+
+async def test_a_row_too_large_or_malformed_is_rejected_and_the_import_goes_on(db, caplog) -> None:
+    """A cp1252 export with a field over the csv module's limit and a NUL byte: those rows are
+    rejected with their line and a French reason, the others are imported, nothing is raised."""
+    huge = "x" * 200_000
+    text = HEADER + (
+        f"{U1};École élémentaire Jules Ferry;Ecole;Public;1 rue Haute;42700;42095;Firminy;x\n"
+        f"{U2};\"{huge}\";Ecole;Public;;42000;42218;Saint-Étienne;x\n"
+        f"{U3};École Prévert;Ecole;Public;;42000;42218;Saint-Étienne;x\n"
+    )
+    async with db.sessions.begin() as session:
+        territory = await _territory(session)
+        report = await import_schools(session, territory, text.encode("cp1252"))
+    assert report.encoding == "cp1252"
+    assert report.created == 2
+    assert [(r.line, r.reason) for r in report.rejected] == [(3, "ligne illisible : un champ dépasse 131072 caractères")]
+    assert "ligne 3 : ligne illisible" in report.summary()
+    assert not [r for r in caplog.records if r.exc_info]
+
+
+async def test_an_unreadable_header_refuses_the_file_in_french(db) -> None:
+    """A header whose field is over the limit: the file is refused with a French reason, no traceback."""
+    async with db.sessions.begin() as session:
+        territory = await _territory(session)
+        with pytest.raises(ImportFileError, match="en-tête illisible"):
+            await import_schools(session, territory, ("a" * 200_000 + ";b\n1;2\n").encode())

@@ -143,3 +143,22 @@ def test_report_committee_prints_the_review_as_html_and_csv(workdir: Path, capsy
     assert out.getvalue().startswith("\ufeffPériode;Commune;Vols;Dégradations;")
     assert main(["report", "committee", "--period", "2026-10/2026-11"], stdout=io.StringIO()) == 2
     assert "deux mois civils" in capsys.readouterr().err
+
+
+def test_import_with_a_row_over_the_csv_field_limit_reports_it_and_goes_on(workdir: Path, capsys) -> None:
+    """A Windows-1252 export with one field over the csv limit: that line is rejected with a French
+    reason, the other rows are imported, no traceback, exit 3 as for any rejected row."""
+    assert main(["demo", "--assets", "10"], stdout=io.StringIO()) == 0
+    csv_file = workdir / "ecoles-cp1252.csv"
+    csv_file.write_bytes((
+        "Identifiant_de_l_etablissement;Nom_etablissement;Type_etablissement;Statut_public_prive;"
+        "Code_commune;Nom_commune\n"
+        f"{make_uai('0429011')};École du Pré;Ecole;Public;42095;Firminy\n"
+        f"{make_uai('0429012')};\"{'x' * 200_000}\";Ecole;Public;42095;Firminy\n"
+        f"{make_uai('0429013')};École des Prés;Ecole;Public;42095;Firminy\n"
+    ).encode("cp1252"))
+    out = io.StringIO()
+    assert main(["import", "schools", str(csv_file)], stdout=out) == 3
+    assert "2 créée(s)" in out.getvalue()
+    assert "ligne 3 : ligne illisible : un champ dépasse 131072 caractères" in out.getvalue()
+    assert "Traceback" not in capsys.readouterr().err

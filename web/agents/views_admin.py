@@ -16,8 +16,12 @@ from web.agents.templating import flash, render
 from web.agents.views_ticket import not_found
 from web.app import sessions_key
 from web.auth import actor_key
+from web.inputs import bounded_int, read_form
 
 PAGE = 50
+MAX_PAGE = 100_000
+#: Telegram's chat ids fit in 52 bits; the column is a 64-bit integer.
+MAX_CHAT_ID = 2**52
 MIN_PASSWORD = 10
 
 
@@ -28,7 +32,7 @@ def _admin(request: web.Request) -> Actor | None:
 
 def _id(request: web.Request) -> int | None:
     raw = request.match_info.get("id", "new")
-    return None if raw == "new" else int(raw) if raw.isdigit() else -1
+    return None if raw == "new" else bounded_int(raw, minimum=1) or -1
 
 
 async def _form_page(request: web.Request, title: str, fields: list[forms.Field], back: str, status: int = 200) -> web.Response:
@@ -69,14 +73,14 @@ async def organisation_form(request: web.Request) -> web.Response:
             data = {"name": org.name, "kind": org.kind, "slug": org.slug, "email": org.email or "",
                     "telegram_chat_id": str(org.telegram_chat_id or "")} if org else {}
             return await _form_page(request, title, forms.bind(fields, data), "/agents/admin/organisations")
-        values = forms.read(fields, await request.post())
+        values = forms.read(fields, await read_form(request))
         errors = forms.check_required(fields, values)
         if values["slug"] and not forms.SLUG.match(values["slug"]):
             errors["slug"] = "Utilisez des minuscules, des chiffres et des tirets (2 caractères au moins)."
         if await admin.slug_taken(db, actor, values["slug"], org.id if org else None):
             errors["slug"] = "Une autre organisation porte déjà cet identifiant."
         group = (values.get("telegram_chat_id") or "").strip()
-        if group and not group.lstrip("-").isdigit():
+        if group and bounded_int(group, minimum=-MAX_CHAT_ID, maximum=MAX_CHAT_ID) is None:
             errors["telegram_chat_id"] = "Indiquez l'identifiant numérique du groupe, par exemple -1001234567890."
         if errors:
             return await _form_page(request, title, forms.with_errors(fields, values, errors),
@@ -122,7 +126,7 @@ async def agent_form(request: web.Request) -> web.Response:
             data: dict[str, Any] = {"name": agent.name, "email": agent.email, "role": agent.role,
                                     "organisation": str(agent.organisation_id), "active": agent.active} if agent else {}
             return await _form_page(request, title, forms.bind(fields, data), "/agents/admin/agents")
-        values = forms.read(fields, await request.post())
+        values = forms.read(fields, await read_form(request))
         values["email"] = values["email"].lower()
         errors = forms.check_required(fields, values)
         if values["password"] and len(values["password"]) < MIN_PASSWORD:
@@ -150,7 +154,7 @@ async def schools(request: web.Request) -> web.Response:
     if (actor := _admin(request)) is None:
         return await not_found(request, "Cette page est introuvable.")
     q = request.query.get("q", "").strip()[:100]
-    page = max(1, int(request.query["page"])) if request.query.get("page", "").isdigit() else 1
+    page = bounded_int(request.query.get("page"), minimum=1, maximum=MAX_PAGE) or 1
     async with request.app[sessions_key]() as db:
         found = await search_schools(db, actor.territory_id, q, page=page, per_page=PAGE, order="commune")
 
@@ -184,7 +188,7 @@ async def school_form(request: web.Request) -> web.Response:
             data = {f.name: getattr(school, f.name if f.name != "commune" else "commune_id") for f in fields} if school else {}
             data = {k: "" if v is None else str(v) for k, v in data.items()}
             return await _form_page(request, title, forms.bind(fields, data), "/agents/admin/schools")
-        values = forms.read(fields, await request.post())
+        values = forms.read(fields, await read_form(request))
         values["uai"] = normalise_uai(values["uai"])
         errors = forms.check_required(fields, values)
         if values["uai"] and not is_valid_uai(values["uai"]):

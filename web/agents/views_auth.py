@@ -8,6 +8,7 @@ from handlers.agent_auth import authenticate
 from web.app import sessions_key
 from web.agents.templating import render
 from web.auth import AGENT_ID, limiter_key
+from web.inputs import read_form
 from web.sessions import get_session, new_session
 
 TOO_MANY = "Trop de tentatives, réessayez dans quelques minutes."
@@ -31,7 +32,7 @@ async def login_form(request: web.Request) -> web.Response:
 
 
 async def login(request: web.Request) -> web.Response:
-    form = await request.post()
+    form = await read_form(request)
     email = str(form.get("email", "")).strip().lower()[:254]
     password = str(form.get("password", ""))[:1024]
     target = _safe_next(str(form.get("next", "")))

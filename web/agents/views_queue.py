@@ -17,6 +17,7 @@ from web import labels
 from web.agents.templating import render
 from web.app import sessions_key
 from web.auth import actor_key
+from web.inputs import bounded_int
 
 #: The « Catégorie » filter: what a ticket can be about, by French label (no chat intents).
 QUEUE_INTENTS = sorted((i.value for i in TICKET_INTENTS if i.value in labels.INTENT),
@@ -35,10 +36,8 @@ live_key = web.AppKey("agents_live_options", LiveOptions)
 
 
 def _int(raw: str | None) -> int | None:
-    try:
-        return int(raw) if raw else None
-    except ValueError:
-        return None
+    """A number of the query string; None when absent, not a number or out of range."""
+    return bounded_int(raw)
 
 
 def filters_from(query: Any) -> QueueFilters:

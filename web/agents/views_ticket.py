@@ -18,6 +18,7 @@ from web.agents.templating import flash, render
 from web.agents.tutorials import FindTutorial, find_tutorial, tutorial_choices
 from web.app import sessions_key
 from web.auth import actor_key
+from web.inputs import bounded_int, read_form
 from web.kb import kb_key
 
 Form = MultiDictProxy
@@ -45,10 +46,8 @@ SAFE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp", "a
 
 
 def _int(raw: object) -> int:
-    try:
-        return int(str(raw))
-    except ValueError:
-        return 0
+    """An id from the form or the path; 0 (no such row) when it is not one."""
+    return bounded_int(raw, minimum=0) or 0
 
 
 async def not_found(request: web.Request, what: str = "Cette demande est introuvable.") -> web.Response:
@@ -74,7 +73,7 @@ async def ticket_action(request: web.Request) -> web.Response:
     action = ACTIONS.get(request.match_info["action"])
     if action is None:
         return await not_found(request, "Cette action n'existe pas.")
-    form = await request.post()
+    form = await read_form(request)
     page = f"/agents/tickets/{quote(reference)}"
     try:
         result = await action(agent_actions(request), actor, reference, form,

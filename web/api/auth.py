@@ -10,6 +10,7 @@ from aiohttp import web
 from handlers.agent_auth import actor_for_token
 from handlers.agent_scope import Actor
 from web.app import sessions_key
+from web.inputs import InvalidInput
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def is_api_path(path: str) -> bool:
 
 @web.middleware
 async def api_errors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """HTTP errors under /api/ answer JSON, never an HTML or text page."""
+    """HTTP errors and unreadable input under /api/ answer JSON, never an HTML or text page."""
     if not is_api_path(request.path):
         return await handler(request)
     try:
@@ -53,6 +54,9 @@ async def api_errors_middleware(request: web.Request, handler: Handler) -> web.S
         if exc.status < 400:
             raise
         return api_error(exc.status)
+    except InvalidInput as exc:
+        log.warning("API: rejected %s %s: %s %s", request.method, request.path, exc.message, exc.detail)
+        return api_error(400, exc.message)
 
 
 @web.middleware

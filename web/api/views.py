@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import replace
 from collections.abc import Awaitable, Callable
 from functools import partial
@@ -22,6 +23,9 @@ from web.agents.views_queue import filters_from
 from web.api import schemas
 from web.api.auth import api_actor_key, api_error
 from web.app import sessions_key
+from web.inputs import bounded_int
+
+log = logging.getLogger(__name__)
 
 MAX_PER_PAGE = 100
 
@@ -38,12 +42,10 @@ ACTIONS: dict[str, tuple[type[BaseModel], Run]] = {
 
 
 def _page(query: Any) -> tuple[int, int] | None:
-    try:
-        page = int(query.get("page", "1"))
-        per_page = int(query.get("per_page", "50"))
-    except ValueError:
-        return None
-    if page < 1 or not 1 <= per_page <= MAX_PER_PAGE:
+    """(page, per_page) of the query string; None when either is not a number in range."""
+    page = bounded_int(query.get("page", "1"), minimum=1)
+    per_page = bounded_int(query.get("per_page", "50"), minimum=1, maximum=MAX_PER_PAGE)
+    if page is None or per_page is None:
         return None
     return page, per_page
 
@@ -81,7 +83,8 @@ async def ticket_action(request: web.Request) -> web.Response:
     raw = await request.read()
     try:
         payload = json.loads(raw) if raw.strip() else {}
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, RecursionError) as exc:  # UnicodeDecodeError is a ValueError; too deep a nesting
+        log.warning("API: rejected a body that is not JSON on %s (%s)", request.path, type(exc).__name__)
         return api_error(422, "Le corps de la requête n'est pas du JSON valide.")
     if not isinstance(payload, dict):
         return api_error(422, "Le corps de la requête doit être un objet JSON.")

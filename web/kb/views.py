@@ -16,6 +16,7 @@ from web.app import sessions_key, settings_key
 from web.kb.markdown import render
 from web.kb.tokens import check_token, make_token
 from web.keys import kb_key
+from web.inputs import read_form
 
 feedback_secret_key = web.AppKey("kb_feedback_secret", bytes)
 
@@ -88,7 +89,7 @@ async def article_page(request: web.Request) -> web.Response:
 async def feedback(request: web.Request) -> web.StreamResponse:
     """Record one vote posted by the article's form, then redirect to the thanks message."""
     article = _article(request)
-    form = await request.post()
+    form = await read_form(request)
     answer, token = form.get("helpful"), form.get("token")
     if answer not in ("oui", "non") or not isinstance(token, str) or not check_token(
         request.app[feedback_secret_key], article.slug, token, time.time()
