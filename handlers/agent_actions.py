@@ -130,6 +130,28 @@ class AgentActions:
                 raise ActionRefused(refused.message) from None
             return _result(ticket, f"Étape du dossier enregistrée : {CLAIM_STEP_FR.get(step, step)}.")
 
+    async def claim_line(self, actor: Actor, reference: str, line_id: int, tag: str, value: str,
+                         acquired_on: str) -> ActionResult:
+        """Complete a device of the claim file: its tag, or its value and acquisition date."""
+        from desk.clock import utcnow
+        from handlers.claims import ClaimRefused, complete_line, file_ticket, territory_rules
+
+        async with self.sessions.begin() as session:
+            ticket = await scoped_ticket(session, actor, reference, for_update=True)
+            target = await file_ticket(session, ticket)
+            if target is None:
+                raise ActionRefused("Cette demande n'a pas de dossier de sinistre.")
+            now = utcnow()
+            rules, _ = await territory_rules(session, target, now)
+            try:
+                line = await complete_line(session, target, agent_id=actor.id, line_id=line_id, tag=tag,
+                                           value=value, acquired_on=acquired_on, rules=rules, at=now)
+            except ClaimRefused as refused:
+                raise ActionRefused(refused.message) from None
+            if not line.replaced:
+                return _result(ticket, "Matériel de plus de six ans : il n'est pas remplacé et rien n'est dû.")
+            return _result(ticket, "Ligne du dossier complétée : remboursement recalculé.")
+
     async def ask(self, actor: Actor, reference: str, body: str,
                   tutorial: Tutorial | None = None) -> ActionResult:
         """Ask the teacher for information; the ticket waits (and its clock pauses)."""

@@ -35,7 +35,7 @@ from routing.claims import ClaimRules, refund
 
 __all__ = [
     "ClaimFile", "ClaimRefused", "LineView", "StepView", "claim_file", "claim_file_for", "file_ticket",
-    "open_claim_lines", "record_step", "territory_rules",
+    "complete_line", "open_claim_lines", "record_step", "territory_rules",
 ]
 
 #: The steps that make the file complete: the payment's year counts from the last of them.
@@ -83,6 +83,7 @@ class StepView:
 
 @dataclass(frozen=True, slots=True)
 class LineView:
+    id: int
     label: str
     tag: str | None
     acquired_on: date | None
@@ -175,7 +176,7 @@ async def claim_file(session: AsyncSession, ticket: Ticket, rules: ClaimRules, t
         select(ClaimLine).options(selectinload(ClaimLine.asset)).where(ClaimLine.ticket_id == ticket.id)
         .order_by(ClaimLine.id))).all()
     lines = [LineView(
-        label=EQUIPMENT_FR.get(row.equipment or "", row.equipment or "Matériel"),
+        id=row.id, label=EQUIPMENT_FR.get(row.equipment or "", row.equipment or "Matériel"),
         tag=row.asset.tag if row.asset else None, acquired_on=row.acquired_on, value_cents=row.value_cents,
         rate=row.rate, refund_cents=row.refund_cents, replaced=row.replaced) for row in rows]
     return ClaimFile(ticket=ticket, steps=steps, lines=lines, complete_on=complete_on,
@@ -271,3 +272,37 @@ async def claim_file_for(session: AsyncSession, ticket: Ticket, now: datetime) -
         return None
     rules, today = await territory_rules(session, target, now)
     return await claim_file(session, target, rules, today)
+
+
+async def complete_line(
+    session: AsyncSession, ticket: Ticket, *, agent_id: int, line_id: int, tag: str, value: str, acquired_on: str,
+    rules: ClaimRules, at: datetime,
+) -> ClaimLine:
+    """Name the device of a line (its tag: value and acquisition come from the inventory) or give
+    its value and acquisition date; the refund is computed again against the incident's date."""
+    line = await session.scalar(select(ClaimLine).where(ClaimLine.id == line_id, ClaimLine.ticket_id == ticket.id))
+    if line is None:
+        raise ClaimRefused("Cette ligne du dossier est introuvable.")
+    tag = tag.strip().upper()
+    if tag:
+        asset = await session.scalar(select(Asset).where(Asset.territory_id == ticket.territory_id, Asset.tag == tag))
+        if asset is None:
+            raise ClaimRefused(f"Aucun matériel de l'inventaire ne porte l'étiquette {tag}.")
+        line.asset_id, line.equipment = asset.id, asset.type
+        _compute(line, rules, ticket.opened_at.date(), asset)
+    else:
+        try:
+            cents = round(float(value.replace("\u202f", "").replace(" ", "").replace(",", ".")) * 100)
+        except ValueError:
+            raise ClaimRefused("Indiquez la valeur du matériel en euros, ou son étiquette.") from None
+        if not 0 <= cents <= 10**9:
+            raise ClaimRefused("La valeur du matériel doit être un nombre positif d'euros.")
+        line.value_cents, line.acquired_on = cents, _date(acquired_on, "la date d'acquisition")
+        _compute(line, rules, ticket.opened_at.date(), None)
+    label = EQUIPMENT_FR.get(line.equipment or "", "Matériel")
+    amount = euros(line.refund_cents) if line.refund_cents is not None else "non remplacé" if not line.replaced else "à calculer"
+    await repo.add_event(session, ticket, "claim_line", actor_kind="agent", actor_id=agent_id, internal=True, at=at,
+                         body=f"{label}{f' {tag}' if tag else ''} : remboursement {amount}",
+                         data={"line": line.id, "rate": line.rate, "refund_cents": line.refund_cents})
+    await session.flush()
+    return line

@@ -61,6 +61,7 @@ EVENT: dict[str, str] = {
     "kb": "Tutoriels essayés par le demandeur",
     "satisfaction": "Avis du demandeur",
     "claim_step": "Dossier de sinistre",
+    "claim_line": "Dossier de sinistre : matériel",
 }
 
 #: Heading of an event whose kind no table knows yet: French, never the raw identifier.

@@ -25,6 +25,8 @@ EVENT_FR = {
     "satisfaction": "Votre avis",
     "merged": "Regroupée avec une autre demande",
     "asset_linked": "Matériel associé à la demande",
+    "claim_step": "Dossier de sinistre : étape enregistrée",
+    "claim_line": "Dossier de sinistre : matériel complété",
 }
 #: What the teacher reads for an event no table names yet, rather than its identifier.
 OTHER_EVENT_FR = "Mise à jour de la demande"

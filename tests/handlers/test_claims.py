@@ -130,3 +130,28 @@ async def test_equipment_past_the_age_limit_is_a_line_not_replaced(db) -> None:
     assert [(line.replaced, line.refund_cents) for line in claim.lines] == [(False, None)]
     async with db.sessions() as session:
         assert (await session.scalar(select(ClaimLine))).replaced is False
+
+
+async def test_a_line_is_completed_by_its_tag_or_its_value(db) -> None:
+    """« deux tablettes »: the second line gets its device's tag (the inventory gives value and date), or a
+    value and an acquisition date typed by the agent; the refund is computed again; errors in French."""
+    declaration, _, agents = await _theft(
+        db, "on nous a volé deux tablettes, dont la SEM-777001", acquired=date(2025, 9, 1), value_cents=29_000)
+    commune = await _actor(db, agents["commune"])
+    actions = AgentActions(db.sessions)
+    claim = await _file(db, declaration, MONDAY)
+    second = claim.lines[1].id
+    with pytest.raises(ActionRefused, match="SEM-000000"):
+        await actions.claim_line(commune, declaration, second, "sem-000000", "", "")
+    with pytest.raises(ActionRefused, match="valeur du matériel"):
+        await actions.claim_line(commune, declaration, second, "", "cher", "2024-01-01")
+    with pytest.raises(ActionRefused, match="date d'acquisition"):
+        await actions.claim_line(commune, declaration, second, "", "250", "hier")
+    await actions.claim_line(commune, declaration, second, "", "250,00", "2024-03-01")
+    claim = await _file(db, declaration, MONDAY)
+    assert [(line.rate, line.refund_cents) for line in claim.lines] == [(80, 23_200), (60, 15_000)]
+    assert claim.refund_cents == 38_200 and claim.unknown_amounts == 0
+    result = await actions.claim_line(commune, declaration, claim.lines[0].id, "", "500", "2015-01-01")
+    assert "plus de six ans" in result.message
+    claim = await _file(db, declaration, MONDAY)
+    assert claim.lines[0].replaced is False and claim.refund_cents == 15_000

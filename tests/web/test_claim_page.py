@@ -75,3 +75,18 @@ async def test_the_committee_review_page_and_its_csv(signed_in, db, world) -> No
     assert bad.status == 400 and "deux mois civils" in await bad.text()
     agent = await signed_in("agent.a@guichet.test")
     assert (await agent.get("/agents/reports/committee")).status == 404
+
+
+async def test_a_line_is_completed_from_the_page_and_the_review_has_its_chart(signed_in, db, world) -> None:
+    reference = await _declaration(db, world)
+    client = await signed_in("agent.a@guichet.test")
+    page = await (await client.get(f"/agents/tickets/{reference}")).text()
+    assert page.count('action="/agents/tickets/' + reference + '/claim-line"') == 1  # the unknown line only
+    token = page.split('name="_csrf" value="', 1)[1].split('"', 1)[0]
+    line = page.split('name="line" value="', 1)[1].split('"', 1)[0]
+    html = plain(await (await client.post(f"/agents/tickets/{reference}/claim-line", data={
+        "_csrf": token, "line": line, "value": "300", "acquired_on": "2024-05-02"})).text())
+    assert "Ligne du dossier complétée" in html and "60 %" in html and "180,00 €" in html and "À calculer" not in html
+    supervisor = await signed_in("chef.a@guichet.test")
+    review = await (await supervisor.get("/agents/reports/committee")).text()
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in review and "Vols et dégradations par commune" in review

@@ -71,6 +71,11 @@ async def committee(request: web.Request) -> web.Response:
             body=review_csv(review).encode("utf-8"), content_type="text/csv", charset="utf-8",
             headers={"Content-Disposition": f'attachment; filename="comite-{period.key.replace("/", "_")}.csv"',
                      "Cache-Control": "no-store"})
+    from web.charts import paired_bars
+
+    chart = paired_bars("Vols et dégradations par commune",
+                        [(row.commune, row.incidents, row.previous) for row in review.communes[:15]],
+                        review.period.label, review.previous.label)
     return await render("agents/committee.html", request, {
-        "c": review, "choices": period_choices(today), "error": error, "csv_query": f"periode={period.key}&format=csv",
+        "c": review, "chart": chart, "choices": period_choices(today), "error": error, "csv_query": f"periode={period.key}&format=csv",
     }, status=400 if error else 200)
