@@ -90,3 +90,17 @@ async def test_a_line_is_completed_from_the_page_and_the_review_has_its_chart(si
     supervisor = await signed_in("chef.a@guichet.test")
     review = await (await supervisor.get("/agents/reports/committee")).text()
     assert '<svg xmlns="http://www.w3.org/2000/svg"' in review and "Vols et dégradations par commune" in review
+
+
+async def test_the_commitments_report_page_and_csv(signed_in, world) -> None:
+    """A supervisor reads the commitments kept per month, with its chart and its CSV; an agent does not."""
+    client = await signed_in("chef.a@guichet.test")
+    response = await client.get("/agents/reports/sla", params={"mois": "12"})
+    html = plain(await response.text())
+    assert response.status == 200 and "Engagements de service tenus" in html and "<svg" in html
+    assert "Remplacement (48 h, 72 h au plus)" in html and "Commune de Firminy" in html
+    body = (await (await client.get("/agents/reports/sla", params={"mois": "12", "format": "csv"})).read()).decode()
+    assert body.startswith("\ufeffMois;Engagement;Organisation;") and ";Commune de Firminy;" in body
+    assert (await client.get("/agents/reports/sla", params={"mois": "beaucoup"})).status == 200  # default period
+    agent = await signed_in("agent.a@guichet.test")
+    assert (await agent.get("/agents/reports/sla")).status == 404

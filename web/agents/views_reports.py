@@ -79,3 +79,32 @@ async def committee(request: web.Request) -> web.Response:
     return await render("agents/committee.html", request, {
         "c": review, "chart": chart, "choices": period_choices(today), "error": error, "csv_query": f"periode={period.key}&format=csv",
     }, status=400 if error else 200)
+
+
+async def sla_compliance(request: web.Request) -> web.Response:
+    """Commitments kept per month, commitment and organisation, with a chart; CSV with ?format=csv."""
+    from handlers.sla_report import compliance, compliance_csv, month_label
+    from web.charts import paired_bars
+    from web.inputs import bounded_int
+
+    actor = request[actor_key]
+    if not actor.can_see_reports:
+        return await not_found(request, "Cette page est introuvable.")
+    months = bounded_int(request.query.get("mois", "6"), minimum=1, maximum=36) or 6
+    async with request.app[sessions_key]() as db:
+        rows = await compliance(db, actor, months)
+    if request.query.get("format") == "csv":
+        return web.Response(body=compliance_csv(rows).encode("utf-8"), content_type="text/csv", charset="utf-8",
+                            headers={"Content-Disposition": 'attachment; filename="engagements.csv"',
+                                     "Cache-Control": "no-store"})
+    totals: dict[str, list[int]] = {}
+    for row in rows:
+        met_breached = totals.setdefault(row.month, [0, 0])
+        met_breached[0] += row.met
+        met_breached[1] += row.breached
+    chart = paired_bars("Engagements tenus et dépassés par mois",
+                        [(month_label(m), met, breached) for m, (met, breached) in sorted(totals.items())],
+                        "tenus", "dépassés")
+    return await render("agents/sla_report.html", request, {
+        "rows": rows, "months": months, "chart": chart, "month_label": month_label, "percent": percent,
+        "hours": duration})

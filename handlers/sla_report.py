@@ -1,0 +1,143 @@
+"""Commitments kept, for the steering committees (convention 2023-2027 art. 8; Saint-Denis art. 8
+« indicateurs »): per month of opening, per commitment and per organisation, how many tickets met
+their commitment, breached it or are still running, with the median time to the first answer of an
+agent and to the resolution.
+
+A ticket breached its commitment when its breach clock fired; it met it when it was resolved (or
+closed) without that; otherwise it is still running. The first answer is the first reply or
+question an agent wrote to the teacher.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import statistics
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, time
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from desk.clock import utcnow
+from desk.models import Organisation, SlaClock, Territory, Ticket, TicketEvent
+from domain.labels import SLA_FR
+from handlers.agent_scope import Actor, ticket_scope
+
+__all__ = ["ComplianceRow", "compliance", "compliance_csv", "month_label"]
+
+_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+           "novembre", "décembre")
+BREACH = "breach"
+_ANSWERS = ("reply", "question")
+_DONE = ("resolved", "closed")
+
+
+def month_label(month: str) -> str:
+    """« 2026-09 » → « septembre 2026 »."""
+    year, number = month.split("-")
+    return f"{_MONTHS[int(number) - 1]} {year}"
+
+
+@dataclass(frozen=True, slots=True)
+class ComplianceRow:
+    month: str
+    policy: str
+    organisation: str
+    met: int
+    breached: int
+    running: int
+    first_answer_hours: float | None
+    resolution_hours: float | None
+
+    @property
+    def closed(self) -> int:
+        return self.met + self.breached
+
+    @property
+    def rate(self) -> float | None:
+        """Share of the decided tickets that met their commitment."""
+        return self.met / self.closed if self.closed else None
+
+    @property
+    def policy_label(self) -> str:
+        return SLA_FR.get(self.policy, self.policy)
+
+
+def _median(values: list[float]) -> float | None:
+    return round(statistics.median(values), 1) if values else None
+
+
+def _months_back(today: date, count: int) -> date:
+    month = today.month - (count - 1)
+    year = today.year
+    while month < 1:
+        month += 12
+        year -= 1
+    return date(year, month, 1)
+
+
+async def compliance(session: AsyncSession, actor: Actor, months: int = 6,
+                     now: datetime | None = None) -> list[ComplianceRow]:
+    """The last `months` months of opening (this one included), newest first."""
+    now = now or utcnow()
+    territory = await session.get(Territory, actor.territory_id)
+    assert territory is not None
+    tz = ZoneInfo(territory.timezone)
+    since = datetime.combine(_months_back(now.astimezone(tz).date(), max(1, min(months, 36))), time(), tzinfo=tz)
+    tickets = (await session.execute(
+        select(Ticket.id, Ticket.opened_at, Ticket.resolved_at, Ticket.status, Ticket.sla_policy, Organisation.name)
+        .join(Organisation, Ticket.organisation_id == Organisation.id)
+        .where(ticket_scope(actor), Ticket.sla_policy.is_not(None), Ticket.opened_at >= since,
+               Ticket.merged_into_id.is_(None), Ticket.status != "cancelled"))).all()
+    ids = [row.id for row in tickets]
+    breached = set((await session.scalars(select(SlaClock.ticket_id).where(
+        SlaClock.ticket_id.in_(ids), SlaClock.threshold == BREACH, SlaClock.fired.is_(True))))) if ids else set()
+    first: dict[int, datetime] = {}
+    if ids:
+        for ticket_id, at in (await session.execute(
+            select(TicketEvent.ticket_id, TicketEvent.at).where(
+                and_(TicketEvent.ticket_id.in_(ids), TicketEvent.kind.in_(_ANSWERS),
+                     TicketEvent.actor_kind == "agent")).order_by(TicketEvent.at))).all():
+            first.setdefault(ticket_id, at)
+    groups: dict[tuple[str, str, str], dict[str, list]] = defaultdict(
+        lambda: {"met": [], "breached": [], "running": [], "answer": [], "resolution": []})
+    for row in tickets:
+        key = (row.opened_at.astimezone(tz).strftime("%Y-%m"), row.sla_policy, row.name)
+        group = groups[key]
+        if row.id in breached:
+            group["breached"].append(row.id)
+        elif row.status in _DONE:
+            group["met"].append(row.id)
+        else:
+            group["running"].append(row.id)
+        if row.id in first:
+            group["answer"].append((first[row.id] - row.opened_at).total_seconds() / 3600)
+        if row.resolved_at is not None:
+            group["resolution"].append((row.resolved_at - row.opened_at).total_seconds() / 3600)
+    rows = [ComplianceRow(month, policy, org, len(g["met"]), len(g["breached"]), len(g["running"]),
+                          _median(g["answer"]), _median(g["resolution"]))
+            for (month, policy, org), g in groups.items()]
+    rows.sort(key=lambda r: (r.month, r.policy, r.organisation))
+    rows.sort(key=lambda r: r.month, reverse=True)
+    return rows
+
+
+def _number(value: float | None) -> str:
+    return "" if value is None else f"{value:.1f}".replace(".", ",")
+
+
+def compliance_csv(rows: list[ComplianceRow]) -> str:
+    """The table as Excel in French opens it: UTF-8 with BOM, `;`, decimal commas."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
+    writer.writerow(["Mois", "Engagement", "Organisation", "Tenus", "Dépassés", "En cours", "Taux tenu (%)",
+                     "Première réponse médiane (h)", "Résolution médiane (h)"])
+    for r in rows:
+        writer.writerow([month_label(r.month), r.policy_label, r.organisation, r.met, r.breached, r.running,
+                         "" if r.rate is None else f"{100 * r.rate:.0f}", _number(r.first_answer_hours),
+                         _number(r.resolution_hours)])
+    return out.getvalue()
