@@ -69,6 +69,17 @@ _CLOSE = close_statement(with_ticket=False)
 _CLOSE_WITH_TICKET = close_statement(with_ticket=True)
 
 
+#: How many of a chat's latest stored messages an edit looks through for its original.
+EDIT_LOOKBACK = 500
+
+
+def _message_id(payload: Any) -> int | None:
+    """The `message.message_id` of a stored Telegram-style payload, when it is an integer."""
+    message = payload.get("message") if isinstance(payload, dict) else None
+    value = message.get("message_id") if isinstance(message, dict) else None
+    return value if isinstance(value, int) and not isinstance(value, bool) else None
+
+
 class Inbox:
     """The inbound messages of one channel."""
 
@@ -245,16 +256,16 @@ class Inbox:
         is unknown (sent before the bot was installed, or purged).
         """
         async with self.sessions.begin() as session:
-            row = await session.scalar(
+            # The sender's recent rows, matched here rather than by casting the JSON in SQL: a
+            # stored payload whose message_id is not a number (a malformed update, quarantined)
+            # would make PostgreSQL's cast fail for every edit of that chat.
+            rows = (await session.scalars(
                 select(InboundMessage)
-                .where(
-                    InboundMessage.channel == self.channel,
-                    InboundMessage.sender == sender,
-                    InboundMessage.payload["message"]["message_id"].as_integer() == message_id,
-                )
+                .where(InboundMessage.channel == self.channel, InboundMessage.sender == sender)
                 .order_by(InboundMessage.id.desc())
-                .limit(1)
-            )
+                .limit(EDIT_LOOKBACK)
+            )).all()
+            row = next((r for r in rows if _message_id(r.payload) == message_id), None)
             if row is None:
                 return False
             payload = dict(row.payload)

@@ -41,6 +41,9 @@ async def error_middleware(
     """Never leak a traceback: unreadable input is a 400 in French, unexpected errors a logged,
     polite 500 page."""
     try:
+        if "\x00" in request.path or "\x00" in request.query_string or "%00" in request.raw_path:
+            # PostgreSQL stores no NUL character: such an address can only be a client's error.
+            raise InvalidInput("Cette adresse contient un caractère invalide.", "NUL in the path or query")
         return await handler(request)
     except web.HTTPException:
         raise

@@ -41,7 +41,11 @@ async def read_form(request: web.Request) -> MultiDictProxy[str | bytes | web.Fi
     """The posted form; InvalidInput for a body that does not decode (bytes that are not in its
     charset, an unknown charset, a multipart body without its boundary)."""
     try:
-        return await request.post()
+        form = await request.post()
     except (ValueError, LookupError) as exc:  # UnicodeDecodeError is a ValueError
         raise InvalidInput("Le formulaire envoyé est illisible. Rechargez la page puis recommencez.",
                            f"{type(exc).__name__}: {exc}") from None
+    if any(isinstance(value, str) and "\x00" in value for value in form.values()):
+        # PostgreSQL stores no NUL character: a form holding one cannot be a person's typing.
+        raise InvalidInput("Le formulaire envoyé contient un caractère invalide.", "NUL in a form field")
+    return form

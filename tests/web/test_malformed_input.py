@@ -150,3 +150,12 @@ async def test_fuzzed_api_requests_never_answer_5xx_nor_log_a_traceback(api, wor
     assert max(statuses) < 500
     assert _tracebacks(caplog) == []
     assert (await api.get("/api/v1/tickets", headers=api.headers)).status == 200
+
+
+async def test_a_nul_character_in_an_address_a_form_or_a_body_is_a_french_400(api, world) -> None:
+    """PostgreSQL refuses NUL characters: they are turned away before reaching the database."""
+    response = await api.get("/api/v1/assets?q=%00abc", headers=api.headers)
+    assert response.status == 400 and "caractère invalide" in await response.text()
+    response = await api.post(f"/api/v1/tickets/{world.refs['a']}/actions/note", data=b'{"body": "a\\u0000b"}',
+                              headers={**api.headers, "Content-Type": "application/json"})
+    assert response.status == 422 and "caractère invalide" in (await response.json())["error"]["message"]

@@ -88,6 +88,9 @@ async def ticket_action(request: web.Request) -> web.Response:
         return api_error(422, "Le corps de la requête n'est pas du JSON valide.")
     if not isinstance(payload, dict):
         return api_error(422, "Le corps de la requête doit être un objet JSON.")
+    if b"\x00" in raw or b"\\u0000" in raw:  # PostgreSQL stores no NUL character
+        log.warning("API: rejected a body holding a NUL character on %s", request.path)
+        return api_error(422, "Le corps de la requête contient un caractère invalide.")
     try:
         body = model.model_validate(payload)
     except ValidationError as exc:
