@@ -69,6 +69,11 @@ def _parser() -> argparse.ArgumentParser:
     committee.add_argument("--period", help="two calendar months, e.g. 2026-09/2026-10 (default: the last complete)")
     committee.add_argument("--format", choices=("html", "csv"), default="html")
 
+    labels = sub.add_parser("labels", help="printable label sheets of a school's devices")
+    labels.add_argument("--school", required=True, metavar="UAI")
+    labels.add_argument("--room", default=None, help="only the devices of this room")
+    labels.add_argument("--format", choices=("html",), default="html")
+
     kb = sub.add_parser("kb", help="knowledge base")
     kb.add_argument("kb_args", nargs=argparse.REMAINDER)
     return parser

@@ -1,4 +1,4 @@
-"""Commands that work on the database: db, demo, import, agent, token, mail."""
+"""Commands that work on the database: db, demo, import, agent, token, mail, report, labels."""
 
 from __future__ import annotations
 
@@ -33,6 +33,10 @@ async def dispatch(args: argparse.Namespace, settings: Settings, stdout: TextIO)
                 from guichet.report_cli import committee
 
                 return await committee(sessions, settings.territory, args.period, args.format, stdout)
+            case "labels":
+                from guichet.labels_cli import label_sheet
+
+                return await label_sheet(sessions, settings, args.school, args.room, stdout)
             case "demo":
                 from guichet.demo import DEMO_PASSWORD, load_demo
 

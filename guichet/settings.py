@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import re
 from pathlib import Path
 from typing import Literal
 
@@ -15,6 +16,9 @@ DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///var/guichet.db"
 class SettingsError(Exception):
     """A configuration value is wrong; the message is one line for the operator."""
 
+
+#: A Telegram username, as t.me links accept it.
+_BOT_USERNAME = re.compile(r"[A-Za-z][A-Za-z0-9_]{4,31}")
 
 #: Hosts that mean « every interface »: a browser reaches them through the loopback.
 _WILDCARD_HOSTS = {"", "0.0.0.0", "::", "[::]"}
@@ -45,6 +49,8 @@ class Settings(BaseSettings):
     telegram_token: str | None = None
     telegram_base_url: str | None = None
     telegram_webhook_secret: str | None = None
+    #: The bot's public username (without « @ »): the labels' QR codes open it with a deep link.
+    telegram_bot_username: str | None = None
     #: Telegram's flood limits enforced client-side; off only against a Bot API server
     #: without them (a local test server, the benchmark).
     telegram_rate_limit: bool = True
@@ -78,6 +84,16 @@ class Settings(BaseSettings):
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value or None
+
+    @field_validator("telegram_bot_username")
+    @classmethod
+    def _bot_username(cls, value: str | None) -> str | None:
+        value = (value or "").strip().removeprefix("@")
+        if not value:
+            return None
+        if not _BOT_USERNAME.fullmatch(value):
+            raise ValueError("must be a Telegram username: 5 to 32 letters, digits or _, starting with a letter")
+        return value
 
     @field_validator("session_secret")
     @classmethod

@@ -249,7 +249,7 @@ async def ticket_file(session: AsyncSession, actor: Actor, reference: str, now: 
         .options(
             selectinload(Ticket.events), joinedload(Ticket.organisation),
             joinedload(Ticket.school).joinedload(School.commune),
-            joinedload(Ticket.asset).joinedload(Asset.school),
+            joinedload(Ticket.asset).options(joinedload(Asset.school), joinedload(Asset.room)),
             joinedload(Ticket.requester).selectinload(Requester.identities),
             joinedload(Ticket.assignee),
         )

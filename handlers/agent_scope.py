@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, Select, and_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import contains_eager
 
-from desk.models import Agent, Organisation, Territory, Ticket
-from domain.vocabulary import AgentRole
+from desk.models import Agent, Commune, Organisation, School, Territory, Ticket
+from domain.vocabulary import AgentRole, OrgKind
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,3 +71,23 @@ def ticket_scope(actor: Actor) -> ColumnElement[bool]:
 def scoped_tickets(actor: Actor) -> Select[tuple[Ticket]]:
     """SELECT of the tickets in `actor`'s scope; every ticket read goes through here."""
     return select(Ticket).where(ticket_scope(actor))
+
+
+async def covers_school(session: AsyncSession, actor: Actor, school: School) -> bool:
+    """Whether `actor` may print and read a school's reference data (its devices' labels).
+
+    The territory's readers (admin, coordinator) and the operator's agents cover every school of the
+    territory; another organisation covers the schools it answers for (the commune's, the OGEC's)
+    and those with a ticket in its scope.
+    """
+    if school.territory_id != actor.territory_id:
+        return False
+    if actor.reads_territory:
+        return True
+    kind = await session.scalar(select(Organisation.kind).where(Organisation.id == actor.organisation_id))
+    if kind == OrgKind.SEM:
+        return True
+    commune_org = await session.scalar(select(Commune.organisation_id).where(Commune.id == school.commune_id))
+    if actor.organisation_id in (commune_org, school.ogec_id):
+        return True
+    return bool(await session.scalar(select(exists().where(Ticket.school_id == school.id, ticket_scope(actor)))))

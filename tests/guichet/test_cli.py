@@ -162,3 +162,35 @@ def test_import_with_a_row_over_the_csv_field_limit_reports_it_and_goes_on(workd
     assert "2 créée(s)" in out.getvalue()
     assert "ligne 3 : ligne illisible : un champ dépasse 131072 caractères" in out.getvalue()
     assert "Traceback" not in capsys.readouterr().err
+
+
+def test_labels_prints_a_school_sheet_and_refuses_an_unknown_uai(workdir: Path, monkeypatch, capsys) -> None:
+    """`guichet labels` on the demo: the school's sheet on stdout (one room with --room); an unknown UAI is exit 2."""
+    import sqlite3
+
+    from tests.qr_decode import decode_svgs
+
+    assert main(["demo", "--assets", "30"], stdout=io.StringIO()) == 0
+    with sqlite3.connect(workdir / "var" / "guichet.db") as con:
+        uai, room, count = con.execute(
+            "SELECT s.uai, r.name, count(*) FROM assets a JOIN schools s ON s.id = a.school_id "
+            "JOIN rooms r ON r.id = a.room_id GROUP BY s.uai, r.name ORDER BY count(*) DESC LIMIT 1").fetchone()
+        total, tag = con.execute(
+            "SELECT count(*), min(a.tag) FROM assets a JOIN schools s ON s.id = a.school_id WHERE s.uai = ?",
+            (uai,)).fetchone()
+    monkeypatch.setenv("GUICHET_TELEGRAM_BOT_USERNAME", "GuichetEcolesBot")
+    monkeypatch.setenv("GUICHET_PUBLIC_URL", "https://guichet.example.fr")
+    out = io.StringIO()
+    assert main(["labels", "--school", uai.lower()], stdout=out) == 0
+    html = out.getvalue()
+    assert html.startswith("<!doctype html>") and f"UAI {uai}" in html
+    assert html.count('<article class="label"') == total
+    codes = decode_svgs(html)
+    assert ("qr qr-main", f"https://t.me/GuichetEcolesBot?start=asset-{tag}") in codes
+    assert ("qr qr-web", f"https://guichet.example.fr/chat?asset={tag}") in codes
+    out = io.StringIO()
+    assert main(["labels", "--school", uai, "--room", room, "--format", "html"], stdout=out) == 0
+    assert out.getvalue().count('<article class="label"') == count
+    capsys.readouterr()
+    assert main(["labels", "--school", "0999999Z"], stdout=io.StringIO()) == 2
+    assert capsys.readouterr().err.strip() == "guichet: aucune école de code UAI '0999999Z' dans le territoire 'sem'"

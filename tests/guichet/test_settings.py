@@ -36,3 +36,16 @@ def test_an_explicit_public_url_wins(monkeypatch) -> None:
     monkeypatch.setenv("GUICHET_HTTP_PORT", "18431")
     monkeypatch.setenv("GUICHET_PUBLIC_URL", "https://guichet.example.fr")
     assert load_settings().public_url == "https://guichet.example.fr"
+
+
+def test_the_bot_username_loses_its_at_sign_and_must_be_one(monkeypatch) -> None:
+    """GUICHET_TELEGRAM_BOT_USERNAME: « @GuichetBot » is read as GuichetBot, blank as none, a URL is refused."""
+    from guichet.settings import SettingsError
+
+    monkeypatch.setenv("GUICHET_TELEGRAM_BOT_USERNAME", "@GuichetEcolesBot")
+    assert load_settings().telegram_bot_username == "GuichetEcolesBot"
+    monkeypatch.setenv("GUICHET_TELEGRAM_BOT_USERNAME", " ")
+    assert load_settings().telegram_bot_username is None
+    monkeypatch.setenv("GUICHET_TELEGRAM_BOT_USERNAME", "https://t.me/x")
+    with pytest.raises(SettingsError, match="GUICHET_TELEGRAM_BOT_USERNAME"):
+        load_settings()

@@ -1,0 +1,27 @@
+"""The label sheet of a school's devices, for the agents whose scope covers the school."""
+
+from __future__ import annotations
+
+from aiohttp import web
+
+from desk.errors import RecordNotFound
+from handlers.label_sheets import agent_school_labels
+from web.agents.views_ticket import not_found
+from web.app import sessions_key, settings_key
+from web.auth import actor_key
+from web.label_sheet import LabelLinks, content_security_policy, render_sheet
+
+
+async def school_labels(request: web.Request) -> web.Response:
+    """GET /agents/schools/{uai}/labels[?room=R]: the printable sheet; 404 outside the agent's scope."""
+    room = request.query.get("room") or None
+    async with request.app[sessions_key]() as db:
+        try:
+            sheet = await agent_school_labels(db, request[actor_key], request.match_info["uai"], room)
+        except RecordNotFound:
+            return await not_found(request, "Cette école est introuvable.")
+    settings = request.app[settings_key]
+    html = render_sheet(sheet, LabelLinks(settings.public_url, settings.telegram_bot_username))
+    # The sheet is one self-contained document: its own inline style sheet, allowed by its hash.
+    return web.Response(text=html, content_type="text/html", charset="utf-8", headers={
+        "Content-Security-Policy": content_security_policy(), "Cache-Control": "no-store"})
