@@ -104,3 +104,35 @@ async def test_the_commitments_report_page_and_csv(signed_in, world) -> None:
     assert (await client.get("/agents/reports/sla", params={"mois": "beaucoup"})).status == 200  # default period
     agent = await signed_in("agent.a@guichet.test")
     assert (await agent.get("/agents/reports/sla")).status == 404
+
+
+async def test_the_yearly_list_of_new_equipment_for_the_insurers(signed_in, db, world) -> None:
+    """Art. 6: a commune's supervisor lists the devices installed this year in its schools (not the
+    other commune's, not last year's), as a page and as CSV; the administrator lists every commune."""
+    from desk.models import Asset
+
+    year = datetime.now(UTC).year
+    async with db.sessions.begin() as s:
+        territory = await s.scalar(select(Territory))
+        a = await s.scalar(select(School).where(School.uai == world.schools["a"]))
+        b = await s.scalar(select(School).where(School.uai == world.schools["b"]))
+        s.add_all([
+            Asset(territory_id=territory.id, tag="SEM-100001", type="tablet", model="Galaxy Tab A9+", school_id=a.id,
+                  acquired_on=date(year, 1, 15), value_cents=29_000),
+            Asset(territory_id=territory.id, tag="SEM-100002", type="projector", school_id=a.id,
+                  acquired_on=date(year - 1, 12, 31), value_cents=52_000),
+            Asset(territory_id=territory.id, tag="SEM-100003", type="printer", school_id=b.id,
+                  acquired_on=date(year, 3, 1), value_cents=31_000),
+        ])
+    client = await signed_in("chef.a@guichet.test")
+    html = plain(await (await client.get("/agents/reports/insurance")).text())
+    assert f"Nouveaux équipements installés en {year}" in html
+    assert "SEM-100001" in html and "290,00 €" in html and "SEM-100002" not in html and "SEM-100003" not in html
+    body = (await (await client.get("/agents/reports/insurance", params={"format": "csv"})).read()).decode()
+    assert body.startswith("\ufeffCommune;École;UAI;Étiquette;Matériel;")
+    assert body.count("\r\n") == 2 and f"Firminy;École Jules Ferry;{world.schools['a']};SEM-100001;Tablette;Galaxy Tab A9+;;15/01/{year};290,00\r\n" in body
+    last = plain(await (await client.get("/agents/reports/insurance", params={"annee": str(year - 1)})).text())
+    assert "SEM-100002" in last and "SEM-100001" not in last
+    admin = await signed_in("admin@guichet.test")
+    everything = await (await admin.get("/agents/reports/insurance")).text()
+    assert "SEM-100001" in everything and "SEM-100003" in everything

@@ -75,6 +75,7 @@ def setup_agents(app: web.Application) -> None:
     r.add_get("/agents/reports", views_reports.reports, name="agents_reports")
     r.add_get("/agents/reports/committee", views_reports.committee, name="agents_committee")
     r.add_get("/agents/reports/sla", views_reports.sla_compliance, name="agents_sla_report")
+    r.add_get("/agents/reports/insurance", views_reports.insurance, name="agents_insurance")
     for kind, listing, form in (
         ("organisations", views_admin.organisations, views_admin.organisation_form),
         ("agents", views_admin.agents, views_admin.agent_form),

@@ -108,3 +108,27 @@ async def sla_compliance(request: web.Request) -> web.Response:
     return await render("agents/sla_report.html", request, {
         "rows": rows, "months": months, "chart": chart, "month_label": month_label, "percent": percent,
         "hours": duration})
+
+
+async def insurance(request: web.Request) -> web.Response:
+    """The yearly list of new equipment for the insurers (art. 6), as a page or CSV (?format=csv)."""
+    from zoneinfo import ZoneInfo
+
+    from desk.clock import utcnow
+    from handlers.insurance import insurance_csv, insurance_list
+    from web.inputs import bounded_int
+
+    actor = request[actor_key]
+    if not actor.can_see_reports:
+        return await not_found(request, "Cette page est introuvable.")
+    this_year = utcnow().astimezone(ZoneInfo(actor.timezone)).year
+    year = bounded_int(request.query.get("annee", str(this_year)), minimum=2000, maximum=this_year) or this_year
+    async with request.app[sessions_key]() as db:
+        lines = await insurance_list(db, actor, year)
+    if request.query.get("format") == "csv":
+        return web.Response(body=insurance_csv(lines).encode("utf-8"), content_type="text/csv", charset="utf-8",
+                            headers={"Content-Disposition": f'attachment; filename="nouveaux-equipements-{year}.csv"',
+                                     "Cache-Control": "no-store"})
+    total = sum(line.value_cents or 0 for line in lines)
+    return await render("agents/insurance.html", request, {
+        "lines": lines, "year": year, "years": list(range(this_year, this_year - 7, -1)), "total": total})
