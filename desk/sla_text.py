@@ -6,6 +6,8 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from domain.french import DAYS_FR, MONTHS_FR
+
 __all__ = ["POLICY_LABELS", "THRESHOLD_LABELS", "format_commitment_fr", "format_due_fr", "policy_label"]
 
 #: A commitment due by this local time reads « avant 12 h »; later in the day, « en fin de journée ».
@@ -22,11 +24,6 @@ class WorkingCalendar(Protocol):
 
     def is_working_day(self, day: date) -> bool: ...
 
-_DAYS = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
-_MONTHS = (
-    "janvier", "février", "mars", "avril", "mai", "juin",
-    "juillet", "août", "septembre", "octobre", "novembre", "décembre",
-)
 
 #: What each commitment promises, as an agent reads it in a notice.
 POLICY_LABELS: dict[str, str] = {
@@ -57,11 +54,11 @@ def format_due_fr(instant: datetime, timezone: str | tzinfo) -> str:
     local = instant.astimezone(tz)
     day = "1er" if local.day == 1 else str(local.day)
     hour = f"{local.hour} h" if local.minute == 0 else f"{local.hour} h {local.minute:02d}"
-    return f"le {_DAYS[local.weekday()]} {day} {_MONTHS[local.month - 1]} à {hour}"
+    return f"le {DAYS_FR[local.weekday()]} {day} {MONTHS_FR[local.month - 1]} à {hour}"
 
 
 def _day_fr(day: date) -> str:
-    return f"le {_DAYS[day.weekday()]} {'1er' if day.day == 1 else day.day} {_MONTHS[day.month - 1]}"
+    return f"le {DAYS_FR[day.weekday()]} {'1er' if day.day == 1 else day.day} {MONTHS_FR[day.month - 1]}"
 
 
 def format_commitment_fr(instant: datetime, calendar: WorkingCalendar) -> str:

@@ -75,6 +75,24 @@ def euros(cents: int) -> str:
     grouped = f"{whole:,}".replace(",", "\u202f")
     return f"{'-' if cents < 0 else ''}{grouped},{rest:02d}\u00a0€"
 
+
+DAYS_FR = ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche")
+MONTHS_FR = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
+             "novembre", "décembre")
+
+
+def decimal_fr(value: float | None, digits: int) -> str:
+    """« 3,50 » with a decimal comma; empty for an unknown figure (a spreadsheet's blank cell)."""
+    return "" if value is None else f"{value:.{digits}f}".replace(".", ",")
+
+
+def cents_from_euros(text: str) -> int:
+    """« 1 180,50 » (or « 1180.50 ») as 118050 cents; ValueError for what is not an amount."""
+    try:
+        return round(float(text.replace("\u202f", "").replace("\u00a0", "").replace(" ", "").replace(",", ".")) * 100)
+    except OverflowError:  # « inf »
+        raise ValueError(f"not an amount: {text!r}") from None
+
 # --- typography: the spaces French puts around its punctuation ------------------------------
 
 #: Narrow no-break space (before ; ! ? and inside « »), no-break space (before :).

@@ -52,11 +52,8 @@ async def committee(sessions: async_sessionmaker[AsyncSession], territory_name: 
     if output == "csv":
         stdout.write(review_csv(review))
     else:
-        from web.charts import paired_bars
+        from web.charts import committee_chart
 
-        chart = paired_bars("Vols et dégradations par commune",
-                            [(row.commune, row.incidents, row.previous) for row in review.communes[:15]],
-                            review.period.label, review.previous.label)
         stdout.write(_environment().get_template("agents/committee_print.html").render(
-            c=review, territory=territory.name, chart=chart))
+            c=review, territory=territory.name, chart=committee_chart(review)))
     return 0

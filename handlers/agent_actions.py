@@ -9,7 +9,9 @@ clocks can be recomputed in the same transaction.
 from __future__ import annotations
 
 from collections import deque
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Literal
 
 from sqlalchemy import select
@@ -17,18 +19,26 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import selectinload
 
 from desk import repositories as repo
+from desk.clock import utcnow
 from desk.errors import DeskError, RecordNotFound
 from desk.lifecycle import ALLOWED, OPEN_STATUSES, change_status
 from desk.models import Agent, Organisation, Requester, Territory, Ticket
+from domain.labels import CLAIM_STEP_FR
 from domain.vocabulary import Channel
 from domain.vocabulary import TicketStatus as S
 from handlers.agent_queue import scoped_ticket
 from handlers.agent_scope import Actor
+from handlers.claims import ClaimRefused, complete_line, file_ticket, record_step, territory_rules
 from handlers.ticket_status import StatusHook, status_hook
+from routing.claims import ClaimRules
 
 MAX_TEXT = 20_000
 #: Channels that show a message's links as buttons, so the text carries no raw URL.
 LINK_CHANNELS = frozenset({Channel.TELEGRAM, Channel.WEBCHAT})
+
+
+#: A piece of work on a claim file: (session, the file's ticket, the territory's rules, today, now) -> message.
+ClaimWork = Callable[[AsyncSession, Ticket, ClaimRules, date, datetime], Awaitable[str]]
 
 
 class ActionRefused(DeskError):
@@ -112,45 +122,41 @@ class AgentActions:
     async def claim_step(self, actor: Actor, reference: str, step: str, done_on: str, note: str,
                          form: dict[str, object]) -> ActionResult:
         """Date and sign a step of the claim file (on the declaration, or from the replacement it follows)."""
-        from desk.clock import utcnow
-        from domain.labels import CLAIM_STEP_FR
-        from handlers.claims import ClaimRefused, file_ticket, record_step, territory_rules
 
-        async with self.sessions.begin() as session:
-            ticket = await scoped_ticket(session, actor, reference, for_update=True)
-            target = await file_ticket(session, ticket)
-            if target is None:
-                raise ActionRefused("Cette demande n'a pas de dossier de sinistre.")
-            now = utcnow()
-            _, today = await territory_rules(session, target, now)
-            try:
-                await record_step(session, target, agent_id=actor.id, step=step, done_on=done_on, note=note,
-                                  form=dict(form), today=today, at=now)
-            except ClaimRefused as refused:
-                raise ActionRefused(refused.message) from None
-            return _result(ticket, f"Étape du dossier enregistrée : {CLAIM_STEP_FR.get(step, step)}.")
+        async def record(session: AsyncSession, target: Ticket, rules: ClaimRules, today: date, now: datetime) -> str:
+            await record_step(session, target, agent_id=actor.id, step=step, done_on=done_on, note=note,
+                              form=dict(form), today=today, at=now)
+            return f"Étape du dossier enregistrée : {CLAIM_STEP_FR.get(step, step)}."
+
+        return await self._on_claim_file(actor, reference, record)
 
     async def claim_line(self, actor: Actor, reference: str, line_id: int, tag: str, value: str,
                          acquired_on: str) -> ActionResult:
         """Complete a device of the claim file: its tag, or its value and acquisition date."""
-        from desk.clock import utcnow
-        from handlers.claims import ClaimRefused, complete_line, file_ticket, territory_rules
 
+        async def complete(session: AsyncSession, target: Ticket, rules: ClaimRules, today: date, now: datetime) -> str:
+            line = await complete_line(session, target, agent_id=actor.id, line_id=line_id, tag=tag,
+                                       value=value, acquired_on=acquired_on, rules=rules, at=now)
+            if not line.replaced:
+                return "Matériel de plus de six ans : il n'est pas remplacé et rien n'est dû."
+            return "Ligne du dossier complétée : remboursement recalculé."
+
+        return await self._on_claim_file(actor, reference, complete)
+
+    async def _on_claim_file(self, actor: Actor, reference: str, work: ClaimWork) -> ActionResult:
+        """Run `work` on the claim file `reference` carries or follows, in one transaction."""
         async with self.sessions.begin() as session:
             ticket = await scoped_ticket(session, actor, reference, for_update=True)
             target = await file_ticket(session, ticket)
             if target is None:
                 raise ActionRefused("Cette demande n'a pas de dossier de sinistre.")
             now = utcnow()
-            rules, _ = await territory_rules(session, target, now)
+            rules, today = await territory_rules(session, target, now)
             try:
-                line = await complete_line(session, target, agent_id=actor.id, line_id=line_id, tag=tag,
-                                           value=value, acquired_on=acquired_on, rules=rules, at=now)
+                message = await work(session, target, rules, today, now)
             except ClaimRefused as refused:
                 raise ActionRefused(refused.message) from None
-            if not line.replaced:
-                return _result(ticket, "Matériel de plus de six ans : il n'est pas remplacé et rien n'est dû.")
-            return _result(ticket, "Ligne du dossier complétée : remboursement recalculé.")
+            return _result(ticket, message)
 
     async def ask(self, actor: Actor, reference: str, body: str,
                   tutorial: Tutorial | None = None) -> ActionResult:

@@ -73,6 +73,15 @@ def scoped_tickets(actor: Actor) -> Select[tuple[Ticket]]:
     return select(Ticket).where(ticket_scope(actor))
 
 
+async def reads_every_school(session: AsyncSession, actor: Actor) -> bool:
+    """The territory's readers (admin, coordinator) and the operator's agents, whose equipment is in
+    every school, read every school's reference data and figures."""
+    if actor.reads_territory:
+        return True
+    kind = await session.scalar(select(Organisation.kind).where(Organisation.id == actor.organisation_id))
+    return kind == OrgKind.SEM
+
+
 async def covers_school(session: AsyncSession, actor: Actor, school: School) -> bool:
     """Whether `actor` may print and read a school's reference data (its devices' labels).
 
@@ -82,10 +91,7 @@ async def covers_school(session: AsyncSession, actor: Actor, school: School) -> 
     """
     if school.territory_id != actor.territory_id:
         return False
-    if actor.reads_territory:
-        return True
-    kind = await session.scalar(select(Organisation.kind).where(Organisation.id == actor.organisation_id))
-    if kind == OrgKind.SEM:
+    if await reads_every_school(session, actor):
         return True
     commune_org = await session.scalar(select(Commune.organisation_id).where(Commune.id == school.commune_id))
     if actor.organisation_id in (commune_org, school.ogec_id):

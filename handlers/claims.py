@@ -28,9 +28,10 @@ from sqlalchemy.orm import selectinload
 
 from desk import repositories as repo
 from desk.models import Agent, Asset, ClaimLine, ClaimStepRecord, Territory, Ticket
-from domain.french import euros
+from domain.french import cents_from_euros, euros
 from domain.labels import CLAIM_STEP_FR, EQUIPMENT_FR, PAYMENT_MODE_FR
 from domain.vocabulary import ClaimStep, PaymentMode, SlaPolicy
+from handlers.context import context_for
 from routing.claims import ClaimRules, refund
 
 __all__ = [
@@ -187,8 +188,7 @@ def _step_data(step: ClaimStep, form: dict[str, Any]) -> dict[str, Any]:
     """What a step carries, checked: the commitment form's figures, the recovery's moment."""
     if step is ClaimStep.COMMITMENT_FORM:
         try:
-            amount = round(float(str(form.get("amount") or "").replace("\u202f", "").replace(" ", "")
-                                 .replace(",", ".")) * 100)
+            amount = cents_from_euros(str(form.get("amount") or ""))
         except ValueError:
             raise ClaimRefused("Indiquez le montant estimé du remboursement (en euros).") from None
         if amount < 0 or amount > 10**10:
@@ -258,8 +258,6 @@ async def file_ticket(session: AsyncSession, ticket: Ticket) -> Ticket | None:
 
 async def territory_rules(session: AsyncSession, ticket: Ticket, now: datetime) -> tuple[ClaimRules, date]:
     """The territory's claim figures and its local date today."""
-    from handlers.context import context_for
-
     territory = await session.get(Territory, ticket.territory_id)
     assert territory is not None
     return context_for(territory.slug).territory.claims, now.astimezone(ZoneInfo(territory.timezone)).date()
@@ -292,7 +290,7 @@ async def complete_line(
         _compute(line, rules, ticket.opened_at.date(), asset)
     else:
         try:
-            cents = round(float(value.replace("\u202f", "").replace(" ", "").replace(",", ".")) * 100)
+            cents = cents_from_euros(value)
         except ValueError:
             raise ClaimRefused("Indiquez la valeur du matériel en euros, ou son étiquette.") from None
         if not 0 <= cents <= 10**9:

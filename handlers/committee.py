@@ -10,8 +10,6 @@ the previous period beside each figure. Territory-wide for an administrator and 
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -21,16 +19,16 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.clock import utcnow
-from desk.models import Asset, ClaimStepRecord, Commune, Organisation, School, Territory, Ticket
-from domain.vocabulary import ClaimStep, Intent, OrgKind, SlaPolicy
-from handlers.agent_scope import Actor
+from desk.models import Asset, ClaimStepRecord, Commune, School, Territory, Ticket
+from domain.french import MONTHS_FR, decimal_fr
+from domain.vocabulary import ClaimStep, Intent, SlaPolicy
+from handlers.agent_scope import Actor, reads_every_school
 from handlers.claims import ClaimFile, claim_file
 from handlers.context import context_for
+from handlers.spreadsheet import french_csv
 
 __all__ = ["CommitteeReview", "CommuneRow", "Period", "committee_review", "review_csv"]
 
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-           "novembre", "décembre")
 _PERIOD = re.compile(r"^\s*(\d{4})-(\d{2})\s*/\s*(\d{4})-(\d{2})\s*$")
 
 
@@ -82,7 +80,7 @@ class Period:
 
     @property
     def label(self) -> str:
-        return f"{_MONTHS[self.first - 1]}-{_MONTHS[self.first]} {self.year}"
+        return f"{MONTHS_FR[self.first - 1]}-{MONTHS_FR[self.first]} {self.year}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,13 +129,6 @@ class CommitteeReview:
         return sum(row.previous for row in self.communes)
 
 
-async def _territory_wide(session: AsyncSession, actor: Actor) -> bool:
-    if actor.reads_territory:
-        return True
-    kind = await session.scalar(select(Organisation.kind).where(Organisation.id == actor.organisation_id))
-    return kind == OrgKind.SEM
-
-
 def _bounds(period: Period, tz: ZoneInfo) -> tuple[datetime, datetime]:
     return (datetime.combine(period.start, time(), tzinfo=tz), datetime.combine(period.end, time(), tzinfo=tz))
 
@@ -153,7 +144,7 @@ async def committee_review(
     rules = context_for(territory.slug).territory.claims
     today = now.astimezone(tz).date()
     scope: ColumnElement[bool] = Ticket.territory_id == actor.territory_id
-    if not await _territory_wide(session, actor):
+    if not await reads_every_school(session, actor):
         scope = and_(scope, Ticket.organisation_id == actor.organisation_id)
     incident = and_(scope, Ticket.sla_policy == SlaPolicy.DECLARATION.value,
                     Ticket.intent.in_((Intent.THEFT.value, Intent.DAMAGE.value)))
@@ -207,21 +198,14 @@ async def committee_review(
     )
 
 
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.2f}".replace(".", ",")
-
-
 def review_csv(review: CommitteeReview) -> str:
     """The communes' table as Excel in French opens it: UTF-8 with BOM, `;`, decimal commas."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Période", "Commune", "Vols", "Dégradations", "Total", "Écoles", "Par école",
-                     "Matériels", "Pour 100 matériels", f"Total {review.previous.label}"])
-    for row in review.communes:
-        writer.writerow([review.period.label, row.commune, row.thefts, row.damages, row.incidents, row.schools,
-                         _number(row.per_school), row.assets, _number(row.per_100_assets), row.previous])
-    return out.getvalue()
+    return french_csv(
+        ["Période", "Commune", "Vols", "Dégradations", "Total", "Écoles", "Par école", "Matériels",
+         "Pour 100 matériels", f"Total {review.previous.label}"],
+        ([review.period.label, row.commune, row.thefts, row.damages, row.incidents, row.schools,
+          decimal_fr(row.per_school, 2), row.assets, decimal_fr(row.per_100_assets, 2), row.previous]
+         for row in review.communes))
 
 
 def period_choices(today: date, count: int = 6) -> list[Period]:

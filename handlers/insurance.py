@@ -8,8 +8,6 @@ OGEC's agents read the list of the schools they answer for.
 
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import date
 
@@ -17,10 +15,11 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from desk.models import Asset, Commune, Organisation, School
+from desk.models import Asset, Commune, School
+from domain.french import decimal_fr
 from domain.labels import EQUIPMENT_FR
-from domain.vocabulary import OrgKind
-from handlers.agent_scope import Actor
+from handlers.agent_scope import Actor, reads_every_school
+from handlers.spreadsheet import french_csv
 
 __all__ = ["InsuranceLine", "insurance_csv", "insurance_list"]
 
@@ -48,8 +47,7 @@ async def insurance_list(session: AsyncSession, actor: Actor, year: int) -> list
                Asset.acquired_on >= date(year, 1, 1), Asset.acquired_on < date(year + 1, 1, 1))
         .order_by(Commune.name, School.name, Asset.tag)
     )
-    kind = await session.scalar(select(Organisation.kind).where(Organisation.id == actor.organisation_id))
-    if not (actor.reads_territory or kind == OrgKind.SEM):
+    if not await reads_every_school(session, actor):
         stmt = stmt.where(or_(Commune.organisation_id == actor.organisation_id, School.ogec_id == actor.organisation_id))
     return [InsuranceLine(commune=commune, school=school.name, uai=school.uai, tag=asset.tag,
                           equipment=EQUIPMENT_FR.get(asset.type, asset.type), model=asset.model or "",
@@ -60,12 +58,8 @@ async def insurance_list(session: AsyncSession, actor: Actor, year: int) -> list
 
 def insurance_csv(lines: list[InsuranceLine]) -> str:
     """UTF-8 with BOM, `;`, decimal commas: as the insurer's and the commune's Excel opens it."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Commune", "École", "UAI", "Étiquette", "Matériel", "Modèle", "Salle", "Acquis le", "Valeur (€)"])
-    for line in lines:
-        value = "" if line.value_cents is None else f"{line.value_cents / 100:.2f}".replace(".", ",")
-        writer.writerow([line.commune, line.school, line.uai, line.tag, line.equipment, line.model, line.room,
-                         line.acquired_on.strftime("%d/%m/%Y"), value])
-    return out.getvalue()
+    return french_csv(
+        ["Commune", "École", "UAI", "Étiquette", "Matériel", "Modèle", "Salle", "Acquis le", "Valeur (€)"],
+        ([line.commune, line.school, line.uai, line.tag, line.equipment, line.model, line.room,
+          line.acquired_on.strftime("%d/%m/%Y"), decimal_fr(None if line.value_cents is None else line.value_cents / 100, 2)]
+         for line in lines))

@@ -10,8 +10,6 @@ question an agent wrote to the teacher.
 
 from __future__ import annotations
 
-import csv
-import io
 import statistics
 from collections import defaultdict
 from dataclasses import dataclass
@@ -23,13 +21,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.clock import utcnow
 from desk.models import Organisation, SlaClock, Territory, Ticket, TicketEvent
+from domain.french import MONTHS_FR, decimal_fr
 from domain.labels import SLA_FR
 from handlers.agent_scope import Actor, ticket_scope
+from handlers.spreadsheet import french_csv
 
 __all__ = ["ComplianceRow", "compliance", "compliance_csv", "month_label"]
 
-_MONTHS = ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre",
-           "novembre", "décembre")
 BREACH = "breach"
 _ANSWERS = ("reply", "question")
 _DONE = ("resolved", "closed")
@@ -38,7 +36,7 @@ _DONE = ("resolved", "closed")
 def month_label(month: str) -> str:
     """« 2026-09 » → « septembre 2026 »."""
     year, number = month.split("-")
-    return f"{_MONTHS[int(number) - 1]} {year}"
+    return f"{MONTHS_FR[int(number) - 1]} {year}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,19 +123,11 @@ async def compliance(session: AsyncSession, actor: Actor, months: int = 6,
     return rows
 
 
-def _number(value: float | None) -> str:
-    return "" if value is None else f"{value:.1f}".replace(".", ",")
-
-
 def compliance_csv(rows: list[ComplianceRow]) -> str:
     """The table as Excel in French opens it: UTF-8 with BOM, `;`, decimal commas."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, delimiter=";", lineterminator="\r\n")
-    writer.writerow(["Mois", "Engagement", "Organisation", "Tenus", "Dépassés", "En cours", "Taux tenu (%)",
-                     "Première réponse médiane (h)", "Résolution médiane (h)"])
-    for r in rows:
-        writer.writerow([month_label(r.month), r.policy_label, r.organisation, r.met, r.breached, r.running,
-                         "" if r.rate is None else f"{100 * r.rate:.0f}", _number(r.first_answer_hours),
-                         _number(r.resolution_hours)])
-    return out.getvalue()
+    return french_csv(
+        ["Mois", "Engagement", "Organisation", "Tenus", "Dépassés", "En cours", "Taux tenu (%)",
+         "Première réponse médiane (h)", "Résolution médiane (h)"],
+        ([month_label(r.month), r.policy_label, r.organisation, r.met, r.breached, r.running,
+          "" if r.rate is None else f"{100 * r.rate:.0f}", decimal_fr(r.first_answer_hours, 1),
+          decimal_fr(r.resolution_hours, 1)] for r in rows))

@@ -8,7 +8,9 @@ from html import escape
 
 from markupsafe import Markup
 
-__all__ = ["paired_bars"]
+from handlers.committee import CommitteeReview
+
+__all__ = ["committee_chart", "paired_bars"]
 
 _ROW = 26
 _LABEL = 190
@@ -43,3 +45,10 @@ def paired_bars(title: str, rows: Sequence[tuple[str, int, int]], current: str, 
         parts.append(f'<text x="{_LABEL}" y="{top + 14}" font-size="12">Aucun incident sur ces deux périodes.</text>')
     parts.append("</svg>")
     return Markup("".join(parts))
+
+
+def committee_chart(review: CommitteeReview) -> Markup:
+    """The committee review's communes (the fifteen with most incidents), this period beside the previous."""
+    return paired_bars("Vols et dégradations par commune",
+                       [(row.commune, row.incidents, row.previous) for row in review.communes[:15]],
+                       review.period.label, review.previous.label)

@@ -2,17 +2,31 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from aiohttp import web
 
+from desk.clock import utcnow
 from handlers.agent_reports import build_report, build_tutorial_report
+from handlers.committee import Period, committee_review, period_choices, review_csv
+from handlers.insurance import insurance_csv, insurance_list
+from handlers.sla_report import compliance, compliance_csv, month_label
 from web import labels
 from web.agents.templating import duration, render
 from web.agents.views_ticket import not_found
 from web.app import sessions_key
 from web.auth import actor_key
+from web.charts import committee_chart, paired_bars
+from web.inputs import bounded_int
 from web.kb import kb_key
 
 PERIODS = (7, 30, 60, 90, 365)
+
+
+def _csv(text: str, filename: str) -> web.Response:
+    """A table to download, named for the agent's disk."""
+    return web.Response(body=text.encode("utf-8"), content_type="text/csv", charset="utf-8", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
 def percent(rate: float | None) -> str:
@@ -50,11 +64,6 @@ async def reports(request: web.Request) -> web.Response:
 
 async def committee(request: web.Request) -> web.Response:
     """The technical committee's bimonthly review: HTML, or the communes' table as CSV (?format=csv)."""
-    from zoneinfo import ZoneInfo
-
-    from desk.clock import utcnow
-    from handlers.committee import Period, committee_review, period_choices, review_csv
-
     actor = request[actor_key]
     if not actor.can_see_reports:
         return await not_found(request, "Cette page est introuvable.")
@@ -67,26 +76,14 @@ async def committee(request: web.Request) -> web.Response:
     async with request.app[sessions_key]() as db:
         review = await committee_review(db, actor, period)
     if request.query.get("format") == "csv" and error is None:
-        return web.Response(
-            body=review_csv(review).encode("utf-8"), content_type="text/csv", charset="utf-8",
-            headers={"Content-Disposition": f'attachment; filename="comite-{period.key.replace("/", "_")}.csv"',
-                     "Cache-Control": "no-store"})
-    from web.charts import paired_bars
-
-    chart = paired_bars("Vols et dégradations par commune",
-                        [(row.commune, row.incidents, row.previous) for row in review.communes[:15]],
-                        review.period.label, review.previous.label)
+        return _csv(review_csv(review), f"comite-{period.key.replace('/', '_')}.csv")
     return await render("agents/committee.html", request, {
-        "c": review, "chart": chart, "choices": period_choices(today), "error": error, "csv_query": f"periode={period.key}&format=csv",
+        "c": review, "chart": committee_chart(review), "choices": period_choices(today), "error": error, "csv_query": f"periode={period.key}&format=csv",
     }, status=400 if error else 200)
 
 
 async def sla_compliance(request: web.Request) -> web.Response:
     """Commitments kept per month, commitment and organisation, with a chart; CSV with ?format=csv."""
-    from handlers.sla_report import compliance, compliance_csv, month_label
-    from web.charts import paired_bars
-    from web.inputs import bounded_int
-
     actor = request[actor_key]
     if not actor.can_see_reports:
         return await not_found(request, "Cette page est introuvable.")
@@ -94,9 +91,7 @@ async def sla_compliance(request: web.Request) -> web.Response:
     async with request.app[sessions_key]() as db:
         rows = await compliance(db, actor, months)
     if request.query.get("format") == "csv":
-        return web.Response(body=compliance_csv(rows).encode("utf-8"), content_type="text/csv", charset="utf-8",
-                            headers={"Content-Disposition": 'attachment; filename="engagements.csv"',
-                                     "Cache-Control": "no-store"})
+        return _csv(compliance_csv(rows), "engagements.csv")
     totals: dict[str, list[int]] = {}
     for row in rows:
         met_breached = totals.setdefault(row.month, [0, 0])
@@ -112,12 +107,6 @@ async def sla_compliance(request: web.Request) -> web.Response:
 
 async def insurance(request: web.Request) -> web.Response:
     """The yearly list of new equipment for the insurers (art. 6), as a page or CSV (?format=csv)."""
-    from zoneinfo import ZoneInfo
-
-    from desk.clock import utcnow
-    from handlers.insurance import insurance_csv, insurance_list
-    from web.inputs import bounded_int
-
     actor = request[actor_key]
     if not actor.can_see_reports:
         return await not_found(request, "Cette page est introuvable.")
@@ -126,9 +115,7 @@ async def insurance(request: web.Request) -> web.Response:
     async with request.app[sessions_key]() as db:
         lines = await insurance_list(db, actor, year)
     if request.query.get("format") == "csv":
-        return web.Response(body=insurance_csv(lines).encode("utf-8"), content_type="text/csv", charset="utf-8",
-                            headers={"Content-Disposition": f'attachment; filename="nouveaux-equipements-{year}.csv"',
-                                     "Cache-Control": "no-store"})
+        return _csv(insurance_csv(lines), f"nouveaux-equipements-{year}.csv")
     total = sum(line.value_cents or 0 for line in lines)
     return await render("agents/insurance.html", request, {
         "lines": lines, "year": year, "years": list(range(this_year, this_year - 7, -1)), "total": total})
