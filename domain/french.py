@@ -86,6 +86,20 @@ def decimal_fr(value: float | None, digits: int) -> str:
     return "" if value is None else f"{value:.{digits}f}".replace(".", ",")
 
 
+def percent_fr(rate: float | None) -> str:
+    """A share as a French percentage (« 67 % »), or a dash when there is nothing to divide."""
+    return "—" if rate is None else f"{rate * 100:.0f}\u00a0%"
+
+
+def duration_fr(hours: float | None) -> str:
+    """« 5,5 h » under two days, « 3,2 j » beyond; a dash when unknown."""
+    if hours is None:
+        return "—"
+    if hours < 48:
+        return f"{hours:.1f} h".replace(".", ",")
+    return f"{hours / 24:.1f} j".replace(".", ",")
+
+
 def cents_from_euros(text: str) -> int:
     """« 1 180,50 » (or « 1180.50 ») as 118050 cents; ValueError for what is not an amount."""
     try:

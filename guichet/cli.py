@@ -67,7 +67,8 @@ def _parser() -> argparse.ArgumentParser:
     report_sub = report.add_subparsers(dest="report_command", required=True)
     committee = report_sub.add_parser("committee", help="the bimonthly review of thefts and damages (art. 6)")
     committee.add_argument("--period", help="two calendar months, e.g. 2026-09/2026-10 (default: the last complete)")
-    committee.add_argument("--format", choices=("html", "csv"), default="html")
+    committee.add_argument("--format", choices=("html", "csv", "pdf"), default="html")
+    committee.add_argument("--output", metavar="FICHIER", help="write the review to this file (needed for a PDF on a terminal)")
 
     labels = sub.add_parser("labels", help="printable label sheets of a school's devices")
     labels.add_argument("--school", required=True, metavar="UAI")

@@ -32,7 +32,7 @@ async def dispatch(args: argparse.Namespace, settings: Settings, stdout: TextIO)
             case "report":
                 from guichet.report_cli import committee
 
-                return await committee(sessions, settings.territory, args.period, args.format, stdout)
+                return await committee(sessions, settings.territory, args.period, args.format, stdout, args.output)
             case "labels":
                 from guichet.labels_cli import label_sheet
 

@@ -97,3 +97,8 @@ async def covers_school(session: AsyncSession, actor: Actor, school: School) -> 
     if actor.organisation_id in (commune_org, school.ogec_id):
         return True
     return bool(await session.scalar(select(exists().where(Ticket.school_id == school.id, ticket_scope(actor)))))
+
+
+async def territory_name(session: AsyncSession, actor: Actor) -> str:
+    """The name of the actor's territory, as printed documents head their pages."""
+    return await session.scalar(select(Territory.name).where(Territory.id == actor.territory_id)) or ""

@@ -78,17 +78,24 @@ def _months_back(today: date, count: int) -> date:
 
 
 async def compliance(session: AsyncSession, actor: Actor, months: int = 6,
-                     now: datetime | None = None) -> list[ComplianceRow]:
-    """The last `months` months of opening (this one included), newest first."""
+                     now: datetime | None = None, *, between: tuple[date, date] | None = None) -> list[ComplianceRow]:
+    """The last `months` months of opening (this one included), newest first; or the tickets
+    opened from `between[0]` to the day before `between[1]` (a committee's two months)."""
     now = now or utcnow()
     territory = await session.get(Territory, actor.territory_id)
     assert territory is not None
     tz = ZoneInfo(territory.timezone)
-    since = datetime.combine(_months_back(now.astimezone(tz).date(), max(1, min(months, 36))), time(), tzinfo=tz)
+    if between is None:
+        first, after = _months_back(now.astimezone(tz).date(), max(1, min(months, 36))), None
+    else:
+        first, after = between
+    opened = Ticket.opened_at >= datetime.combine(first, time(), tzinfo=tz)
+    if after is not None:
+        opened = and_(opened, Ticket.opened_at < datetime.combine(after, time(), tzinfo=tz))
     tickets = (await session.execute(
         select(Ticket.id, Ticket.opened_at, Ticket.resolved_at, Ticket.status, Ticket.sla_policy, Organisation.name)
         .join(Organisation, Ticket.organisation_id == Organisation.id)
-        .where(ticket_scope(actor), Ticket.sla_policy.is_not(None), Ticket.opened_at >= since,
+        .where(ticket_scope(actor), Ticket.sla_policy.is_not(None), opened,
                Ticket.merged_into_id.is_(None), Ticket.status != "cancelled"))).all()
     ids = [row.id for row in tickets]
     breached = set((await session.scalars(select(SlaClock.ticket_id).where(

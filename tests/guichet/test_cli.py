@@ -145,6 +145,24 @@ def test_report_committee_prints_the_review_as_html_and_csv(workdir: Path, capsy
     assert "deux mois civils" in capsys.readouterr().err
 
 
+def test_report_committee_writes_the_pack_as_pdf(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`--format pdf --output F`: the committee's pack as an A4 PDF that is drawn and reads the
+    period; without a file on a terminal-like output, a French line and exit 2."""
+    from tests.pdf_pages import INKED, pdf_pages, pdf_text
+
+    assert main(["demo", "--assets", "20"], stdout=io.StringIO()) == 0
+    out = io.StringIO()
+    target = workdir / "comite.pdf"
+    assert main(["report", "committee", "--period", "2026-09/2026-10", "--format", "pdf",
+                 "--output", str(target)], stdout=out) == 0
+    assert f"bilan septembre-octobre 2026 écrit dans {target}" in out.getvalue()
+    data = target.read_bytes()
+    assert all(ink > INKED for _, ink in pdf_pages(data))
+    assert "Bilan des vols et dégradations — septembre-octobre 2026" in pdf_text(data)
+    assert main(["report", "committee", "--format", "pdf"], stdout=io.StringIO()) == 2
+    assert "indiquez --output FICHIER.pdf" in capsys.readouterr().err
+
+
 def test_import_with_a_row_over_the_csv_field_limit_reports_it_and_goes_on(workdir: Path, capsys) -> None:
     """A Windows-1252 export with one field over the csv limit: that line is rejected with a French
     reason, the other rows are imported, no traceback, exit 3 as for any rejected row."""

@@ -136,3 +136,44 @@ async def test_the_yearly_list_of_new_equipment_for_the_insurers(signed_in, db, 
     admin = await signed_in("admin@guichet.test")
     everything = await (await admin.get("/agents/reports/insurance")).text()
     assert "SEM-100001" in everything and "SEM-100003" in everything
+
+
+async def test_the_committee_pack_and_the_insurance_list_print_as_pdf(signed_in, db, world) -> None:
+    """The committee's pack (review, chart, commitments) and the insurers' list, as A4 PDFs drawn
+    from the same HTML: each page rendered to pixels is not blank and reads what the page reads."""
+    from desk.models import Asset
+    from handlers.committee import Period
+    from tests.pdf_pages import INKED, pdf_pages, pdf_text
+
+    reference = await _declaration(db, world)
+    year = datetime.now(UTC).year
+    async with db.sessions.begin() as s:
+        territory = await s.scalar(select(Territory))
+        a = await s.scalar(select(School).where(School.uai == world.schools["a"]))
+        b = await s.scalar(select(School).where(School.uai == world.schools["b"]))
+        s.add_all([Asset(territory_id=territory.id, tag="SEM-100001", type="tablet", school_id=a.id,
+                         acquired_on=date(year, 1, 15), value_cents=29_000),
+                   Asset(territory_id=territory.id, tag="SEM-100003", type="printer", school_id=b.id,
+                         acquired_on=date(year, 3, 1), value_cents=31_000)])
+    client = await signed_in("chef.a@guichet.test")
+    period = Period.containing(datetime.now(UTC).date() - timedelta(days=4))
+    page = await (await client.get("/agents/reports/committee", params={"periode": period.key})).text()
+    assert f'href="/agents/reports/committee?periode={period.key}&amp;format=pdf"' in page
+    response = await client.get("/agents/reports/committee", params={"periode": period.key, "format": "pdf"})
+    assert response.status == 200 and response.headers["Content-Type"] == "application/pdf"
+    assert f'filename="comite-{period.key.replace("/", "_")}.pdf"' in response.headers["Content-Disposition"]
+    data = await response.read()
+    pages = pdf_pages(data)
+    assert all(ink > INKED for _, ink in pages), [ink for _, ink in pages]
+    text = pdf_text(data)
+    assert f"Bilan des vols et dégradations — {period.label}" in text and "Firminy" in text and reference in text
+    assert "Engagements de service (convention, art. 8)" in text and "Déclaration" in text
+    assert f"page 1 sur {len(pages)}" in text
+
+    listing = await client.get("/agents/reports/insurance", params={"format": "pdf"})
+    assert listing.status == 200 and listing.headers["Content-Type"] == "application/pdf"
+    text = pdf_text(await listing.read())
+    assert f"Nouveaux équipements installés en {year}" in text and "SEM-100001" in text and "290,00 €" in text
+    assert "SEM-100003" not in text  # the other commune's school
+    agent = await signed_in("agent.a@guichet.test")
+    assert (await agent.get("/agents/reports/committee", params={"format": "pdf"})).status == 404

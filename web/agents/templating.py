@@ -12,7 +12,7 @@ import jinja2
 from aiohttp import web
 from web.sessions import get_session
 
-from domain.french import euros, of_organisation
+from domain.french import duration_fr, euros, of_organisation
 from web import labels
 from web.typography import FrenchLoader, finalize
 
@@ -28,12 +28,7 @@ def _local(value: datetime | None, tz: str = "Europe/Paris", fmt: str = "%d/%m/%
     return value.astimezone(ZoneInfo(tz)).strftime(fmt)
 
 
-def duration(hours: float | None) -> str:
-    if hours is None:
-        return "—"
-    if hours < 48:
-        return f"{hours:.1f} h".replace(".", ",")
-    return f"{hours / 24:.1f} j".replace(".", ",")
+duration = duration_fr
 
 
 def _filesize(size: int) -> str:

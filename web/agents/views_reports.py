@@ -7,31 +7,35 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from desk.clock import utcnow
+from domain.french import percent_fr
 from handlers.agent_reports import build_report, build_tutorial_report
 from handlers.committee import Period, committee_review, period_choices, review_csv
 from handlers.insurance import insurance_csv, insurance_list
 from handlers.sla_report import compliance, compliance_csv, month_label
+from handlers.agent_scope import territory_name
 from web import labels
 from web.agents.templating import duration, render
 from web.agents.views_ticket import not_found
 from web.app import sessions_key
 from web.auth import actor_key
 from web.charts import committee_chart, paired_bars
+from web.documents import committee_pack, pdf, render_document
 from web.inputs import bounded_int
 from web.kb import kb_key
 
 PERIODS = (7, 30, 60, 90, 365)
 
 
+def _pdf(html: str, filename: str) -> web.Response:
+    """A printable document to download (the same HTML as the page's print version)."""
+    return web.Response(body=pdf(html), content_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
+
+
 def _csv(text: str, filename: str) -> web.Response:
     """A table to download, named for the agent's disk."""
     return web.Response(body=text.encode("utf-8"), content_type="text/csv", charset="utf-8", headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
-
-
-def percent(rate: float | None) -> str:
-    """A share as a French percentage (« 67 % »), or a dash when there is nothing to divide."""
-    return "—" if rate is None else f"{rate * 100:.0f}\u00a0%"
 
 
 async def reports(request: web.Request) -> web.Response:
@@ -51,7 +55,7 @@ async def reports(request: web.Request) -> web.Response:
         return duration(value)
 
     return await render("agents/reports.html", request, {
-        "r": report, "periods": PERIODS, "tutorials": tutorials, "percent": percent,
+        "r": report, "periods": PERIODS, "tutorials": tutorials, "percent": percent_fr,
         "known_articles": titles.keys(),
         "status_rows": [(labels.label(labels.STATUS, s), n) for s, n in report.by_status],
         "intent_rows": [(labels.label(labels.INTENT, i), n) for i, n in report.by_intent],
@@ -73,12 +77,19 @@ async def committee(request: web.Request) -> web.Response:
         period = Period.parse(request.query["periode"]) if request.query.get("periode") else Period.last_complete(today)
     except ValueError as exc:
         error, period = str(exc), Period.last_complete(today)
+    wanted = request.query.get("format") if error is None else None
     async with request.app[sessions_key]() as db:
         review = await committee_review(db, actor, period)
-    if request.query.get("format") == "csv" and error is None:
-        return _csv(review_csv(review), f"comite-{period.key.replace('/', '_')}.csv")
+        rows = await compliance(db, actor, between=(period.start, period.end)) if wanted == "pdf" else []
+        territory = await territory_name(db, actor) if wanted == "pdf" else ""
+    name = f"comite-{period.key.replace('/', '_')}"
+    if wanted == "csv":
+        return _csv(review_csv(review), f"{name}.csv")
+    if wanted == "pdf":
+        return _pdf(committee_pack(review, rows, territory), f"{name}.pdf")
     return await render("agents/committee.html", request, {
-        "c": review, "chart": committee_chart(review), "choices": period_choices(today), "error": error, "csv_query": f"periode={period.key}&format=csv",
+        "c": review, "chart": committee_chart(review), "choices": period_choices(today), "error": error,
+        "csv_query": f"periode={period.key}&format=csv", "pdf_query": f"periode={period.key}&format=pdf",
     }, status=400 if error else 200)
 
 
@@ -101,7 +112,7 @@ async def sla_compliance(request: web.Request) -> web.Response:
                         [(month_label(m), met, breached) for m, (met, breached) in sorted(totals.items())],
                         "tenus", "dépassés")
     return await render("agents/sla_report.html", request, {
-        "rows": rows, "months": months, "chart": chart, "month_label": month_label, "percent": percent,
+        "rows": rows, "months": months, "chart": chart, "month_label": month_label, "percent": percent_fr,
         "hours": duration})
 
 
@@ -114,8 +125,13 @@ async def insurance(request: web.Request) -> web.Response:
     year = bounded_int(request.query.get("annee", str(this_year)), minimum=2000, maximum=this_year) or this_year
     async with request.app[sessions_key]() as db:
         lines = await insurance_list(db, actor, year)
+        territory = await territory_name(db, actor)
     if request.query.get("format") == "csv":
         return _csv(insurance_csv(lines), f"nouveaux-equipements-{year}.csv")
     total = sum(line.value_cents or 0 for line in lines)
+    if request.query.get("format") == "pdf":
+        return _pdf(render_document("insurance", lines=lines, year=year, total=total, territory=territory,
+                                    scope=actor.organisation_name),
+                    f"nouveaux-equipements-{year}.pdf")
     return await render("agents/insurance.html", request, {
         "lines": lines, "year": year, "years": list(range(this_year, this_year - 7, -1)), "total": total})
