@@ -243,6 +243,8 @@ class Ticket(Base):
     updated_at: Mapped[datetime] = mapped_column(default=_now, onupdate=_now)
     resolved_at: Mapped[datetime | None] = mapped_column()
     closed_at: Mapped[datetime | None] = mapped_column()
+    #: The capability in the e-mailed rating link (`/avis/<token>`), made when a link is first sent.
+    rating_token: Mapped[str | None] = mapped_column(String(43), unique=True, index=True)
 
     organisation: Mapped[Organisation] = relationship()
     school: Mapped[School | None] = relationship()

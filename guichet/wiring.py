@@ -34,6 +34,7 @@ from web.api import setup_api
 from web.app import database_context, init_app
 from web.chat import setup_chat
 from web.kb import setup_kb
+from web.rating import setup_rating
 from web.keys import context_key, dialogue_key, kb_key, nlu_key, sessions_key, settings_key
 
 nlu_owner_key = web.AppKey("nlu_owner", Nlu)
@@ -86,7 +87,7 @@ def build_app(
         settings, engine, sessions,
         extensions=[
             background, partial(setup_desk, nlu_backend=nlu), setup_agents, setup_api,
-            setup_telegram, setup_email, setup_httpchat, setup_kb, setup_chat, start_background,
+            setup_telegram, setup_email, setup_httpchat, setup_kb, setup_rating, setup_chat, start_background,
         ],
     )
     # First in, last out: the engine outlives every loop that uses it.

@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from desk.clock import utcnow
 from desk.kb_store import deflection_stats, feedback_stats
-from desk.models import Commune, School, Ticket
+from desk.models import Commune, School, Ticket, TicketEvent
 from domain.vocabulary import PAUSED_TICKET_STATUSES, Intent
 from handlers.agent_queue import AT_RISK_WINDOW, OPEN_VALUES, due_expr
 from handlers.agent_scope import Actor, ticket_scope
+from handlers.satisfaction import LOW_RATING
 
 #: Thefts/damages in the period from which a school is flagged as unusual.
 UNUSUAL_INCIDENTS = 3
@@ -87,6 +88,23 @@ async def build_tutorial_report(
 
 
 @dataclass(frozen=True, slots=True)
+class Satisfaction:
+    """The requesters' ratings of the tickets opened in the period (one per ticket, 1 to 5)."""
+
+    count: int
+    mean: float | None
+    #: How many ratings gave 1, 2, 3, 4 and 5.
+    by_score: tuple[int, int, int, int, int]
+    #: The tickets rated at or under the low mark: reference, subject, score (worst first).
+    low: list[tuple[str, str, int]]
+
+    @property
+    def satisfied(self) -> float | None:
+        """Share of ratings of 4 or 5."""
+        return (self.by_score[3] + self.by_score[4]) / self.count if self.count else None
+
+
+@dataclass(frozen=True, slots=True)
 class Report:
     since: datetime
     days: int
@@ -101,6 +119,9 @@ class Report:
     resolution_by_intent: list[tuple[str, Resolution]]
     incidents_by_commune: list[tuple[str, int, int]]  # commune, thefts, damages
     unusual_schools: list[tuple[str, str, int]]
+    by_equipment: list[tuple[str | None, int]]
+    by_channel: list[tuple[str, int]]
+    satisfaction: Satisfaction
 
 
 def _resolution(hours: list[float]) -> Resolution:
@@ -129,6 +150,9 @@ async def build_report(session: AsyncSession, actor: Actor, days: int = 60, now:
     by_intent = await grouped(Ticket.intent)
     by_commune = await grouped(Commune.name, joins=(school_join, commune_join))
     by_school = (await grouped(School.name, School.uai, joins=(school_join,)))[:20]
+    by_equipment = await grouped(Ticket.equipment)
+    by_channel = await grouped(Ticket.channel)
+    satisfaction = await _satisfaction(session, period)
 
     due = due_expr()
     open_scope = (scope, Ticket.status.in_(OPEN_VALUES))
@@ -165,5 +189,23 @@ async def build_report(session: AsyncSession, actor: Actor, days: int = 60, now:
                                     key=lambda item: -item[1].count),
         incidents_by_commune=sorted(((c, t, d) for c, (t, d) in incidents.items()),
                                     key=lambda row: -(row[1] + row[2])),
-        unusual_schools=unusual,
+        unusual_schools=unusual, by_equipment=by_equipment, by_channel=by_channel, satisfaction=satisfaction,
     )
+
+
+async def _satisfaction(session: AsyncSession, period: tuple) -> Satisfaction:
+    rows = (await session.execute(
+        select(Ticket.reference, Ticket.subject, TicketEvent.data)
+        .join(TicketEvent, TicketEvent.ticket_id == Ticket.id)
+        .where(*period, TicketEvent.kind == "satisfaction").order_by(TicketEvent.id))).all()
+    scores: dict[str, tuple[str, int]] = {}
+    for reference, subject, data in rows:
+        score = (data or {}).get("score")
+        if isinstance(score, int) and 1 <= score <= 5:
+            scores.setdefault(reference, (subject, score))  # one rating per ticket: the first
+    values = [score for _, score in scores.values()]
+    counts = tuple(values.count(n) for n in range(1, 6))
+    low = sorted(((ref, subject, score) for ref, (subject, score) in scores.items() if score <= LOW_RATING),
+                 key=lambda row: (row[2], row[0]))
+    return Satisfaction(len(values), round(statistics.fmean(values), 1) if values else None,
+                        counts, low)  # type: ignore[arg-type]

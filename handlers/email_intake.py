@@ -35,6 +35,7 @@ from desk import inbox
 from desk.inbox import Inbox, NotQuarantined, Receipt
 from handlers import teacher_tickets as tickets
 from handlers.replies import Meaning, read_reply
+from handlers.satisfaction import rating_link
 from handlers.theft import GUIDE_SLUG, GUIDE_TITLE, TheftChecklist, theft_checklist
 from handlers.ticket_status import move_status
 from handlers.email_bounces import Bounce, record_bounce
@@ -319,8 +320,10 @@ class EmailIntake:
         if reply.meaning in (Meaning.SOLVED, Meaning.NOT_SOLVED) and ticket.status == TicketStatus.RESOLVED:
             solved = reply.meaning is Meaning.SOLVED
             await tickets.answer_resolution(session, self._ctx, ticket, solved=solved, **who)
+            link = await rating_link(session, ticket.id, self._public_url) if solved else None
             body = (f"Merci ! La demande {ticket.reference} est close. Vous pouvez nous dire si vous êtes "
-                    "satisfait·e de son traitement en répondant par une note de 1 à 5." if solved else
+                    "satisfait·e de son traitement en répondant par une note de 1 à 5"
+                    + (f", ou en un clic : {link}" if link else ".") if solved else
                     f"Je rouvre la demande {ticket.reference} : l'équipe reprend son traitement. "
                     "Décrivez en répondant à ce message ce qui ne va toujours pas.")
         elif reply.meaning is Meaning.CANCEL:
@@ -330,7 +333,7 @@ class EmailIntake:
                 body = f"C'est fait : la demande {ticket.reference} est annulée. Le service concerné en est informé."
         elif reply.meaning is Meaning.RATING and reply.score is not None:
             done = await tickets.rate(session, ticket, score=reply.score, **who)
-            if done is tickets.Done.NOT_CLOSED:
+            if done in (tickets.Done.NOT_CLOSED, tickets.Done.INVALID):
                 return False
             body = ("Merci pour votre avis ! Il aide les équipes à s'améliorer." if done is tickets.Done.DONE
                     else "Vous avez déjà donné votre avis sur cette demande : merci !")

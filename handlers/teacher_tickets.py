@@ -20,6 +20,7 @@ from desk.models import Asset, Attachment, School, SlaClock, Ticket, TicketEvent
 from domain.formats import normalise_reference
 from domain.vocabulary import TicketStatus
 from handlers.context import DeskContext
+from handlers.satisfaction import tell_supervisors_of_low_rating
 from handlers.ticket_status import move_status
 
 __all__ = [
@@ -164,18 +165,23 @@ async def answer_resolution(session: AsyncSession, ctx: DeskContext, ticket: Tic
 
 
 async def rate(session: AsyncSession, ticket: Ticket, *, score: int, requester_id: int | None, channel: str,
-               now: datetime) -> Done:
-    """The teacher's satisfaction, once per ticket, from 1 to 5, after the resolution."""
+               now: datetime, comment: str | None = None) -> Done:
+    """The teacher's satisfaction, once per ticket, from 1 to 5, after the resolution, by its
+    requester only; a low one tells the organisation's supervisors (`handlers.satisfaction`)."""
     if score not in RATING_SCORES:
+        return Done.INVALID
+    if requester_id is not None and ticket.requester_id is not None and requester_id != ticket.requester_id:
         return Done.INVALID
     if ticket.status not in (TicketStatus.CLOSED, TicketStatus.RESOLVED):
         return Done.NOT_CLOSED
     if await has_satisfaction(session, ticket.id):
         return Done.ALREADY_RATED
+    comment = (comment or "").strip()[:1000] or None
     await repo.add_event(
-        session, ticket, "satisfaction", body=f"Satisfaction : {score}/5", actor_kind="requester",
-        actor_id=requester_id, channel=channel, data={"score": score}, at=now,
+        session, ticket, "satisfaction", body=f"Satisfaction : {score}/5" + (f"\n{comment}" if comment else ""),
+        actor_kind="requester", actor_id=requester_id, channel=channel, data={"score": score}, at=now,
     )
+    await tell_supervisors_of_low_rating(session, ticket, score, comment=comment)
     return Done.DONE
 
 

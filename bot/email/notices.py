@@ -14,6 +14,7 @@ from domain.french import typography
 from bot.notifications import RESOLVED_QUESTION, render
 from desk.outbox import Outgoing
 from handlers.notices import ticket_status
+from handlers.satisfaction import rating_link
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -28,6 +29,7 @@ _ANSWERS = {
     "add": "Pour compléter votre demande, répondez simplement à ce message.",
     "rate": "Vous pouvez nous donner votre avis en répondant par une note de 1 à 5.",
 }
+RATING_LINK_LABEL = "Ou donnez votre avis en un clic"
 
 
 def mail_text(message: Outgoing, text: str, verbs: list[str], links: list[tuple[str, str]]) -> str:
@@ -44,9 +46,10 @@ def mail_text(message: Outgoing, text: str, verbs: list[str], links: list[tuple[
 class NoticeMailSender:
     """Wraps the SMTP sender: agents' notices go out with the same words as on the other channels."""
 
-    def __init__(self, inner: Sender, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, inner: Sender, sessions: async_sessionmaker[AsyncSession], public_url: str = "") -> None:
         self._inner = inner
         self._sessions = sessions
+        self._public_url = public_url
 
     async def send(self, message: Outgoing) -> None:
         if (message.payload or {}).get("kind") == "mail-reply" or message.ticket_id is None:
@@ -58,5 +61,11 @@ class NoticeMailSender:
         if "resolved" in verbs:
             question = typography(RESOLVED_QUESTION)
             text = text.replace(f"\n\n{question}", "").rstrip() + f"\n\n{question}"
-        body = mail_text(message, text, verbs, [(link.label, link.url) for link in notice.links])
+        links = [(link.label, link.url) for link in notice.links]
+        if "rate" in verbs:
+            async with self._sessions.begin() as session:
+                url = await rating_link(session, message.ticket_id, self._public_url)
+            if url:
+                links.append((RATING_LINK_LABEL, url))
+        body = mail_text(message, text, verbs, links)
         await self._inner.send(replace(message, body=body))

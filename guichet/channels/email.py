@@ -81,7 +81,7 @@ async def _sender_context(app: web.Application) -> AsyncIterator[None]:
     if dispatcher_key in app:
         threading = TicketThreading(app[sessions_key], settings.mail_from)
         smtp = EmailSender(settings.smtp_url or "", settings.mail_from, threading=threading)
-        app[dispatcher_key].register("email", NoticeMailSender(smtp, app[sessions_key]))
+        app[dispatcher_key].register("email", NoticeMailSender(smtp, app[sessions_key], settings.public_url))
     else:
         log.warning("GUICHET_SMTP_URL is set but no outbox dispatcher runs: mail will wait")
     yield

@@ -84,8 +84,9 @@ async def test_replacements_waiting_before_on_hold_existed_move_to_on_hold(db) -
 
     async def statuses() -> tuple[str, str]:
         async with db.sessions() as session:
-            return ((await session.get(Ticket, replacement_id)).status,
-                    (await session.get(Ticket, other.tickets[0].ticket_id)).status)
+            # Columns, not rows: at revision 0006 the table lacks the later columns of the model.
+            return (await session.scalar(select(Ticket.status).where(Ticket.id == replacement_id)),
+                    await session.scalar(select(Ticket.status).where(Ticket.id == other.tickets[0].ticket_id)))
 
     assert await statuses() == ("on_hold", "waiting")
     await downgrade(db.engine, "0006")

@@ -92,3 +92,31 @@ async def test_supervisor_report_counts_their_organisation(signed_in, world) -> 
     # Each empty table says what is empty, not « Aucune demande » for a list of schools.
     assert "Aucune école n'atteint ce seuil sur la période." in unescape(html)
     assert 'class="table-scroll"' in html  # the tutorial table scrolls inside its box on a phone
+
+
+async def test_supervisor_report_shows_volumes_by_equipment_and_channel_and_the_ratings(signed_in, db, world) -> None:
+    """Art. 8's indicators: volumes by equipment and by channel, and the requesters' ratings —
+    one per ticket, the low ones listed (the other commune's rating is not counted)."""
+    from datetime import UTC, datetime
+
+    from desk.models import Ticket
+    from handlers import teacher_tickets
+    from tests.typo import plain
+
+    async with db.sessions.begin() as s:
+        for key, score in (("a", 1), ("a2", 5), ("b", 2)):
+            ticket = await s.scalar(select(Ticket).where(Ticket.reference == world.refs[key]))
+            ticket.status = "closed"
+            done = await teacher_tickets.rate(s, ticket, score=score, requester_id=ticket.requester_id,
+                                              channel="telegram", now=datetime.now(UTC))
+            assert done is teacher_tickets.Done.DONE
+            assert await teacher_tickets.rate(s, ticket, score=3, requester_id=ticket.requester_id,
+                                              channel="telegram", now=datetime.now(UTC)) is teacher_tickets.Done.ALREADY_RATED
+    supervisor = await signed_in("chef.a@guichet.test")
+    html = unescape(plain(await (await supervisor.get("/agents/reports?jours=30")).text()))
+    assert "<caption>Par matériel</caption>" in html and "<td>Vidéoprojecteur</td><td>1</td>" in html
+    assert "<caption>Par canal</caption>" in html and "<td>Telegram</td><td>2</td>" in html
+    assert "Satisfaction des demandeurs" in html and "<strong>2</strong> avis" in html
+    assert "<strong>3,0/5</strong> en moyenne" in html and "<strong>50 %</strong> de notes 4 ou 5" in html
+    assert f"<td>{world.refs['a']}</td><td>Vidéoprojecteur en panne</td><td>1</td>" in html
+    assert world.refs["b"] not in html  # commune B's ticket and its rating

@@ -11,6 +11,7 @@ from domain.french import percent_fr
 from handlers.agent_reports import build_report, build_tutorial_report
 from handlers.committee import Period, committee_review, period_choices, review_csv
 from handlers.insurance import insurance_csv, insurance_list
+from handlers.satisfaction import LOW_RATING
 from handlers.sla_report import compliance, compliance_csv, month_label
 from handlers.agent_scope import territory_name
 from web import labels
@@ -58,6 +59,10 @@ async def reports(request: web.Request) -> web.Response:
         "r": report, "periods": PERIODS, "tutorials": tutorials, "percent": percent_fr,
         "known_articles": titles.keys(),
         "status_rows": [(labels.label(labels.STATUS, s), n) for s, n in report.by_status],
+        "equipment_rows": [(labels.label(labels.EQUIPMENT, e) if e else "Non précisé", n) for e, n in report.by_equipment],
+        "channel_rows": [(labels.label(labels.CHANNEL, c), n) for c, n in report.by_channel],
+        "score_rows": [(f"{score}/5", count) for score, count in zip(range(1, 6), report.satisfaction.by_score)],
+        "low_rating": LOW_RATING,
         "intent_rows": [(labels.label(labels.INTENT, i), n) for i, n in report.by_intent],
         "resolution_rows": [("Toutes catégories", report.resolution.count,
                              hours(report.resolution.mean_hours), hours(report.resolution.median_hours))]
