@@ -36,7 +36,8 @@ from routing.claims import ClaimRules, refund
 
 __all__ = [
     "ClaimFile", "ClaimRefused", "LineView", "StepView", "claim_file", "claim_file_for", "file_ticket",
-    "complete_line", "open_claim_lines", "record_step", "territory_rules",
+    "complete_line", "late_steps", "late_steps_of", "open_claim_lines", "record_step", "step_deadlines",
+    "territory_rules",
 ]
 
 #: The steps that make the file complete: the payment's year counts from the last of them.
@@ -118,6 +119,42 @@ class ClaimFile:
         return [s for s in self.steps if s.late]
 
 
+def step_deadlines(opened_at: datetime, done: dict[str, date], rules: ClaimRules,
+                   ) -> tuple[dict[ClaimStep, date], date | None, date | None]:
+    """When each step with a delay is due, given the steps done (step → day): the declarations
+    and the complaint within `police_report_hours` of the report, the payment within a year of
+    the complete file; and the day the file became complete, and the payment's limit."""
+    within = (opened_at + timedelta(hours=rules.police_report_hours)).date()
+    complete = [done[s] for s in COMPLETE_FILE if s in done]
+    complete_on = max(complete) if len(complete) == len(COMPLETE_FILE) else None
+    payment_due = complete_on + timedelta(days=PAYMENT_WITHIN) if complete_on else None
+    due = {step: within for step in WITHIN_HOURS}
+    if payment_due is not None:
+        due[ClaimStep.PAYMENT_RECEIVED] = payment_due
+    return due, complete_on, payment_due
+
+
+def late_steps(opened_at: datetime, done: dict[str, date], rules: ClaimRules, today: date) -> list[ClaimStep]:
+    """The steps past their delay and not done, in the convention's order."""
+    due, _, _ = step_deadlines(opened_at, done, rules)
+    return [step for step in ClaimStep if step.value not in done and step in due and today > due[step]]
+
+
+async def late_steps_of(session: AsyncSession, tickets: list[Ticket], rules: ClaimRules, today: date,
+                        ) -> dict[int, list[str]]:
+    """For the claim files among `tickets` (a queue page), the French names of their late steps."""
+    files = [t for t in tickets if is_claim_file(t)]
+    if not files:
+        return {}
+    done: dict[int, dict[str, date]] = {t.id: {} for t in files}
+    for ticket_id, step, day in (await session.execute(
+        select(ClaimStepRecord.ticket_id, ClaimStepRecord.step, ClaimStepRecord.done_on)
+        .where(ClaimStepRecord.ticket_id.in_(list(done))))).all():
+        done[ticket_id][step] = day
+    late = {t.id: [CLAIM_STEP_FR[s] for s in late_steps(t.opened_at, done[t.id], rules, today)] for t in files}
+    return {ticket_id: names for ticket_id, names in late.items() if names}
+
+
 def is_claim_file(ticket: Ticket) -> bool:
     """The declaration ticket of a theft, loss or damage carries the claim file."""
     return ticket.sla_policy == SlaPolicy.DECLARATION
@@ -156,14 +193,12 @@ async def claim_file(session: AsyncSession, ticket: Ticket, rules: ClaimRules, t
     names = dict((await session.execute(
         select(Agent.id, Agent.name).where(Agent.id.in_({r.agent_id for r in records.values() if r.agent_id}))
     )).all()) if records else {}
-    within = (ticket.opened_at + timedelta(hours=rules.police_report_hours)).date()
-    complete = [records[s].done_on for s in COMPLETE_FILE if s in records]
-    complete_on = max(complete) if len(complete) == len(COMPLETE_FILE) else None
-    payment_due = complete_on + timedelta(days=PAYMENT_WITHIN) if complete_on else None
+    done = {step: record.done_on for step, record in records.items()}
+    due_on, complete_on, payment_due = step_deadlines(ticket.opened_at, done, rules)
     steps = []
     for step in ClaimStep:
         record = records.get(step.value)
-        due = within if step in WITHIN_HOURS else payment_due if step is ClaimStep.PAYMENT_RECEIVED else None
+        due = due_on.get(step)
         steps.append(StepView(
             step=step, label=CLAIM_STEP_FR[step], done_on=record.done_on if record else None,
             agent_name=names.get(record.agent_id) if record else None, note=record.note if record else None,

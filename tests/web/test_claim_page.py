@@ -177,3 +177,24 @@ async def test_the_committee_pack_and_the_insurance_list_print_as_pdf(signed_in,
     assert "SEM-100003" not in text  # the other commune's school
     agent = await signed_in("agent.a@guichet.test")
     assert (await agent.get("/agents/reports/committee", params={"format": "pdf"})).status == 404
+
+
+async def test_a_claim_file_with_a_late_step_says_so_in_the_queue(signed_in, db, world) -> None:
+    """Art. 6: the declarations and the complaint are due within 48 h; four days on, the queue
+    names them on the file's row, and no longer once they are recorded (other rows say nothing)."""
+    from desk.models import ClaimStepRecord, Ticket
+
+    reference = await _declaration(db, world)
+    client = await signed_in("agent.a@guichet.test")
+    html = plain(await (await client.get("/agents")).text())
+    row = html.split(f">{reference}</a>", 1)[1].split("</tr>", 1)[0]
+    assert ("Dossier de sinistre en retard : Déclaration à l&#39;assureur, Déclaration à la police ou à la "
+            "gendarmerie, Plainte déposée") in row
+    assert html.count("Dossier de sinistre en retard") == 1
+    async with db.sessions.begin() as s:
+        ticket = await s.scalar(select(Ticket).where(Ticket.reference == reference))
+        day = datetime.now(UTC).date() - timedelta(days=3)
+        s.add_all([ClaimStepRecord(ticket_id=ticket.id, step=step, done_on=day)
+                   for step in ("insurer_declared", "police_declared")])
+    row = plain(await (await client.get("/agents")).text()).split(f">{reference}</a>", 1)[1].split("</tr>", 1)[0]
+    assert "Dossier de sinistre en retard : Plainte déposée" in row and "assureur" not in row
