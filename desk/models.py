@@ -311,6 +311,11 @@ class ClaimLine(Base):
     rate: Mapped[int | None] = mapped_column(Integer)
     refund_cents: Mapped[int | None] = mapped_column(Integer)
     replaced: Mapped[bool] = mapped_column(Boolean, default=True)
+    #: The device SEM installed in its place, its new value and the day (the « état des
+    #: équipements installés » of art. 6 is made of these).
+    new_tag: Mapped[str | None] = mapped_column(String(32))
+    new_value_cents: Mapped[int | None] = mapped_column(Integer)
+    installed_on: Mapped[date | None] = mapped_column(Date)
 
     asset: Mapped[Asset | None] = relationship()
 

@@ -28,7 +28,7 @@ from domain.vocabulary import Channel
 from domain.vocabulary import TicketStatus as S
 from handlers.agent_queue import scoped_ticket
 from handlers.agent_scope import Actor
-from handlers.claims import ClaimRefused, complete_line, file_ticket, record_step, territory_rules
+from handlers.claims import ClaimRefused, complete_line, file_ticket, install_line, record_step, territory_rules
 from handlers.ticket_status import StatusHook, status_hook
 from routing.claims import ClaimRules
 
@@ -142,6 +142,17 @@ class AgentActions:
             return "Ligne du dossier complétée : remboursement recalculé."
 
         return await self._on_claim_file(actor, reference, complete)
+
+    async def claim_install(self, actor: Actor, reference: str, line_id: int, tag: str, value: str,
+                            installed_on: str) -> ActionResult:
+        """Record the device installed in place of one of the claim file's."""
+
+        async def install(session: AsyncSession, target: Ticket, rules: ClaimRules, today: date, now: datetime) -> str:
+            await install_line(session, target, agent_id=actor.id, line_id=line_id, tag=tag, value=value,
+                               installed_on=installed_on, today=today, at=now)
+            return "Matériel installé enregistré : il figure sur l'état des équipements installés."
+
+        return await self._on_claim_file(actor, reference, install)
 
     async def _on_claim_file(self, actor: Actor, reference: str, work: ClaimWork) -> ActionResult:
         """Run `work` on the claim file `reference` carries or follows, in one transaction."""

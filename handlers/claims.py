@@ -36,7 +36,7 @@ from routing.claims import ClaimRules, refund
 
 __all__ = [
     "ClaimFile", "ClaimRefused", "LineView", "StepView", "claim_file", "claim_file_for", "file_ticket",
-    "complete_line", "late_steps", "late_steps_of", "open_claim_lines", "record_step", "step_deadlines",
+    "complete_line", "install_line", "late_steps", "late_steps_of", "open_claim_lines", "record_step", "step_deadlines",
     "territory_rules",
 ]
 
@@ -93,6 +93,9 @@ class LineView:
     rate: int | None
     refund_cents: int | None
     replaced: bool
+    new_tag: str | None = None
+    new_value_cents: int | None = None
+    installed_on: date | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,7 +217,8 @@ async def claim_file(session: AsyncSession, ticket: Ticket, rules: ClaimRules, t
     lines = [LineView(
         id=row.id, label=EQUIPMENT_FR.get(row.equipment or "", row.equipment or "Matériel"),
         tag=row.asset.tag if row.asset else None, acquired_on=row.acquired_on, value_cents=row.value_cents,
-        rate=row.rate, refund_cents=row.refund_cents, replaced=row.replaced) for row in rows]
+        rate=row.rate, refund_cents=row.refund_cents, replaced=row.replaced, new_tag=row.new_tag,
+        new_value_cents=row.new_value_cents, installed_on=row.installed_on) for row in rows]
     return ClaimFile(ticket=ticket, steps=steps, lines=lines, complete_on=complete_on,
                      payment_due_on=payment_due, recovery_request_until=recovery_until)
 
@@ -337,5 +341,45 @@ async def complete_line(
     await repo.add_event(session, ticket, "claim_line", actor_kind="agent", actor_id=agent_id, internal=True, at=at,
                          body=f"{label}{f' {tag}' if tag else ''} : remboursement {amount}",
                          data={"line": line.id, "rate": line.rate, "refund_cents": line.refund_cents})
+    await session.flush()
+    return line
+
+
+async def install_line(
+    session: AsyncSession, ticket: Ticket, *, agent_id: int, line_id: int, tag: str, value: str, installed_on: str,
+    today: date, at: datetime,
+) -> ClaimLine:
+    """Record the device installed in place of a line's: its tag, its new value (from the
+    inventory when the tag is there and the value is not given) and the day (art. 6: SEM's
+    statement of the installed equipment and its new value is made of these)."""
+    line = await session.scalar(select(ClaimLine).where(ClaimLine.id == line_id, ClaimLine.ticket_id == ticket.id))
+    if line is None:
+        raise ClaimRefused("Cette ligne du dossier est introuvable.")
+    if not line.replaced:
+        raise ClaimRefused("Ce matériel avait plus de six ans : il n'est pas remplacé (art. 6).")
+    tag = tag.strip().upper()[:32]
+    asset = await session.scalar(select(Asset).where(Asset.territory_id == ticket.territory_id, Asset.tag == tag)) \
+        if tag else None
+    if value.strip():
+        try:
+            cents = cents_from_euros(value)
+        except ValueError:
+            raise ClaimRefused("Indiquez la nouvelle valeur du matériel en euros.") from None
+        if not 0 < cents <= 10**9:
+            raise ClaimRefused("La nouvelle valeur du matériel doit être un nombre positif d'euros.")
+    elif asset is not None and asset.value_cents:
+        cents = asset.value_cents
+    else:
+        raise ClaimRefused("Indiquez la nouvelle valeur du matériel installé (en euros).")
+    day = _date(installed_on, "la date d'installation")
+    if day > today:
+        raise ClaimRefused("La date d'installation ne peut pas être dans le futur.")
+    line.new_tag, line.new_value_cents, line.installed_on = tag or None, cents, day
+    label = EQUIPMENT_FR.get(line.equipment or "", "Matériel")
+    await repo.add_event(session, ticket, "claim_line", actor_kind="agent", actor_id=agent_id, internal=True, at=at,
+                         body=f"{label} remplacé{f' par {tag}' if tag else ''} le {day:%d/%m/%Y} "
+                              f"(nouvelle valeur {euros(cents)})",
+                         data={"line": line.id, "new_tag": tag or None, "new_value_cents": cents,
+                               "installed_on": day.isoformat()})
     await session.flush()
     return line

@@ -83,7 +83,7 @@ async def test_a_line_is_completed_from_the_page_and_the_review_has_its_chart(si
     page = await (await client.get(f"/agents/tickets/{reference}")).text()
     assert page.count('action="/agents/tickets/' + reference + '/claim-line"') == 1  # the unknown line only
     token = page.split('name="_csrf" value="', 1)[1].split('"', 1)[0]
-    line = page.split('name="line" value="', 1)[1].split('"', 1)[0]
+    line = page.split('/claim-line"', 1)[1].split('name="line" value="', 1)[1].split('"', 1)[0]
     html = plain(await (await client.post(f"/agents/tickets/{reference}/claim-line", data={
         "_csrf": token, "line": line, "value": "300", "acquired_on": "2024-05-02"})).text())
     assert "Ligne du dossier complétée" in html and "60 %" in html and "180,00 €" in html and "À calculer" not in html
@@ -198,3 +198,44 @@ async def test_a_claim_file_with_a_late_step_says_so_in_the_queue(signed_in, db,
                    for step in ("insurer_declared", "police_declared")])
     row = plain(await (await client.get("/agents")).text()).split(f">{reference}</a>", 1)[1].split("</tr>", 1)[0]
     assert "Dossier de sinistre en retard : Plainte déposée" in row and "assureur" not in row
+
+
+async def test_installed_equipment_makes_the_statement_for_the_commune(signed_in, db, world) -> None:
+    """Art. 6: SEM records what it installed in place of each device, and prints « un état des
+    équipements installés précisant la nouvelle valeur » — page, PDF and CSV; the other commune's
+    agent does not reach it."""
+    from desk.models import Asset
+    from tests.pdf_pages import INKED, pdf_pages, pdf_text
+
+    reference = await _declaration(db, world)
+    async with db.sessions.begin() as s:
+        territory = await s.scalar(select(Territory))
+        a = await s.scalar(select(School).where(School.uai == world.schools["a"]))
+        s.add(Asset(territory_id=territory.id, tag="SEM-200001", type="tablet", school_id=a.id,
+                    acquired_on=datetime.now(UTC).date(), value_cents=31_900))
+    client = await signed_in("agent.a@guichet.test")
+    page = await (await client.get(f"/agents/tickets/{reference}")).text()
+    assert page.count(f'action="/agents/tickets/{reference}/claim-install"') == 2  # both tablets
+    token = page.split('name="_csrf" value="', 1)[1].split('"', 1)[0]
+    first = page.split('/claim-install"', 1)[1].split('name="line" value="', 1)[1].split('"', 1)[0]
+    today = datetime.now(UTC).date().isoformat()
+    html = plain(await (await client.post(f"/agents/tickets/{reference}/claim-install", data={
+        "_csrf": token, "line": first, "tag": "sem-200001", "value": "", "installed_on": today})).text())
+    assert "Matériel installé enregistré" in html and "SEM-200001, 319,00 €, le" in html
+    refused = plain(await (await client.post(f"/agents/tickets/{reference}/claim-install", data={
+        "_csrf": token, "line": first, "tag": "", "value": "", "installed_on": today})).text())
+    assert "Indiquez la nouvelle valeur du matériel installé (en euros)." in refused
+
+    statement = plain(await (await client.get(f"/agents/tickets/{reference}/etat")).text())
+    assert "État des équipements installés" in statement and "SEM-200001" in statement
+    assert "319,00 €" in statement and "État provisoire" in statement  # the second tablet is not installed yet
+    csv = (await (await client.get(f"/agents/tickets/{reference}/etat", params={"format": "csv"})).read()).decode()
+    assert csv.startswith("\ufeffDossier;École;UAI;Matériel;Étiquette;") and ";SEM-200001;" in csv and ";319,00\r\n" in csv
+    data = await (await client.get(f"/agents/tickets/{reference}/etat", params={"format": "pdf"})).read()
+    assert all(ink > INKED for _, ink in pdf_pages(data))
+    text = pdf_text(data)
+    assert "État des équipements installés" in text and "SEM-200001" in text and "319,00 €" in text
+    assert "232,00 € (80 %)" in text and "Reçu par Commune de Firminy" in text
+    other = await signed_in("agent.b@guichet.test")
+    assert (await other.get(f"/agents/tickets/{reference}/etat")).status == 404
+    assert (await client.get(f"/agents/tickets/{world.refs['a']}/etat")).status == 404  # no claim file

@@ -70,6 +70,7 @@ def setup_agents(app: web.Application) -> None:
     r.add_get("/agents/events", views_queue.events, name="agents_events")
     r.add_get("/agents/tickets/{reference}", views_ticket.ticket_page, name="agents_ticket")
     r.add_post("/agents/tickets/{reference}/{action}", views_ticket.ticket_action)
+    r.add_get("/agents/tickets/{reference}/etat", views_reports.claim_statement, name="agents_claim_statement")
     r.add_get("/agents/attachments/{id}", views_ticket.attachment, name="agents_attachment")
     r.add_get("/agents/schools/{uai}/labels", views_labels.school_labels, name="agents_school_labels")
     r.add_get("/agents/reports", views_reports.reports, name="agents_reports")

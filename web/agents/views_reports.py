@@ -10,6 +10,8 @@ from desk.clock import utcnow
 from domain.french import percent_fr
 from handlers.agent_reports import build_report, build_tutorial_report
 from handlers.committee import Period, committee_review, period_choices, review_csv
+from desk.errors import RecordNotFound
+from handlers.claim_statement import statement_csv, statement_for
 from handlers.insurance import insurance_csv, insurance_list
 from handlers.satisfaction import LOW_RATING
 from handlers.sla_report import compliance, compliance_csv, month_label
@@ -140,3 +142,23 @@ async def insurance(request: web.Request) -> web.Response:
                     f"nouveaux-equipements-{year}.pdf")
     return await render("agents/insurance.html", request, {
         "lines": lines, "year": year, "years": list(range(this_year, this_year - 7, -1)), "total": total})
+
+
+async def claim_statement(request: web.Request) -> web.Response:
+    """The statement of installed equipment and new values of a claim file (art. 6), to print
+    (HTML), as a PDF (?format=pdf) or as CSV (?format=csv); any agent who sees the ticket."""
+    actor = request[actor_key]
+    reference = request.match_info["reference"]
+    try:
+        async with request.app[sessions_key]() as db:
+            statement = await statement_for(db, actor, reference)
+    except RecordNotFound:
+        return await not_found(request, "Cette demande n'a pas de dossier de sinistre, ou elle est introuvable.")
+    name = f"etat-equipements-{statement.reference}"
+    wanted = request.query.get("format")
+    if wanted == "csv":
+        return _csv(statement_csv(statement), f"{name}.csv")
+    html = render_document("statement", s=statement, territory=statement.territory)
+    if wanted == "pdf":
+        return _pdf(html, f"{name}.pdf")
+    return web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
