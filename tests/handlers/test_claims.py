@@ -155,3 +155,39 @@ async def test_a_line_is_completed_by_its_tag_or_its_value(db) -> None:
     assert "plus de six ans" in result.message
     claim = await _file(db, declaration, MONDAY)
     assert claim.lines[0].replaced is False and claim.refund_cents == 15_000
+
+
+async def test_the_installed_device_makes_the_statement_and_the_payment_closes_the_file(db) -> None:
+    """The end of art. 6: SEM installs the new tablet (its tag and new value), its statement for the
+    commune lists it, the commune's payment is the last step: nothing is late or in progress."""
+    from handlers.claim_statement import statement_for
+    from handlers.committee import Period, committee_review
+
+    declaration, replacement, agents = await _theft(
+        db, "vol de la tablette SEM-777001", acquired=date(2024, 1, 10), value_cents=30_000)
+    commune, sem = await _actor(db, agents["commune"]), await _actor(db, agents["sem"])
+    actions = AgentActions(db.sessions)
+    today = datetime.now(UTC).date().isoformat()
+    line = (await _file(db, declaration, datetime.now(UTC))).lines[0]
+    with pytest.raises(ActionRefused, match="futur"):
+        await actions.claim_install(sem, replacement, line.id, "SEM-777002", "320", "2099-01-01")
+    with pytest.raises(ActionRefused, match="introuvable"):
+        await actions.claim_install(sem, replacement, line.id + 99, "SEM-777002", "320", today)
+    await actions.claim_install(sem, replacement, line.id, "sem-777002", "320", today)
+    async with db.sessions() as session:
+        statement = await statement_for(session, sem, replacement)
+    assert statement.reference == declaration and statement.complete
+    assert [(l.tag, l.refund_cents, l.new_tag, l.new_value_cents) for l in statement.lines] == [
+        ("SEM-777001", 18_000, "SEM-777002", 32_000)]  # 2024 against 2026: N-2, 60 %
+    assert statement.authority.startswith("Commune de ") and statement.operator == "Saint-Étienne Métropole"
+
+    for step in ("insurer_declared", "police_declared", "complaint_filed"):
+        await actions.claim_step(commune, declaration, step, today, "", {})
+    for step in ("replacement_ordered", "replacement_installed", "statement_sent"):
+        await actions.claim_step(sem, replacement, step, today, "", {})
+    await actions.claim_step(commune, declaration, "payment_received", today, "Mandat n° 2026-118", {})
+    claim = await _file(db, declaration, datetime.now(UTC))
+    assert not claim.late and {s.step.value for s in claim.steps if s.done_on} >= {"payment_received", "statement_sent"}
+    async with db.sessions() as session:
+        review = await committee_review(session, sem, Period.containing(MONDAY.date()))
+    assert review.files_in_progress == 0 and review.refunds_in_progress_cents == 0
