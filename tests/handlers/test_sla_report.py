@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import select
 
 from desk import repositories as repo
-from desk.models import Agent, Organisation, School, SlaClock, Territory
+from desk.models import Agent, Commune, Organisation, School, SlaClock, Territory
 from desk.security import hash_password
 from guichet.demo import load_demo
 from handlers.agent_scope import load_actor
-from handlers.sla_report import compliance, compliance_csv, month_label
+from handlers.sla_report import compliance, compliance_by_commune, compliance_csv, month_label
 
 NOW = datetime(2026, 11, 20, 12, tzinfo=UTC)
 
@@ -51,8 +51,13 @@ async def test_met_breached_running_and_medians(db) -> None:
         await ticket(datetime(2026, 11, 2, 9, tzinfo=UTC))  # running
         await ticket(datetime(2026, 11, 3, 9, tzinfo=UTC), status="cancelled")  # not counted
         await ticket(datetime(2026, 3, 1, 9, tzinfo=UTC), resolved_after=1)  # outside six months
+        commune = await s.scalar(select(Commune.name).where(Commune.id == school.commune_id))
     async with db.sessions() as s:
         rows = await compliance(s, await load_actor(s, admin.id), months=6, now=NOW)
+        communes = await compliance_by_commune(s, await load_actor(s, admin.id), months=6, now=NOW)
+    # Per commune of the school, over the six months: the same tickets in one row.
+    assert [(r.commune, r.met, r.breached, r.running, r.rate) for r in communes] == [(commune, 2, 2, 1, 0.5)]
+    assert communes[0].first_answer_hours == 4.0 and communes[0].resolution_hours == 50.0
     assert [(r.month, r.met, r.breached, r.running) for r in rows] == [("2026-11", 0, 0, 1), ("2026-10", 2, 2, 0)]
     october_row = rows[1]
     assert october_row.rate == 0.5 and october_row.first_answer_hours == 4.0 and october_row.resolution_hours == 50.0

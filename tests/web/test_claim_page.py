@@ -99,6 +99,7 @@ async def test_the_commitments_report_page_and_csv(signed_in, world) -> None:
     html = plain(await response.text())
     assert response.status == 200 and "Engagements de service tenus" in html and "<svg" in html
     assert "Remplacement (48 h, 72 h au plus)" in html and "Commune de Firminy" in html
+    assert "Par commune des écoles" in html and "<tr><td>Firminy</td>" in html  # art. 8 indicators per commune
     body = (await (await client.get("/agents/reports/sla", params={"mois": "12", "format": "csv"})).read()).decode()
     assert body.startswith("\ufeffMois;Engagement;Organisation;") and ";Commune de Firminy;" in body
     assert (await client.get("/agents/reports/sla", params={"mois": "beaucoup"})).status == 200  # default period

@@ -14,7 +14,7 @@ from desk.errors import RecordNotFound
 from handlers.claim_statement import statement_csv, statement_for
 from handlers.insurance import insurance_csv, insurance_list
 from handlers.satisfaction import LOW_RATING
-from handlers.sla_report import compliance, compliance_csv, month_label
+from handlers.sla_report import compliance, compliance_by_commune, compliance_csv, month_label
 from handlers.agent_scope import territory_name
 from web import labels
 from web.agents.templating import duration, render
@@ -108,6 +108,7 @@ async def sla_compliance(request: web.Request) -> web.Response:
     months = bounded_int(request.query.get("mois", "6"), minimum=1, maximum=36) or 6
     async with request.app[sessions_key]() as db:
         rows = await compliance(db, actor, months)
+        communes = await compliance_by_commune(db, actor, months)
     if request.query.get("format") == "csv":
         return _csv(compliance_csv(rows), "engagements.csv")
     totals: dict[str, list[int]] = {}
@@ -119,7 +120,7 @@ async def sla_compliance(request: web.Request) -> web.Response:
                         [(month_label(m), met, breached) for m, (met, breached) in sorted(totals.items())],
                         "tenus", "dépassés")
     return await render("agents/sla_report.html", request, {
-        "rows": rows, "months": months, "chart": chart, "month_label": month_label, "percent": percent_fr,
+        "rows": rows, "communes": communes, "months": months, "chart": chart, "month_label": month_label, "percent": percent_fr,
         "hours": duration})
 
 
