@@ -24,7 +24,8 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.add_column(sa.Column('anonymised_at', desk.types.UtcDateTime(), nullable=True))
-        batch_op.create_index('ix_tickets_retention', ['territory_id', 'anonymised_at', 'status'], unique=False)
+    # Outside the batch: SQLite adds a column in place, an index needs no table copy.
+    op.create_index('ix_tickets_retention', 'tickets', ['territory_id', 'anonymised_at', 'status'], unique=False)
     with op.batch_alter_table('requesters', schema=None) as batch_op:
         batch_op.add_column(sa.Column('anonymised_at', desk.types.UtcDateTime(), nullable=True))
     with op.batch_alter_table('attachments', schema=None) as batch_op:
@@ -32,10 +33,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table('attachments', schema=None) as batch_op:
-        batch_op.drop_column('erased_at')
-    with op.batch_alter_table('requesters', schema=None) as batch_op:
-        batch_op.drop_column('anonymised_at')
-    with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.drop_index('ix_tickets_retention')
-        batch_op.drop_column('anonymised_at')
+    # A plain DROP COLUMN (SQLite 3.35+, PostgreSQL): a batch copy of `tickets` would trip the
+    # foreign keys of the rows that point at it.
+    op.drop_index('ix_tickets_retention', table_name='tickets')
+    for table, column in (('attachments', 'erased_at'), ('requesters', 'anonymised_at'),
+                          ('tickets', 'anonymised_at')):
+        op.execute(f'ALTER TABLE {table} DROP COLUMN {column}')
