@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.flows import common
+from handlers import teacher_tickets
 from bot.payloads import button
 from bot.turn import Turn
 from desk.models import Ticket
@@ -93,6 +94,8 @@ async def history(turn: Turn, ticket: Ticket) -> None:
     buttons = []
     if common.is_open(ticket):
         buttons = [button("Ajouter un message", "add", ticket.id), button("Annuler la demande", "cancel", "ask", ticket.id)]
+    elif teacher_tickets.can_reopen(turn.ctx, ticket, turn.now):  # closed lately: writing reopens it
+        buttons = [button("Ajouter un message", "add", ticket.id)]
     buttons.append(button("Toutes mes demandes", "status", "all"))
     turn.say("\n".join(lines), buttons)
 
