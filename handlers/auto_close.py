@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -71,14 +71,20 @@ async def _notify(session: AsyncSession, ticket: Ticket, text: str, now: datetim
     return True
 
 
-async def close_quiet_tickets(session: AsyncSession, ctx: DeskContext, territory_id: int, now: datetime) -> tuple[int, int]:
-    """One territory's resolved tickets: notices due, closures due; (notices, closures)."""
+async def close_quiet_tickets(session: AsyncSession, ctx: DeskContext, territory_id: int, now: datetime,
+                              *, after_id: int = 0) -> tuple[int, int, int | None]:
+    """One page of a territory's resolved tickets (ids above `after_id`): notices due, closures due.
+
+    Returns (notices, closures, the page's last id or None when it was the last page). Only tickets
+    resolved at least N calendar days ago can be due (N working days are never fewer).
+    """
     rules = ctx.territory.lifecycle
     tickets = (await session.scalars(
         select(Ticket).options(selectinload(Ticket.events))
         .where(Ticket.territory_id == territory_id, Ticket.status == TicketStatus.RESOLVED.value,
-               Ticket.resolved_at.is_not(None), Ticket.resolved_at <= now)
-        .order_by(Ticket.resolved_at).limit(_BATCH).with_for_update(skip_locked=True, of=Ticket))).all()
+               Ticket.id > after_id, Ticket.resolved_at.is_not(None),
+               Ticket.resolved_at <= now - timedelta(days=rules.close_resolved_after_working_days))
+        .order_by(Ticket.id).limit(_BATCH).with_for_update(skip_locked=True, of=Ticket))).all()
     notices = closures = 0
     for ticket in tickets:
         assert ticket.resolved_at is not None
@@ -92,7 +98,7 @@ async def close_quiet_tickets(session: AsyncSession, ctx: DeskContext, territory
                               reason=f"Close automatiquement : sans réponse du demandeur "
                                      f"{rules.close_resolved_after_working_days} jours ouvrés après la résolution")
             closures += 1
-    return notices, closures
+    return notices, closures, (tickets[-1].id if len(tickets) == _BATCH else None)
 
 
 class AutoCloser:
@@ -113,9 +119,13 @@ class AutoCloser:
     async def run_once(self) -> tuple[int, int]:
         now = self._now()
         notices = closures = 0
-        async with self._sessions.begin() as session:
-            for territory in (await session.scalars(select(Territory).order_by(Territory.id))).all():
-                n, c = await close_quiet_tickets(session, self._ctx(territory.slug), territory.id, now)
+        async with self._sessions() as session:
+            territories = [(t.id, t.slug) for t in (await session.scalars(select(Territory).order_by(Territory.id)))]
+        for territory_id, slug in territories:
+            ctx, after = self._ctx(slug), 0
+            while after is not None:  # one transaction per page: locks held briefly, every ticket reached
+                async with self._sessions.begin() as session:
+                    n, c, after = await close_quiet_tickets(session, ctx, territory_id, now, after_id=after)
                 notices, closures = notices + n, closures + c
         if notices or closures:
             log.info("auto-close: %d notice(s), %d closure(s)", notices, closures)
@@ -126,4 +136,5 @@ class AutoCloser:
             notices, closures = await self.run_once()
             return notices + closures
 
-        await run_passes(one_pass, stop, interval=self.interval, batch_size=_BATCH, name="auto-close")
+        # A pass reads every page itself: the next one waits for the interval.
+        await run_passes(one_pass, stop, interval=self.interval, batch_size=1 << 30, name="auto-close")

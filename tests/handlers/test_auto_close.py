@@ -151,3 +151,21 @@ def test_the_notice_event_has_french_labels() -> None:
     """Agents and teachers read the new event kind in French."""
     assert EVENT[CLOSE_NOTICE] == "Avis de clôture automatique"
     assert EVENT_FR[CLOSE_NOTICE] == "Avis de clôture automatique"
+
+
+async def test_every_page_of_resolved_tickets_is_reached(db, monkeypatch) -> None:
+    """With pages of one ticket, a pass still tells every teacher whose notice is due."""
+    import handlers.auto_close as auto_close
+
+    first = await _resolved_ticket(db)
+    async with db.sessions.begin() as s:
+        ticket = await s.get(Ticket, first)
+        second = await repo.create_ticket(s, territory=await s.get(Territory, ticket.territory_id),
+                                          organisation=await s.get(Organisation, ticket.organisation_id),
+                                          intent="hardware_failure", role="operator", subject="Tablette",
+                                          requester=await s.get(Requester, ticket.requester_id), channel="telegram",
+                                          opened_at=RESOLVED - timedelta(days=1))
+        change_status(second, "resolved", at=RESOLVED)
+    monkeypatch.setattr(auto_close, "_BATCH", 1)
+    closer = AutoCloser(db.sessions, default_territory="sem", now=lambda: datetime(2026, 5, 11, 6, tzinfo=UTC))
+    assert await closer.run_once() == (2, 0)
