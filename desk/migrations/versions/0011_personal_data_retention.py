@@ -1,7 +1,7 @@
 """personal data retention: when a ticket's texts, a requester's identity and a file were erased
 
 Revision ID: 0011
-Revises: 0008
+Revises: 0013
 Create Date: 2026-12-03
 
 `guichet privacy purge` anonymises what is past the territory's retention (RGPD art. 5.1.e) and
@@ -16,7 +16,7 @@ from alembic import op
 import desk.types
 
 revision = '0011'
-down_revision = '0008'
+down_revision = '0013'
 branch_labels = None
 depends_on = None
 
