@@ -1,7 +1,8 @@
 """The ticket lifecycle of DOMAIN.md §8: the one place where a status may change.
 
 Back to `new` is allowed from any open status: a re-routed ticket lands unassigned in the
-receiving queue, and a theft's replacement leaves `on_hold` when the declaration arrives.
+receiving queue, and a theft's replacement leaves `on_hold` when the declaration arrives. A closed
+ticket may be reopened (its teacher wrote within the territory's window: `handlers.teacher_tickets`).
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ ALLOWED: dict[S, frozenset[S]] = {
     S.ON_HOLD: frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.RESOLVED, S.CANCELLED}),
     S.RESOLVED: frozenset({S.CLOSED, S.REOPENED}),
     S.REOPENED: frozenset({S.NEW, S.ASSIGNED, S.IN_PROGRESS, S.WAITING, S.ON_HOLD, S.RESOLVED, S.CANCELLED}),
-    S.CLOSED: frozenset(),
+    # A closed ticket reopens when its teacher writes within the territory's window (handlers check it).
+    S.CLOSED: frozenset({S.REOPENED}),
     S.CANCELLED: frozenset(),
 }
 
@@ -56,6 +58,7 @@ def change_status(
         ticket.closed_at = at
     elif new is S.REOPENED:
         ticket.resolved_at = None
+        ticket.closed_at = None
     event = TicketEvent(
         kind="status",
         at=at,

@@ -142,6 +142,8 @@ class Requester(Base):
     role: Mapped[str] = mapped_column(String(32), default="teacher")
     school_id: Mapped[int | None] = mapped_column(ForeignKey("schools.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
+    #: When the name and channel identities were erased (retention or the teacher's request).
+    anonymised_at: Mapped[datetime | None] = mapped_column()
 
     school: Mapped[School | None] = relationship()
     identities: Mapped[list[RequesterIdentity]] = relationship(
@@ -211,6 +213,7 @@ class Ticket(Base):
         UniqueConstraint("territory_id", "reference"),
         Index("ix_tickets_org_status", "organisation_id", "status"),
         Index("ix_tickets_requester_status", "requester_id", "status"),
+        Index("ix_tickets_retention", "territory_id", "anonymised_at", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -245,6 +248,8 @@ class Ticket(Base):
     closed_at: Mapped[datetime | None] = mapped_column()
     #: The capability in the e-mailed rating link (`/avis/<token>`), made when a link is first sent.
     rating_token: Mapped[str | None] = mapped_column(String(43), unique=True, index=True)
+    #: When the texts were anonymised (retention or erasure): the figures stay, the words go.
+    anonymised_at: Mapped[datetime | None] = mapped_column()
 
     organisation: Mapped[Organisation] = relationship()
     school: Mapped[School | None] = relationship()
@@ -333,6 +338,8 @@ class Attachment(Base):
     size: Mapped[int] = mapped_column(Integer)
     content: Mapped[bytes] = mapped_column(LargeBinary)
     created_at: Mapped[datetime] = mapped_column(default=_now)
+    #: When the bytes and the file name were erased (retention or erasure); `size` stays.
+    erased_at: Mapped[datetime | None] = mapped_column()
 
 
 class Conversation(Base):

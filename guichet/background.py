@@ -1,4 +1,5 @@
-"""The background loops of `guichet serve`: the outbox dispatcher and the SLA watcher.
+"""The background loops of `guichet serve`: the outbox dispatcher, the SLA watcher, the automatic
+closure of quiet resolved tickets and the daily privacy purge.
 
 Each loop lives in one async generator registered with `app.cleanup_ctx`: started with the
 app, asked to stop at cleanup, given time to finish the pass in flight. Both are safe to run
@@ -82,3 +83,10 @@ def start_background(app: web.Application) -> None:
         return
     app.cleanup_ctx.append(loop_context("outbox dispatcher", app[dispatcher_key].run))
     app.cleanup_ctx.append(loop_context("SLA watcher", app[watcher_key].run))
+    from handlers.auto_close import AutoCloser
+    from handlers.privacy import PrivacyPurger, retention_for
+
+    territory = app[settings_key].territory
+    app.cleanup_ctx.append(loop_context("auto-close", AutoCloser(app[sessions_key], default_territory=territory).run))
+    purger = PrivacyPurger(app[sessions_key], retention_for(territory))
+    app.cleanup_ctx.append(loop_context("privacy purge", purger.run))

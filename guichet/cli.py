@@ -70,6 +70,15 @@ def _parser() -> argparse.ArgumentParser:
     committee.add_argument("--format", choices=("html", "csv", "pdf"), default="html")
     committee.add_argument("--output", metavar="FICHIER", help="write the review to this file (needed for a PDF on a terminal)")
 
+    privacy = sub.add_parser("privacy", help="personal data: retention, access and erasure (RGPD)")
+    privacy_sub = privacy.add_subparsers(dest="privacy_command", required=True)
+    purge = privacy_sub.add_parser("purge", help="anonymise what is past the territories' retention")
+    purge.add_argument("--dry-run", action="store_true", help="count without changing anything")
+    for name, text in (("export", "everything held about one teacher, as JSON"),
+                       ("erase", "anonymise one teacher now (the tickets stay for the figures)")):
+        one = privacy_sub.add_parser(name, help=text)
+        one.add_argument("--requester", required=True, metavar="ID|EMAIL|CHANNEL:ID")
+
     labels = sub.add_parser("labels", help="printable label sheets of a school's devices")
     labels.add_argument("--school", required=True, metavar="UAI")
     labels.add_argument("--room", default=None, help="only the devices of this room")

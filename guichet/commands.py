@@ -1,4 +1,4 @@
-"""Commands that work on the database: db, demo, import, agent, token, mail, report, labels."""
+"""Commands that work on the database: db, demo, import, agent, token, mail, report, privacy, labels."""
 
 from __future__ import annotations
 
@@ -33,6 +33,12 @@ async def dispatch(args: argparse.Namespace, settings: Settings, stdout: TextIO)
                 from guichet.report_cli import committee
 
                 return await committee(sessions, settings.territory, args.period, args.format, stdout, args.output)
+            case "privacy":
+                from guichet.privacy_cli import run as privacy_run
+
+                return await privacy_run(sessions, settings.territory, args.privacy_command,
+                                         dry_run=getattr(args, "dry_run", False),
+                                         requester_key=getattr(args, "requester", None), stdout=stdout)
             case "labels":
                 from guichet.labels_cli import label_sheet
 

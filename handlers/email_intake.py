@@ -37,7 +37,6 @@ from handlers import teacher_tickets as tickets
 from handlers.replies import Meaning, read_reply
 from handlers.satisfaction import rating_link
 from handlers.theft import GUIDE_SLUG, GUIDE_TITLE, TheftChecklist, theft_checklist
-from handlers.ticket_status import move_status
 from handlers.email_bounces import Bounce, record_bounce
 from handlers.report import NotATicket, ReportDraft, ReportOutcome, open_report
 from nlu import ParseResult
@@ -307,11 +306,11 @@ class EmailIntake:
         await self._keep_attachments(session, ticket, event, mail)
         if from_requester and not mail.automated and await self._answer(session, row, ticket, mail):
             return
-        if not mail.automated and ticket.status == TicketStatus.WAITING.value:
-            await move_status(session, self._ctx, ticket, TicketStatus.IN_PROGRESS,
-                              actor_kind="requester" if from_requester else "participant",
-                              actor_id=ticket.requester_id if from_requester else None,
-                              reason="Réponse reçue par courriel.", channel=CHANNEL)
+        if not mail.automated:
+            await tickets.resume_on_message(
+                session, self._ctx, ticket, from_requester=from_requester,
+                actor_id=ticket.requester_id if from_requester else None, channel=CHANNEL,
+                now=self._ctx.now(), reason="Réponse reçue par courriel.")
 
     async def _answer(self, session: AsyncSession, row: InboundMessage, ticket: Ticket, mail: IncomingMail) -> bool:
         """A written answer standing for a button; False when the mail is a plain message."""

@@ -7,7 +7,7 @@ A ticket is only ever found through its requester: nobody reads another person's
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import select, update
@@ -24,7 +24,7 @@ from handlers.satisfaction import tell_supervisors_of_low_rating
 from handlers.ticket_status import move_status
 
 __all__ = [
-    "RATING_SCORES", "Done", "add_message", "asset_by_tag", "attach_files", "answer_resolution", "cancel", "rate", "attachment_names", "due_dates", "has_satisfaction", "link_attachments",
+    "RATING_SCORES", "Done", "add_message", "asset_by_tag", "can_reopen", "resume_on_message", "attach_files", "answer_resolution", "cancel", "rate", "attachment_names", "due_dates", "has_satisfaction", "link_attachments",
     "open_tickets", "own_ticket", "own_ticket_by_reference", "school",
 ]
 
@@ -71,10 +71,45 @@ async def add_message(
         channel=channel, data={"attachments": list(attachment_ids)} if attachment_ids else None, at=now,
     )
     await link_attachments(session, attachment_ids, ticket.id, event.id)
-    if ticket.status == TicketStatus.WAITING:
-        await move_status(session, ctx, ticket, TicketStatus.IN_PROGRESS, actor_kind="requester",
-                          actor_id=requester_id, reason="Réponse du demandeur reçue", channel=channel, at=now)
+    await resume_on_message(session, ctx, ticket, from_requester=True, actor_id=requester_id, channel=channel,
+                            now=now)
     return event
+
+
+def can_reopen(ctx: DeskContext, ticket: Ticket, now: datetime) -> bool:
+    """A closed ticket its teacher may reopen by writing: within the territory's window, not a merged duplicate."""
+    if ticket.status != TicketStatus.CLOSED or ticket.closed_at is None or ticket.merged_into_id is not None:
+        return False
+    if ticket.anonymised_at is not None:
+        return False
+    return now - ticket.closed_at <= timedelta(days=ctx.territory.lifecycle.reopen_within_days)
+
+
+async def resume_on_message(session: AsyncSession, ctx: DeskContext, ticket: Ticket, *, from_requester: bool,
+                            actor_id: int | None, channel: str, now: datetime,
+                            reason: str = "Réponse du demandeur reçue") -> TicketStatus | None:
+    """What a message on a ticket sets going, for every door; the new status, or None.
+
+    Waiting on the teacher: back to work, clocks resumed (DOMAIN.md §5). From the teacher herself,
+    on a resolved ticket or a ticket closed within `lifecycle.reopen_within_days`: reopened for its
+    queue (DOMAIN.md §8), which also stops the automatic closure.
+    """
+    actor_kind = "requester" if from_requester else "participant"
+    if ticket.status == TicketStatus.WAITING:
+        await move_status(session, ctx, ticket, TicketStatus.IN_PROGRESS, actor_kind=actor_kind, actor_id=actor_id,
+                          reason=reason, channel=channel, at=now)
+        return TicketStatus.IN_PROGRESS
+    if not from_requester:
+        return None
+    if ticket.status == TicketStatus.RESOLVED:
+        reason = "Rouverte : le demandeur a écrit après la résolution"
+    elif can_reopen(ctx, ticket, now):
+        reason = "Rouverte : le demandeur a écrit après la clôture"
+    else:
+        return None
+    await move_status(session, ctx, ticket, TicketStatus.REOPENED, actor_kind=actor_kind, actor_id=actor_id,
+                      reason=reason, channel=channel, at=now)
+    return TicketStatus.REOPENED
 
 
 async def attachment_names(session: AsyncSession, ids: Sequence[int]) -> list[str]:

@@ -22,6 +22,7 @@ from domain.vocabulary import AssetOwner, Equipment, OrgKind, Role, SchoolStatus
 from .calendar import Calendar
 from .claims import ClaimRules
 from .clocks import Policy
+from .privacy import GDPR_ARTICLE, STATISTICS_ANONYMISED, LifecycleRules, RetentionRules
 from .rules import NO_TICKET, ConditionError, Outcome, Rule, enum_values, parse_conditions
 
 DEFAULT_TERRITORY = "sem"
@@ -34,8 +35,12 @@ _SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 _KIND = re.compile(r"^[a-z][a-z0-9_]*$")
 _TOP_LEVEL = frozenset(
     {"name", "label", "reference", "timezone", "calendar", "organisations", "default_owners", "rules", "sla",
-     "claims"}
+     "claims", "privacy", "lifecycle"}
 )
+_PRIVACY_KEYS = frozenset({"source", "messages_months", "attachments_months", "identities_months", "statistics"})
+_LIFECYCLE_KEYS = frozenset({"source", "close_resolved_after_working_days", "reopen_within_days"})
+#: Longest retention a territory may set: ten years (past that, no purpose of the desk holds).
+_MAX_MONTHS = 120
 _CLAIM_KEYS = frozenset(
     {"source", "police_report_hours", "depreciation", "beyond_table_rate", "not_replaced_beyond_years",
      "security_review_incidents"}
@@ -103,6 +108,8 @@ class Territory:
     calendar: Mapping[str, Any]
     sla: Mapping[SlaPolicy | str, Mapping[str, Any]]
     claims: ClaimRules
+    privacy: RetentionRules
+    lifecycle: LifecycleRules
 
     def rule(self, rule_id: str) -> Rule:
         """The rule with this id; KeyError when there is none."""
@@ -344,6 +351,45 @@ class _Reader:
             self.fail(f"must be a whole number of incidents, not {value!r}", field="claims.security_review_incidents")
         return value
 
+    def privacy(self, data: Any) -> RetentionRules:
+        """The retention of personal data (RGPD art. 5.1.e); errors in French and English, citing it."""
+        data = self.mapping(data, "privacy")
+        self.only(data, _PRIVACY_KEYS, "privacy.")
+        source = self.text(data, "source", "privacy.source")
+        months = {}
+        for key in ("messages_months", "attachments_months", "identities_months"):
+            value = self.required(data, key, f"privacy.{key}")
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= _MAX_MONTHS:
+                self.fail(f"doit être un nombre entier de mois entre 1 et {_MAX_MONTHS} / must be a whole number "
+                          f"of months between 1 and {_MAX_MONTHS}, not {value!r} ({GDPR_ARTICLE})",
+                          field=f"privacy.{key}")
+            months[key] = value
+        if months["identities_months"] < months["messages_months"]:
+            self.fail("ne peut pas être plus courte que privacy.messages_months : un message sans son auteur "
+                      "ne se rattache plus à personne / cannot be shorter than privacy.messages_months "
+                      f"({GDPR_ARTICLE})", field="privacy.identities_months")
+        statistics = data.get("statistics", STATISTICS_ANONYMISED)
+        if statistics != STATISTICS_ANONYMISED:
+            self.fail(f"seule la valeur {STATISTICS_ANONYMISED!r} est permise : les statistiques sont gardées "
+                      f"anonymisées / only {STATISTICS_ANONYMISED!r} is allowed: statistics are kept anonymised, "
+                      f"not {statistics!r} ({GDPR_ARTICLE})", field="privacy.statistics")
+        return RetentionRules(source=source, statistics=statistics, **months)
+
+    def lifecycle(self, data: Any) -> LifecycleRules:
+        """The automatic closure of resolved tickets and the reopening window (DOMAIN.md §8)."""
+        data = self.mapping(data, "lifecycle")
+        self.only(data, _LIFECYCLE_KEYS, "lifecycle.")
+        source = self.text(data, "source", "lifecycle.source")
+        values = {}
+        for key, unit, top in (("close_resolved_after_working_days", ("jours ouvrés", "working days"), 60),
+                               ("reopen_within_days", ("jours", "days"), 365)):
+            value = self.required(data, key, f"lifecycle.{key}")
+            if not isinstance(value, int) or isinstance(value, bool) or not 1 <= value <= top:
+                self.fail(f"doit être un nombre entier de {unit[0]} entre 1 et {top} / must be a whole number of "
+                          f"{unit[1]} between 1 and {top}, not {value!r} ({source})", field=f"lifecycle.{key}")
+            values[key] = value
+        return LifecycleRules(source=source, **values)
+
     def sla(self, data: Any) -> dict[SlaPolicy | str, Mapping[str, Any]]:
         """Check each policy with the clocks' own parser; keep the plain data for them."""
         data = self.mapping(data, "sla")
@@ -457,6 +503,8 @@ class _Reader:
             calendar=self.calendar(timezone, self.required(data, "calendar", "calendar")),
             sla=MappingProxyType(policies),
             claims=self.claims(self.required(data, "claims", "claims")),
+            privacy=self.privacy(self.required(data, "privacy", "privacy")),
+            lifecycle=self.lifecycle(self.required(data, "lifecycle", "lifecycle")),
         )
 
 

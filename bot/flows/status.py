@@ -5,6 +5,7 @@ from __future__ import annotations
 from zoneinfo import ZoneInfo
 
 from bot.flows import common
+from handlers import teacher_tickets
 from bot.payloads import button
 from bot.turn import Turn
 from desk.models import Ticket
@@ -27,6 +28,7 @@ EVENT_FR = {
     "asset_linked": "Matériel associé à la demande",
     "claim_step": "Dossier de sinistre : étape enregistrée",
     "claim_line": "Dossier de sinistre : matériel complété",
+    "close_notice": "Avis de clôture automatique",
 }
 #: What the teacher reads for an event no table names yet, rather than its identifier.
 OTHER_EVENT_FR = "Mise à jour de la demande"
@@ -92,6 +94,8 @@ async def history(turn: Turn, ticket: Ticket) -> None:
     buttons = []
     if common.is_open(ticket):
         buttons = [button("Ajouter un message", "add", ticket.id), button("Annuler la demande", "cancel", "ask", ticket.id)]
+    elif teacher_tickets.can_reopen(turn.ctx, ticket, turn.now):  # closed lately: writing reopens it
+        buttons = [button("Ajouter un message", "add", ticket.id)]
     buttons.append(button("Toutes mes demandes", "status", "all"))
     turn.say("\n".join(lines), buttons)
 

@@ -81,7 +81,8 @@ async def on_add_button(turn: Turn, ticket_id: int | None) -> bool:
     ticket = await common.own_ticket(turn, ticket_id)
     if ticket is None:
         return False
-    if not common.is_open(ticket) and ticket.status != TicketStatus.RESOLVED:
+    if (not common.is_open(ticket) and ticket.status != TicketStatus.RESOLVED
+            and not tickets.can_reopen(turn.ctx, ticket, turn.now)):
         turn.say(f"La demande {ticket.reference} est close. Pour un nouveau problème, décrivez-le simplement ici.")
         return True
     turn.state.reset()
@@ -98,7 +99,11 @@ async def add_to_ticket(turn: Turn, text: str | None, attachment_ids: list[int])
     if ticket is None:
         turn.say("Je ne retrouve pas cette demande. Écrivez « où en est ma demande ? » pour voir vos demandes.")
         return
+    before = ticket.status
     await common.add_message(turn, ticket, text, attachment_ids)
+    if ticket.status == TicketStatus.REOPENED and before != TicketStatus.REOPENED:
+        turn.say(f"C'est ajouté à votre demande {ticket.reference}, que je rouvre : l'équipe reprend son traitement.")
+        return
     turn.say(f"C'est ajouté à votre demande {ticket.reference}. L'équipe en est informée.")
 
 

@@ -187,3 +187,22 @@ async def test_buttons_on_someone_elses_ticket_are_refused(chat: Chat, engine, d
     await other.payload(f"cancel:ask:{ticket_id}")
     assert "plus valable" in other.text
     assert (await _ticket(desk_db, reference)).status == "new"
+
+
+async def test_a_lately_closed_ticket_reopens_when_the_teacher_writes(chat: Chat, desk_db, clock) -> None:
+    """Closed yesterday: the status view offers « Ajouter un message », and her message reopens the ticket."""
+    from datetime import timedelta
+
+    await chat.onboard()
+    reference = await _report_projector(chat)
+    async with desk_db.sessions.begin() as session:
+        ticket = await session.scalar(select(Ticket).options(selectinload(Ticket.events)).where(Ticket.reference == reference))
+        change_status(ticket, "resolved", actor_kind="agent", at=clock.now - timedelta(days=2))
+        change_status(ticket, "closed", at=clock.now - timedelta(days=1))
+    await chat.say(f"où en est ma demande {reference}")
+    await chat.press("Ajouter un message")
+    await chat.say("la lampe a encore grillé")
+    assert f"ajouté à votre demande {reference}, que je rouvre" in plain(chat.text)
+    ticket = await _ticket(desk_db, reference)
+    assert ticket.status == "reopened" and ticket.closed_at is None
+    assert [e for e in ticket.events if e.kind == "message"][-1].body == "la lampe a encore grillé"

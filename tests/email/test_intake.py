@@ -78,6 +78,29 @@ async def test_reply_joins_by_in_reply_to_and_resumes_a_waiting_ticket(desk) -> 
     assert len(await _rows(desk, OutboxMessage, OutboxMessage.recipient == TEACHER)) == 1
 
 
+@pytest.mark.parametrize(("days_closed", "status"), [(2, "reopened"), (20, "closed")])
+async def test_reply_to_a_closed_ticket_reopens_it_within_the_window(desk, days_closed, status) -> None:
+    """The teacher's mail on a ticket closed 2 days ago reopens it; 20 days (window: 14) it only joins its history."""
+    from datetime import timedelta
+
+    from desk.clock import utcnow
+
+    await _receive(desk, make_mail(message_id="<m1@ac-lyon.fr>"))
+    (ack,) = await _rows(desk, OutboxMessage, OutboxMessage.recipient == TEACHER)
+    async with desk.db.sessions.begin() as session:
+        ticket = await session.get(Ticket, ack.ticket_id, options=[])
+        await session.refresh(ticket, ["events"])
+        closed = utcnow() - timedelta(days=days_closed)
+        change_status(ticket, "resolved", at=closed - timedelta(hours=1))
+        change_status(ticket, "closed", at=closed)
+    reply = make_mail("Le vidéoprojecteur s'éteint de nouveau au bout de dix minutes.", subject="Re: panne",
+                      message_id="<m3@ac-lyon.fr>", headers={"In-Reply-To": ack.payload["message_id"]})
+    assert (await _receive(desk, reply)).status == "processed"
+    assert (await _ticket(desk, ack.ticket_id)).status == status
+    messages = await _rows(desk, TicketEvent, TicketEvent.ticket_id == ack.ticket_id, TicketEvent.kind == "message")
+    assert "de nouveau" in messages[-1].body
+
+
 async def test_cc_participant_reply_to_the_original_mail_joins_the_thread(desk) -> None:
     """A colleague in Cc answering the teacher's first mail lands on the same ticket (GLPI #16903)."""
     await _receive(desk, make_mail(message_id="<m1@ac-lyon.fr>", cc="paul.martin@ac-lyon.fr"))

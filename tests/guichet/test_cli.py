@@ -163,6 +163,19 @@ def test_report_committee_writes_the_pack_as_pdf(workdir: Path, capsys: pytest.C
     assert "indiquez --output FICHIER.pdf" in capsys.readouterr().err
 
 
+def test_privacy_commands_on_the_demo(workdir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`guichet privacy purge --dry-run`, `export` and `erase` through the command line, in French."""
+    assert main(["demo", "--assets", "0"], stdout=io.StringIO()) == 0
+    out = io.StringIO()
+    assert main(["privacy", "purge", "--dry-run"], stdout=out) == 0
+    assert out.getvalue().startswith("Simulation (rien n'est modifié) : 0 demande(s) anonymisée(s)")
+    out = io.StringIO()
+    assert main(["privacy", "purge"], stdout=out) == 0 and out.getvalue().startswith("Purge faite : ")
+    assert main(["privacy", "export", "--requester", "personne@ecole.fr"], stdout=io.StringIO()) == 1
+    err = capsys.readouterr().err
+    assert "demandeur inconnu : personne@ecole.fr" in err and "Traceback" not in err
+
+
 def test_import_with_a_row_over_the_csv_field_limit_reports_it_and_goes_on(workdir: Path, capsys) -> None:
     """A Windows-1252 export with one field over the csv limit: that line is rejected with a French
     reason, the other rows are imported, no traceback, exit 3 as for any rejected row."""
