@@ -62,6 +62,7 @@ EVENT: dict[str, str] = {
     "satisfaction": "Avis du demandeur",
     "claim_step": "Dossier de sinistre",
     "claim_line": "Dossier de sinistre : matériel",
+    "call": "Appel ou visite enregistré par un agent",
 }
 
 #: Heading of an event whose kind no table knows yet: French, never the raw identifier.

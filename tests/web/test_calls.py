@@ -1,0 +1,213 @@
+"""Calls logged by agents (« Nouvelle demande »): the form, the triage's suggestion, the ticket like any other."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from html import unescape
+
+import pytest
+from sqlalchemy import select
+
+from desk.models import Organisation, OutboxMessage, Requester, RequesterIdentity, SlaClock, Ticket, TicketEvent
+from nlu import LocalNlu
+from tests.typo import plain
+from tests.web.world import agents_app, make_settings
+from web.agents import LiveOptions, live_key
+from web.keys import nlu_key
+
+NEW_TEACHER = {"requester": "new", "name": "M. Petit", "role": "teacher", "phone": "06 12 34 56 78",
+               "email": "Petit@ac-lyon.fr"}
+INK = "Plus de cartouches d'encre pour l'imprimante de la classe, il nous en faudrait trois."
+
+
+@pytest.fixture(scope="session")
+def nlu(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalNlu]:
+    """One trained local NLU for the run (its cache in a private directory)."""
+    mp = pytest.MonkeyPatch()
+    mp.setenv("GUICHET_NLU_CACHE", str(tmp_path_factory.mktemp("nlu-cache")))
+    model = LocalNlu()
+    model.parse("bonjour")
+    yield model
+    mp.undo()
+
+
+@pytest.fixture
+async def app(db, world, nlu):
+    application = agents_app(make_settings(), db.engine, db.sessions)
+    application[live_key] = LiveOptions(poll_seconds=0.05, heartbeat_seconds=0.2)
+    application[nlu_key] = nlu
+    return application
+
+
+def read(html: str) -> str:
+    """A page's text as a person reads it (entities decoded, French typography's spaces plain)."""
+    return plain(unescape(html))
+
+
+async def _ticket(db, reference: str) -> Ticket:
+    async with db.sessions() as s:
+        ticket = await s.scalar(select(Ticket).where(Ticket.reference == reference))
+        assert ticket is not None
+        return ticket
+
+
+async def _log_call(client, uai: str, fields: dict[str, str]) -> tuple[str, dict[str, str]]:
+    """Analyse then create, as an agent does: the suggestion page, then « Créer la demande »."""
+    form = {"school": uai, "mode": "call", **fields}
+    page = await client.post("/agents/calls/new", {**form, "action": "suggest"})
+    assert page.status == 200, await page.text()
+    html = await page.text()
+    intent = fields.get("intent") or _selected(html, "intent")
+    response = await client.post("/agents/calls/new", {**form, "intent": intent, "action": "create"},
+                                 allow_redirects=False)
+    assert response.status == 303, await response.text()
+    return html, {"location": response.headers["Location"]}
+
+
+def _selected(html: str, name: str) -> str:
+    import re
+
+    block = html.split(f'name="{name}"', 1)[1].split("</select>", 1)[0]
+    match = re.search(r'<option value="([^"]*)" selected', block)
+    assert match, block
+    return match.group(1)
+
+
+async def test_queue_offers_a_new_request_and_the_school_search_is_scoped(signed_in, world) -> None:
+    """« Nouvelle demande » is on the queue; the search finds only the schools the agent covers."""
+    agent_b = await signed_in("agent.b@guichet.test")
+    queue = await (await agent_b.get("/agents")).text()
+    assert 'href="/agents/calls/new"' in queue and "Nouvelle demande" in queue
+    found = read(await (await agent_b.get("/agents/calls/new?q=Firminy")).text())
+    assert world.schools["a"] not in found and "Aucune école de votre périmètre" in found
+    found = read(await (await agent_b.get("/agents/calls/new?q=hugo")).text())
+    assert f"school={world.schools['b']}" in found
+    sem = await signed_in("agent.sem@guichet.test")
+    found = await (await sem.get(f"/agents/calls/new?q={world.schools['a']}")).text()
+    assert f"school={world.schools['a']}" in found
+    refused = await agent_b.get(f"/agents/calls/new?school={world.schools['a']}")
+    assert refused.status == 422
+    assert "hors de votre périmètre" in read(await refused.text())
+
+
+async def test_a_logged_call_is_a_ticket_in_the_right_queue_with_clocks_and_the_teacher_gets_it(
+        signed_in, db, world) -> None:
+    """A commune's agent logs a call from a new teacher: consumables go to the commune's queue with their
+    clocks, the events say who took the call, and the teacher's reference waits in the outbox by e-mail."""
+    agent = await signed_in("agent.a@guichet.test")
+    suggestion, done = await _log_call(agent, world.schools["a"], {**NEW_TEACHER, "text": INK})
+    assert "Orientation proposée" in suggestion and "Consommables" in plain(suggestion)
+    assert "Commune de Firminy" in plain(suggestion) and "art. 7" in plain(suggestion)
+    assert done["location"].startswith("/agents/tickets/")
+    reference = done["location"].rsplit("/", 1)[1]
+    page = read(await (await agent.get(done["location"])).text())
+    assert "Demande " + reference in page and "Téléphone" in page and "06 12 34 56 78" in page
+    assert f"Demande {reference} enregistrée et transmise à Commune de Firminy" in page
+    assert "par courriel" in page
+    assert reference in await (await agent.get("/agents")).text()
+    ticket = await _ticket(db, reference)
+    assert (ticket.channel, ticket.intent, ticket.status) == ("phone", "consumables", "new")
+    async with db.sessions() as s:
+        org = await s.get(Organisation, ticket.organisation_id)
+        clocks = (await s.scalars(select(SlaClock).where(SlaClock.ticket_id == ticket.id))).all()
+        events = (await s.scalars(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id)
+                                  .order_by(TicketEvent.id))).all()
+        requester = await s.get(Requester, ticket.requester_id)
+        identities = sorted((i.channel, i.external_id) for i in await s.scalars(
+            select(RequesterIdentity).where(RequesterIdentity.requester_id == requester.id)))
+        outbox = (await s.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id))).all()
+    assert org.slug == "commune-firminy"
+    assert clocks and all(c.deadline is not None for c in clocks)
+    assert [e.kind for e in events] == ["created", "message", "call"]
+    assert events[1].body == INK and events[2].actor_kind == "agent" and events[2].actor_id == world.agents["a"]
+    assert "Appel téléphonique de M. Petit enregistré par Agent A" in plain(events[2].body)
+    assert (requester.name, requester.role) == ("M. Petit", "teacher")
+    assert identities == [("email", "petit@ac-lyon.fr"), ("phone", "0612345678")]
+    to_teacher = [o for o in outbox if o.recipient == "petit@ac-lyon.fr"]
+    assert len(to_teacher) == 1 and to_teacher[0].channel == "email"
+    assert reference in to_teacher[0].body and reference in to_teacher[0].subject
+    assert "Suite à votre appel" in to_teacher[0].body and "transmise à la commune de Firminy" in to_teacher[0].body
+
+
+async def test_a_known_teacher_on_telegram_routed_outside_the_agents_scope(signed_in, db, world) -> None:
+    """The teacher picked from the school's list gets her reference on Telegram; a SEM device goes to the
+    SEM queue, so the commune's agent is sent back to her queue and the SEM agent sees the ticket."""
+    async with db.sessions() as s:
+        martin = await s.scalar(select(Requester.id).where(Requester.name == "Mme Martin"))
+    agent = await signed_in("agent.a@guichet.test")
+    form = await (await agent.get(f"/agents/calls/new?school={world.schools['a']}")).text()
+    assert "Mme Martin" in form and "Telegram" in form
+    _, done = await _log_call(agent, world.schools["a"], {
+        "requester": str(martin), "text": "le vidéoprojecteur ne s'allume plus du tout",
+        "asset_tag": "sem-000001"})
+    assert done["location"] == "/agents"
+    async with db.sessions() as s:
+        ticket = await s.scalar(select(Ticket).where(Ticket.channel == "phone"))
+        org = await s.get(Organisation, ticket.organisation_id)
+        outbox = (await s.scalars(select(OutboxMessage).where(OutboxMessage.ticket_id == ticket.id,
+                                                             OutboxMessage.recipient == "tg-1001"))).all()
+    assert org.slug == "sem" and ticket.asset_id is not None and ticket.equipment == "projector"
+    assert len(outbox) == 1 and outbox[0].channel == "telegram" and ticket.reference in outbox[0].body
+    flash = read(await (await agent.get("/agents")).text())
+    assert f"Demande {ticket.reference} enregistrée et transmise à Saint-Étienne Métropole" in flash
+    assert "sur Telegram" in flash
+    sem = await signed_in("agent.sem@guichet.test")
+    assert ticket.reference in await (await sem.get("/agents")).text()
+
+
+async def test_the_agent_corrects_the_organisation_with_a_reason(signed_in, db, world) -> None:
+    """Another organisation than the convention's needs a reason, which becomes the ticket's reason."""
+    agent = await signed_in("agent.a@guichet.test")
+    form = {"school": world.schools["a"], "mode": "visit", **NEW_TEACHER, "text": INK, "intent": "consumables",
+            "organisation": "rectorat", "action": "create"}
+    refused = await agent.post("/agents/calls/new", form)
+    assert refused.status == 422
+    assert "Indiquez pourquoi la demande va à une autre organisation" in read(await refused.text())
+    response = await agent.post("/agents/calls/new", {**form, "reason": "Commande groupée de l'académie"},
+                                allow_redirects=False)
+    assert response.status == 303 and response.headers["Location"] == "/agents"
+    async with db.sessions() as s:
+        ticket = await s.scalar(select(Ticket).where(Ticket.channel == "phone"))
+        org = await s.get(Organisation, ticket.organisation_id)
+        call = await s.scalar(select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "call"))
+    assert org.slug == "rectorat" and ticket.rule_id is None
+    assert ticket.reason == "Orientée par Agent A (Commune de Firminy) lors de l'appel : Commande groupée de l'académie"
+    assert call.data["corrected"] is True and call.data["suggested"]["organisation"] == "commune-firminy"
+    assert "Visite au guichet" in call.body
+
+
+@pytest.mark.parametrize(("fields", "field_error"), [
+    ({"text": ""}, "Écrivez le message de l'appel"),
+    ({"phone": "12"}, "Numéro de téléphone invalide"),
+    ({"phone": ""}, "Indiquez le numéro de téléphone"),
+    ({"name": ""}, "Indiquez le nom de la personne"),
+    ({"email": "pas-une-adresse"}, "Adresse électronique invalide"),
+    ({"role": "chef"}, "Indiquez si la personne est enseignant·e ou directeur·rice"),
+    ({"requester": ""}, "Choisissez la personne qui appelle"),
+    ({"requester": "999999"}, "Choisissez une personne de cette école"),
+    ({"asset_tag": "NOPE-1"}, "Aucun matériel de l'inventaire ne porte cette étiquette"),
+    ({"intent": "greet"}, "Choisissez une catégorie de la liste"),
+    ({"mode": "fax"}, "Indiquez s'il s'agit d'un appel ou d'une visite"),
+    ({"organisation": "ailleurs", "reason": "x"}, "Choisissez une organisation du territoire"),
+])
+async def test_bad_input_is_the_form_again_in_french(signed_in, db, world, fields, field_error) -> None:
+    """Every mistake answers 422 with the form, the agent's values and a French line; nothing is created."""
+    agent = await signed_in("agent.a@guichet.test")
+    form = {"school": world.schools["a"], "mode": "call", **NEW_TEACHER, "text": INK, "intent": "consumables",
+            "action": "create", **fields}
+    response = await agent.post("/agents/calls/new", form)
+    assert response.status == 422
+    html = read(await response.text())
+    assert field_error in html and "La demande n'est pas encore enregistrée" in html
+    async with db.sessions() as s:
+        assert await s.scalar(select(Ticket.id).where(Ticket.channel == "phone")) is None
+
+
+async def test_forms_need_their_csrf_token_and_another_commune_cannot_log_for_this_school(signed_in, world) -> None:
+    """No token, no call; an agent of another commune cannot log a call for a school it does not cover."""
+    agent = await signed_in("agent.a@guichet.test")
+    form = {"school": world.schools["a"], **NEW_TEACHER, "text": INK, "intent": "consumables", "action": "create"}
+    assert (await agent.post("/agents/calls/new", form, token=False)).status == 403
+    agent_b = await signed_in("agent.b@guichet.test")
+    refused = await agent_b.post("/agents/calls/new", form)
+    assert refused.status == 422 and "hors de votre périmètre" in read(await refused.text())
