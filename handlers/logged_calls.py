@@ -393,9 +393,7 @@ def _check_caller(request: CallRequest) -> dict[str, str]:
     if new is None:
         return {}
     errors = {}
-    if not new.name.strip():
-        errors["requester.name"] = "Indiquez le nom de la personne."
-    elif len(new.name.strip()) > MAX_NAME:
+    if len(new.name.strip()) > MAX_NAME:
         errors["requester.name"] = "Le nom est trop long (200 caractères au plus)."
     if new.role not in REQUESTER_ROLE_FR:
         errors["requester.role"] = "Indiquez si la personne est enseignant·e ou directeur·rice."
@@ -446,6 +444,8 @@ async def _requester(session: AsyncSession, actor: Actor, school: School, reques
     found = by_phone or by_email
     if found is not None and found.territory_id != actor.territory_id:
         raise CallRefused({"requester.phone": "Cette personne est enregistrée sur un autre territoire."})
+    if found is None and not new.name.strip():
+        raise CallRefused({"requester.name": "Indiquez le nom de la personne (ce numéro n'est pas encore connu)."})
     if found is None:
         found = Requester(territory_id=actor.territory_id, name=" ".join(new.name.split()), role=new.role,
                           school_id=school.id)

@@ -211,3 +211,126 @@ async def test_forms_need_their_csrf_token_and_another_commune_cannot_log_for_th
     agent_b = await signed_in("agent.b@guichet.test")
     refused = await agent_b.post("/agents/calls/new", form)
     assert refused.status == 422 and "hors de votre périmètre" in read(await refused.text())
+
+
+# --- the same through the API --------------------------------------------------------------------
+
+
+@pytest.fixture
+def api(aiohttp_client, app, db, world):
+    """Factory: an API client acting as one of the world's agents."""
+    from tests.web.test_scoping import _token
+
+    async def make(key: str):
+        client = await aiohttp_client(app)
+        client.headers = {"Authorization": f"Bearer {await _token(db, world.agents[key])}"}
+        return client
+
+    return make
+
+
+async def test_api_creates_a_logged_call_like_the_form(api, db, world) -> None:
+    """POST /api/v1/tickets opens the ticket (201, Location) with its clocks and the teacher's reference;
+    `dry_run` gives the suggestion alone and creates nothing."""
+    client = await api("a")
+    body = {"school": world.schools["a"].lower(), "text": INK,
+            "requester": {"name": "M. Petit", "phone": "+33 6 12 34 56 78", "email": "petit@ac-lyon.fr"}}
+    dry = await client.post("/api/v1/tickets", json={**body, "dry_run": True}, headers=client.headers)
+    assert dry.status == 200
+    suggestion = (await dry.json())["suggestion"]
+    assert suggestion["intent"] == "consumables" and suggestion["organisation"]["slug"] == "commune-firminy"
+    assert "art. 7" in suggestion["reason"]
+    async with db.sessions() as s:
+        assert await s.scalar(select(Ticket.id).where(Ticket.channel == "phone")) is None
+    response = await client.post("/api/v1/tickets", json=body, headers=client.headers)
+    assert response.status == 201, await response.text()
+    created = await response.json()
+    assert response.headers["Location"] == f"/api/v1/tickets/{created['reference']}"
+    assert (created["channel"], created["intent"], created["status"]) == ("phone", "consumables", "new")
+    assert created["organisation"]["slug"] == "commune-firminy" and created["in_scope"] is True
+    assert created["notified"] == "email" and created["corrected"] is False
+    detail = await (await client.get(created["Location"] if "Location" in created else response.headers["Location"],
+                                     headers=client.headers)).json()
+    assert detail["channel"] == "phone" and detail["next_due"] is not None
+    assert [e["kind"] for e in detail["events"]] == ["created", "message", "call"]
+    again = await client.post("/api/v1/tickets", json={**body, "text": "le wifi ne marche plus dans la classe",
+                                                        "requester": {"phone": "06.12.34.56.78"}},
+                              headers=client.headers)
+    assert again.status == 201
+    async with db.sessions() as s:
+        owners = set((await s.scalars(select(Ticket.requester_id).where(Ticket.channel == "phone"))).all())
+        mails = (await s.scalars(select(OutboxMessage.recipient).where(OutboxMessage.channel == "email",
+                                                                      OutboxMessage.recipient == "petit@ac-lyon.fr"))).all()
+    assert len(owners) == 1 and len(mails) == 2
+
+
+@pytest.mark.parametrize(("body", "field", "message"), [
+    ({}, "school", "Champ obligatoire."),
+    ({"text": ""}, "text", "Ne peut pas être vide."),
+    ({"text": 3}, "text", "Une chaîne de caractères est attendue."),
+    ({"requester": "M. Petit"}, "requester", "Un objet JSON est attendu."),
+    ({"requester": {"name": "M. Petit"}}, "requester.phone", "Indiquez le numéro de téléphone de la personne."),
+    ({"requester": {"name": "M. Petit", "phone": "abc"}}, "requester.phone", "Numéro de téléphone invalide"),
+    ({"requester": {"id": 1, "name": "M. Petit", "phone": "0612345678"}}, "requester", "pas les deux"),
+    ({"requester": {}}, "requester", "Choisissez la personne qui appelle"),
+    ({"requester": {"name": "X", "phone": "0612345678", "role": "chef"}}, "requester.role", "valeurs permises"),
+    ({"intent": "greet"}, "intent", "valeurs permises"),
+    ({"mode": "fax"}, "mode", "valeurs permises"),
+    ({"extra": 1}, "extra", "Champ inconnu."),
+    ({"asset_tag": "NOPE-1"}, "asset_tag", "Aucun matériel de l'inventaire"),
+    ({"organisation": "rectorat"}, "reason", "Indiquez pourquoi"),
+    ({"organisation": "ailleurs", "reason": "x"}, "organisation", "Choisissez une organisation du territoire."),
+    ({"school": "0000000A"}, "school", "introuvable ou hors de votre périmètre"),
+])
+async def test_api_validation_errors_are_422_in_french(api, db, world, body, field, message) -> None:
+    """Every bad body answers 422 with the field and a French message; nothing is created."""
+    client = await api("a")
+    base = {"school": world.schools["a"], "text": INK, "requester": {"name": "M. Petit", "phone": "0612345678"}}
+    payload = {k: v for k, v in {**base, **body}.items() if not (body == {} and k == "school")}
+    response = await client.post("/api/v1/tickets", json=payload, headers=client.headers)
+    assert response.status == 422, await response.text()
+    error = (await response.json())["error"]
+    assert error["code"] == "invalid_body"
+    details = {d["field"]: d["message"] for d in error["details"]}
+    assert field in details and message in details[field], details
+    async with db.sessions() as s:
+        assert await s.scalar(select(Ticket.id).where(Ticket.channel == "phone")) is None
+
+
+@pytest.mark.parametrize("raw", [b"{not json", b"[1]", b'"texte"', "\udcff".encode("utf-8", "surrogatepass")])
+async def test_api_unreadable_bodies_are_422(api, raw) -> None:
+    """A body that is not a JSON object answers 422 in French, never a 500."""
+    client = await api("a")
+    response = await client.post("/api/v1/tickets", data=raw,
+                                 headers={**client.headers, "Content-Type": "application/json"})
+    assert response.status == 422 and (await response.json())["error"]["message"].startswith("Le corps")
+
+
+async def test_api_scoping_of_logged_calls(api, aiohttp_client, app, world) -> None:
+    """No token is 401; another commune's agent cannot log a call for this school (422 on `school`), the
+    SEM's agent can, and a ticket routed out of the agent's scope is created but then reads 404."""
+    anonymous = await aiohttp_client(app)
+    body = {"school": world.schools["a"], "text": INK, "requester": {"name": "M. Petit", "phone": "0612345678"}}
+    assert (await anonymous.post("/api/v1/tickets", json=body)).status == 401
+    other = await api("b")
+    refused = await other.post("/api/v1/tickets", json=body, headers=other.headers)
+    assert refused.status == 422
+    assert (await refused.json())["error"]["details"][0]["field"] == "school"
+    sem = await api("sem")
+    created = await (await sem.post("/api/v1/tickets", json=body, headers=sem.headers)).json()
+    assert created["organisation"]["slug"] == "commune-firminy" and created["in_scope"] is False
+    assert (await sem.get(f"/api/v1/tickets/{created['reference']}", headers=sem.headers)).status == 404
+    commune = await api("a")
+    assert (await commune.get(f"/api/v1/tickets/{created['reference']}", headers=commune.headers)).status == 200
+
+
+async def test_openapi_documents_the_new_ticket(aiohttp_client, app) -> None:
+    """The OpenAPI document describes POST /api/v1/tickets, its body and answers, with the call categories."""
+    document = await (await (await aiohttp_client(app)).get("/api/openapi.json")).json()
+    post = document["paths"]["/api/v1/tickets"]["post"]
+    assert post["operationId"] == "create_ticket" and {"201", "200", "401", "422"} <= set(post["responses"])
+    schemas = document["components"]["schemas"]
+    assert schemas["NewTicket"]["required"] == ["school", "text", "requester"]
+    assert "greet" not in schemas["NewTicket"]["properties"]["intent"]["enum"]
+    assert "consumables" in schemas["NewTicket"]["properties"]["intent"]["enum"]
+    assert set(schemas["Caller"]["properties"]) == {"id", "name", "role", "phone", "email"}
