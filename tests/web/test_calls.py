@@ -334,3 +334,35 @@ async def test_openapi_documents_the_new_ticket(aiohttp_client, app) -> None:
     assert "greet" not in schemas["NewTicket"]["properties"]["intent"]["enum"]
     assert "consumables" in schemas["NewTicket"]["properties"]["intent"]["enum"]
     assert set(schemas["Caller"]["properties"]) == {"id", "name", "role", "phone", "email"}
+
+
+async def test_a_phone_number_is_called_back_never_written_to(signed_in, db, world) -> None:
+    """A caller known only by her phone number gets no notice: the agent's reply says no contact is known,
+    and no outbox row goes to the phone identity."""
+    agent = await signed_in("agent.a@guichet.test")
+    _, done = await _log_call(agent, world.schools["a"], {**NEW_TEACHER, "email": "", "text": INK})
+    reference = done["location"].rsplit("/", 1)[1]
+    page = read(await (await agent.get(done["location"])).text())
+    assert "donnez-lui la référence de vive voix" in page
+    response = await agent.post(f"/agents/tickets/{reference}/reply", {"body": "Les cartouches partent demain."})
+    assert response.status == 200
+    assert "le demandeur n'a aucun moyen de contact connu" in read(await response.text())
+    async with db.sessions() as s:
+        assert await s.scalar(select(OutboxMessage.id).where(OutboxMessage.channel == "phone")) is None
+
+
+@pytest.mark.parametrize(("typed", "stored", "shown"), [
+    ("06 12 34 56 78", "0612345678", "06 12 34 56 78"),
+    ("04.77.12.34.56", "0477123456", "04 77 12 34 56"),
+    ("+33 6 12 34 56 78", "0612345678", "06 12 34 56 78"),
+    ("0033612345678", "0612345678", "06 12 34 56 78"),
+    ("+32 2 123 45 67", "+3221234567", "+3221234567"),
+    ("12", None, None), ("06 12 34", None, None), ("abc", None, None),
+])
+def test_phone_numbers_as_typed(typed, stored, shown) -> None:
+    """French and international numbers are stored in one form and read back in pairs."""
+    from domain.formats import format_phone, normalise_phone
+
+    assert normalise_phone(typed) == stored
+    if stored is not None:
+        assert format_phone(stored) == shown
