@@ -15,6 +15,7 @@ from bot.messages import MAX_PAYLOAD_BYTES, Button
 VERBS: dict[str, frozenset[int]] = {
     "school": frozenset({1}),  # <school id> | none
     "role": frozenset({1}),  # teacher | director
+    "here": frozenset({1}),  # yes | no: the school of the label's device is hers
     "kb": frozenset({1}),  # ok | ko
     "eq": frozenset({1}),  # <equipment> | other
     "skip": frozenset({1}),  # room | details

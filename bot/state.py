@@ -18,6 +18,7 @@ class Step(StrEnum):
     ONBOARD_SCHOOL = "onboard_school"  # the school's name or UAI, as text
     ONBOARD_PICK = "onboard_pick"  # a school button (text starts a new search)
     ONBOARD_ROLE = "onboard_role"  # teacher / director button
+    ONBOARD_HERE = "onboard_here"  # from a label: « Vous êtes bien à l'école … ? » Oui / Non
     CLARIFY = "clarify"  # which intent was meant
     SAME_OR_NEW = "same_or_new"  # an open ticket exists: same problem or a new one?
     DEFLECT = "deflect"  # a tutorial was offered: did it work?
@@ -57,6 +58,8 @@ class Draft:
     school_id: int | None = None
     #: A tag the teacher gave that belongs to another school's device, until she says which.
     other_school_tag: str | None = None
+    #: Opened from a device's label: the inventory answered every question, her message is the report.
+    from_label: bool = False
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Draft | None:

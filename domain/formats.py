@@ -91,3 +91,29 @@ def quantity_in(text: str) -> int | None:
     raw = match.group(1).lower()
     value = int(raw) if raw.isdigit() else _NUMBER_WORDS[raw]
     return value if 2 <= value <= 500 else None
+
+
+_PHONE_SEPARATORS = re.compile(r"[\s.\-/()]")
+_FRENCH_PHONE = re.compile(r"^0[1-9]\d{8}$")
+_INTERNATIONAL_PHONE = re.compile(r"^\+[1-9]\d{7,14}$")
+
+
+def normalise_phone(raw: str) -> str | None:
+    """The stored form of a phone number as typed: French national `0612345678` (from
+    « 06 12 34 56 78 », « 06.12.34.56.78 » or « +33 6 12 34 56 78 »), or international `+<digits>`;
+    None when it is not a phone number."""
+    compact = _PHONE_SEPARATORS.sub("", raw.strip())
+    if compact.startswith("00"):
+        compact = "+" + compact[2:]
+    if compact.startswith("+33") and len(compact) == 12:
+        compact = "0" + compact[3:]
+    if _FRENCH_PHONE.match(compact) or _INTERNATIONAL_PHONE.match(compact):
+        return compact
+    return None
+
+
+def format_phone(stored: str) -> str:
+    """A stored phone number as the French read it: `06 12 34 56 78` (international ones as stored)."""
+    if _FRENCH_PHONE.match(stored):
+        return " ".join(stored[i:i + 2] for i in range(0, 10, 2))
+    return stored

@@ -209,6 +209,13 @@ class Channel(StrEnum):
     EMAIL = "email", "Courriel"
     WEB = "web", "Site web"
     HTTPCHAT = "httpchat", "Messagerie intégrée (HTTP)"
+    #: A call or a visit an agent recorded on the teacher's behalf (DOMAIN.md §9).
+    PHONE = "phone", "Téléphone"
+
+
+#: Channels the desk writes to. A phone number is an identity agents call back, never a door a
+#: notice can go through: a ticket opened by phone tells the teacher on one of these.
+NOTIFIABLE_CHANNELS: frozenset[Channel] = frozenset(c for c in Channel if c is not Channel.PHONE)
 
 
 class AgentRole(StrEnum):

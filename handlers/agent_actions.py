@@ -24,7 +24,7 @@ from desk.errors import DeskError, RecordNotFound
 from desk.lifecycle import ALLOWED, OPEN_STATUSES, change_status
 from desk.models import Agent, Organisation, Requester, Territory, Ticket
 from domain.labels import CLAIM_STEP_FR
-from domain.vocabulary import Channel
+from domain.vocabulary import NOTIFIABLE_CHANNELS, Channel
 from domain.vocabulary import TicketStatus as S
 from handlers.agent_queue import scoped_ticket
 from handlers.agent_scope import Actor
@@ -335,7 +335,8 @@ async def _reply(session: AsyncSession, ticket: Ticket, actor: Actor, text: str,
         requester = await session.scalar(
             select(Requester).options(selectinload(Requester.identities))
             .where(Requester.id == ticket.requester_id))
-    reachable = [i for i in (requester.identities if requester else []) if not i.unreachable]
+    reachable = [i for i in (requester.identities if requester else [])
+                 if not i.unreachable and i.channel in NOTIFIABLE_CHANNELS]
     identity = next((i for i in reachable if i.channel == ticket.channel), None) or (
         reachable[0] if reachable else None)
     data: dict[str, object] = {"delivered": identity is not None}

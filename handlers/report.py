@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from sqlalchemy import select
@@ -30,7 +30,7 @@ from handlers.context import DeskContext
 from domain.labels import EQUIPMENT_FR, INTENT_FR
 from domain.formats import quantity_in
 from domain.french import as_object, as_subject
-from routing import Decision, decide
+from routing import Decision, OrgRef, decide
 from routing.claims import refund_rate
 from routing.clocks import Due, due
 
@@ -70,6 +70,9 @@ class ReportDraft:
     tried_articles: tuple[TriedArticle, ...] = ()
     subject: str | None = None
     attachment_ids: tuple[int, ...] = ()
+    #: An organisation (slug) an agent chose instead of the rules' one, and why (a logged call corrected).
+    organisation_slug: str | None = None
+    routing_reason: str | None = None
 
 
 @dataclass(frozen=True)
@@ -112,25 +115,37 @@ async def _load_school(session: AsyncSession, school_id: int | None) -> School |
     )
 
 
-async def _organisation(
-    session: AsyncSession, ctx: DeskContext, territory_id: int, role: Role, school: School | None
-) -> Organisation:
-    """The concrete organisation holding `role` for this school (created from the preset if new)."""
+def organisation_ref(ctx: DeskContext, role: Role, school: School | None) -> OrgRef:
+    """The organisation holding `role` for this school, as the territory's preset names it (no I/O)."""
     status = SchoolStatus(school.status) if school else SchoolStatus.PUBLIC
+    commune_org = school.commune.organisation if school and school.commune else None
     try:
-        ref = ctx.territory.organisation_for(
+        return ctx.territory.organisation_for(
             role,
             school_status=status,
-            commune_slug=(school.commune.organisation.slug
-                          if school and school.commune and school.commune.organisation else None),
-            commune_name=(school.commune.organisation.name
-                          if school and school.commune and school.commune.organisation else None),
+            commune_slug=commune_org.slug if commune_org else None,
+            commune_name=commune_org.name if commune_org else None,
             ogec_slug=school.ogec.slug if school and school.ogec else None,
             ogec_name=school.ogec.name if school and school.ogec else None,
         )
     except ValueError:
         # Unknown school: the operator runs the desk and re-routes (seed 000, « le guichet »).
-        ref = ctx.territory.operator
+        return ctx.territory.operator
+
+
+def role_of(ctx: DeskContext, slug: str, school: School | None, *, default: Role) -> Role:
+    """The role an organisation holds for this school (`default` when it holds none of them)."""
+    for role in Role:
+        if organisation_ref(ctx, role, school).slug == slug:
+            return role
+    return default
+
+
+async def _organisation(
+    session: AsyncSession, ctx: DeskContext, territory_id: int, role: Role, school: School | None
+) -> Organisation:
+    """The concrete organisation holding `role` for this school (created from the preset if new)."""
+    ref = organisation_ref(ctx, role, school)
     return await repo.ensure_organisation(
         session, territory_id, kind=ref.kind, slug=ref.slug, name=ref.name
     )
@@ -190,7 +205,12 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
     impact = impact_of(draft.text, intent=draft.intent.value, quantity=quantity_of(draft))
     for index, step in enumerate(steps):
         assert step.role is not None
+        role, rule_id, reason = step.role, step.rule_id, step.reason
         org = await _organisation(session, ctx, territory.id, step.role, school)
+        if index == 0 and draft.organisation_slug and draft.organisation_slug != org.slug:
+            org = await repo.get_organisation(session, territory.id, draft.organisation_slug)
+            role = role_of(ctx, org.slug, school, default=step.role)
+            rule_id, reason = None, draft.routing_reason or step.reason
         theft_or_damage = draft.intent in (Intent.THEFT, Intent.DAMAGE)
         # The teacher's own words on every ticket: the follow-up's link is `linked_ticket`, not a prefix.
         ticket = await repo.create_ticket(
@@ -198,7 +218,7 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
             territory=territory,
             organisation=org,
             intent=draft.intent.value,
-            role=step.role.value,
+            role=role.value,
             subject=_subject(draft, school),
             description=draft.text,
             equipment=equipment.value if equipment else None,
@@ -210,8 +230,8 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
             channel=draft.channel.value,
             requester=requester,
             sla_policy=step.sla.value if step.sla else None,
-            rule_id=step.rule_id,
-            reason=step.reason,
+            rule_id=rule_id,
+            reason=reason,
             confidence=draft.confidence,
             checklist=dict(THEFT_DAMAGE_CHECKLIST) if theft_or_damage else None,
             linked_ticket=opened[0][0] if index else None,
@@ -249,7 +269,7 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
         elif policy is not None:
             # The follow-up's clock is paused until it leaves `on_hold` (handlers.ticket_status).
             await recompute_clocks(session, ticket, policy, ctx.calendar, now)
-        opened.append((ticket, step, org))
+        opened.append((ticket, replace(step, role=role, reason=reason), org))
         if org.email:
             await repo.enqueue(
                 session, channel=Channel.EMAIL.value, recipient=org.email,

@@ -63,6 +63,7 @@ EVENT: dict[str, str] = {
     "claim_step": "Dossier de sinistre",
     "claim_line": "Dossier de sinistre : matériel",
     "close_notice": "Avis de clôture automatique",
+    "call": "Appel ou visite enregistré par un agent",
 }
 
 #: Heading of an event whose kind no table knows yet: French, never the raw identifier.

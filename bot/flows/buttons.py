@@ -6,7 +6,7 @@ from bot.flows import bad_input, deflection, onboarding, report, smalltalk, stat
 from bot.payloads import Payload, parse
 from bot.turn import Turn
 
-ONBOARDING_VERBS = frozenset({"school", "role"})
+ONBOARDING_VERBS = frozenset({"school", "role", "here"})
 
 
 async def dispatch(turn: Turn) -> None:
@@ -29,6 +29,8 @@ async def _handle(turn: Turn, p: Payload) -> bool:
         return await onboarding.on_school_button(turn, arg)
     if verb == "role":
         return await onboarding.on_role_button(turn, arg)
+    if verb == "here":
+        return await onboarding.on_here_button(turn, arg)
     if verb == "kb":
         return await deflection.on_kb_button(turn, arg)
     if verb == "eq":

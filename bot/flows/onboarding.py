@@ -154,6 +154,8 @@ async def on_message(turn: Turn) -> None:
     if inbound.kind == m.KIND_START:
         if inbound.start_payload:
             state.held_start = inbound.start_payload
+            if await offer_label_school(turn, inbound.start_payload):
+                return
         ask_school(turn, WELCOME)
         return
     if inbound.attachments:
@@ -161,6 +163,9 @@ async def on_message(turn: Turn) -> None:
     text = (inbound.text or "").strip()
     if state.step in (Step.ONBOARD_SCHOOL, Step.ONBOARD_PICK) and common.has_words(text):
         await search(turn, text)
+        return
+    if state.step is Step.ONBOARD_HERE and common.has_words(text):
+        await _here_text(turn, text)
         return
     if state.step is Step.ONBOARD_ROLE and common.has_words(text):
         role = _role_from_text(text)
@@ -180,6 +185,74 @@ async def on_message(turn: Turn) -> None:
         ask_school(turn, WELCOME + " J'ai bien noté votre message : je m'en occupe dès que je connais votre école.")
         return
     ask_school(turn, WELCOME)
+
+
+async def offer_label_school(turn: Turn, payload: str) -> bool:
+    """A label scanned by someone the desk does not know yet: the device names the school, she only
+    confirms it (one tap) before her role; False when the label names no school of the inventory."""
+    from bot.flows import deeplink
+
+    asset = await deeplink.label_asset(turn, payload)
+    school = await common.school(turn, asset.school_id) if asset is not None else None
+    if asset is None or school is None:
+        return False
+    turn.state.school_id = school.id
+    turn.state.step = Step.ONBOARD_HERE
+    room = f", {asset.room.name}" if asset.room is not None else ""
+    turn.say(f"{WELCOME}\nVous signalez un problème sur : {deeplink.device_line(asset)}{room}.\n"
+             f"Vous êtes bien {at_school(school.name)} ({school.commune.name}) ?",
+             [button("Oui", "here", "yes"), button("Non", "here", "no")])
+    return True
+
+
+def at_school(name: str) -> str:
+    """« à l'école élémentaire Jules Ferry » from « École élémentaire Jules Ferry »; « à l'école X » otherwise."""
+    words = name.split()
+    if words and common.plain(words[0]) == "ecole":
+        rest = words[1:]
+        if rest and common.plain(rest[0]) in ("elementaire", "primaire", "maternelle", "privee", "publique"):
+            rest = [rest[0].lower(), *rest[1:]]
+        return "à l'école " + " ".join(rest)
+    return "à l'école " + name
+
+
+async def on_here_button(turn: Turn, value: str) -> bool:
+    """here:yes (the label's school is hers: her role next) | here:no (the usual school question)."""
+    state = turn.state
+    if state.step is not Step.ONBOARD_HERE or state.school_id is None or value not in ("yes", "no"):
+        return False
+    if value == "no":
+        state.school_id = None
+        ask_school(turn, "D'accord.")
+        return True
+    chosen = await common.school(turn, state.school_id)
+    if chosen is None:
+        return False
+    ask_role(turn, f"C'est noté : {chosen.name} ({chosen.commune.name}).")
+    return True
+
+
+async def _here_text(turn: Turn, text: str) -> None:
+    """« oui » / « non » typed instead of tapped; a school named is her answer; anything else is kept
+    for after the link (her problem, told early) and the question asked again."""
+    words = common.plain(text)
+    if words.startswith(("oui", "ok", "exact", "c'est ca", "bien sur")):
+        await on_here_button(turn, "yes")
+        return
+    if words.startswith(("non", "pas du tout")):
+        await on_here_button(turn, "no")
+        return
+    if _UAI.search(text) or await _names_a_school(turn, text):
+        turn.state.school_id = None
+        await search(turn, text)
+        return
+    state = turn.state
+    if len(state.held_texts) < MAX_HELD:
+        state.held_texts = state.held_texts + [text]
+    chosen = await common.school(turn, state.school_id)
+    where = f"{at_school(chosen.name)} ({chosen.commune.name})" if chosen is not None else "dans cette école"
+    turn.say(f"J'ai bien noté votre message : je m'en occupe juste après. Vous êtes bien {where} ?",
+             [button("Oui", "here", "yes"), button("Non", "here", "no")])
 
 
 def _is_small_talk(parsed: ParseResult, text: str) -> bool:

@@ -166,6 +166,10 @@ async def advance(turn: Turn) -> None:
         turn.state.step = Step.DETAILS
         turn.say(await _details_question(turn, d), [button("Passer", "skip", "details")])
         return
+    if d.from_label and d.asset_tag and common.has_words(d.text):
+        # The label told the device, its room and its school: her message is the whole report.
+        await send(turn)
+        return
     await summary(turn)
 
 

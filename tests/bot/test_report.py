@@ -6,7 +6,7 @@ from sqlalchemy import func, select
 
 from desk.models import Attachment, Deflection, Ticket, TicketEvent
 from kb import KnowledgeBase
-from tests.bot.conftest import Chat
+from tests.bot.conftest import FIRMINY_JF, Chat, school_id
 
 
 async def _tickets(db) -> list[Ticket]:
@@ -186,24 +186,55 @@ async def test_low_confidence_asks_instead_of_guessing(chat: Chat, desk_db) -> N
 
 
 async def test_deep_link_asset_opens_a_report_on_that_device(chat: Chat, desk_db) -> None:
-    """`/start asset-SEM-004512` names the device, its room and school; the description leads to the summary."""
+    """`/start asset-SEM-004512` names the device, its room and school; a known teacher's one message is the
+    report: the ticket opens on that device with no summary to confirm (after a tutorial, if one fits)."""
     await chat.onboard()
     await chat.start("asset-SEM-004512")
     assert "SEM-004512" in chat.text and "CM2" in chat.text and "Que se passe-t-il" in chat.text
     await chat.say("il ne s'allume plus")
     await _skip_tutorial(chat)
-    assert "Voici le résumé" in chat.text and "étiquette SEM-004512" in chat.text
-    await chat.press("Envoyer")
+    assert "Voici le résumé" not in chat.text and "C'est noté : votre demande 20" in chat.text
     (ticket,) = await _tickets(desk_db)
-    assert ticket.asset_id is not None and ticket.equipment == "projector"
+    assert ticket.asset_id is not None and ticket.equipment == "projector" and ticket.room == "CM2"
 
 
-async def test_deep_link_before_onboarding_is_kept(chat: Chat, desk_db) -> None:
-    """A deep link from an unknown sender asks the school, then resumes on the device."""
+async def test_deep_link_before_onboarding_asks_only_to_confirm_the_school(chat: Chat, desk_db) -> None:
+    """A label scanned by an unknown sender: « Vous êtes bien à l'école … ? » (one tap), her role, then
+    what is wrong; her one message opens the ticket on the device, for the label's school."""
     await chat.start("asset-SEM-004512")
+    assert "dans quelle école" not in chat.text
+    assert "Vous êtes bien à l'école élémentaire Jules Ferry (Firminy) ?" in chat.text
+    assert "SEM-004512" in chat.text and chat.labels == ["Oui", "Non"]
+    await chat.press("Oui")
+    assert "Vous êtes" in chat.text and "Enseignant·e" in chat.labels
+    await chat.press("Enseignant")
+    assert "Vous êtes inscrit·e" in chat.text and "Que se passe-t-il" in chat.text
+    await chat.say("l'image est toute floue et jaune")
+    await _skip_tutorial(chat)
+    (ticket,) = await _tickets(desk_db)
+    assert ticket.asset_id is not None and ticket.school_id == await school_id(desk_db, FIRMINY_JF)
+    assert ticket.requester_id is not None and ticket.channel == "webchat"
+
+
+async def test_deep_link_no_falls_back_to_the_school_question(chat: Chat, desk_db) -> None:
+    """« Non » asks the usual school question; once linked, the device of the label is still the report's."""
+    await chat.start("asset-SEM-004512")
+    await chat.press("Non")
     assert "dans quelle école" in chat.text
     await chat.onboard()
     assert "SEM-004512" in chat.text and "Que se passe-t-il" in chat.text
+
+
+async def test_deep_link_words_before_the_tap_are_kept(chat: Chat, desk_db) -> None:
+    """« oui » typed is the tap; a problem told before confirming is kept and reported after the link."""
+    await chat.start("asset-SEM-004512")
+    await chat.say("le projecteur ne s'allume plus du tout")
+    assert "J'ai bien noté votre message" in chat.text and chat.labels == ["Oui", "Non"]
+    await chat.say("oui")
+    await chat.press("Directeur")
+    await _skip_tutorial(chat)
+    (ticket,) = await _tickets(desk_db)
+    assert "ne s'allume plus" in ticket.description and ticket.asset_id is not None
 
 
 async def _onboard_victor_hugo(chat: Chat) -> None:

@@ -152,10 +152,21 @@ class WebchatDoor(_Chat):
     app: web.Application | None = None
     ws: ClientWebSocketResponse | None = None
     name: str = "webchat"
+    session: str | None = None
 
     async def start(self) -> None:
         assert self.client is not None
         self.ws = await self.client.ws_connect("/chat/ws")
+        self.last = await self._frames()
+        self.session = next((f["session"] for f in self.last if f.get("session")), None)
+
+    async def scan_label(self, tag: str) -> None:
+        """Open the page a label's second QR code names: `/chat?asset=TAG`."""
+        assert self.client is not None
+        session = next((f["session"] for f in self.last if f.get("session")), self.session)
+        if self.ws is not None:
+            await self.ws.close()
+        self.ws = await self.client.ws_connect(f"/chat/ws?asset={tag}" + (f"&session={session}" if session else ""))
         self.last = await self._frames()
 
     async def _frames(self, idle: float = 0.4) -> list[dict[str, Any]]:
@@ -200,6 +211,10 @@ class HttpChatDoor(_Chat):
     async def start(self) -> None:
         await self._post({"start": True})
 
+    async def scan_label(self, tag: str) -> None:
+        """The page opened from a label: its first request carries the device's tag."""
+        await self._post({"start": True, "asset": tag})
+
     async def _post(self, body: dict[str, Any]) -> None:
         assert self.client is not None
         response = await self.client.post("/chat/api/messages", json={"session": self.session, **body,
@@ -243,6 +258,10 @@ class TelegramDoor(_Chat):
 
     async def start(self) -> None:
         await self._post(u.text_update(next(_ids) + 10_000, self.user_id, "/start"))
+
+    async def scan_label(self, tag: str) -> None:
+        """The label's main QR code: Telegram opens the bot with `/start asset-TAG`."""
+        await self._post(u.text_update(next(_ids) + 10_000, self.user_id, f"/start asset-{tag}"))
 
     async def _post(self, update: dict[str, Any]) -> None:
         assert self.client is not None and self.app is not None and self.api is not None

@@ -10,7 +10,7 @@ from pathlib import Path
 from aiohttp import web
 
 from kb import KnowledgeBase
-from web.agents import views_admin, views_auth, views_labels, views_queue, views_reports, views_ticket
+from web.agents import views_admin, views_auth, views_calls, views_labels, views_queue, views_reports, views_ticket
 from web.agents.templating import setup_templates
 from web.agents.views_queue import LiveOptions, live_key
 from web.app import settings_key
@@ -68,6 +68,7 @@ def setup_agents(app: web.Application) -> None:
     r.add_post("/agents/login", views_auth.login)
     r.add_post("/agents/logout", views_auth.logout, name="agents_logout")
     r.add_get("/agents/events", views_queue.events, name="agents_events")
+    views_calls.setup_calls(r)
     r.add_get("/agents/tickets/{reference}", views_ticket.ticket_page, name="agents_ticket")
     r.add_post("/agents/tickets/{reference}/{action}", views_ticket.ticket_action)
     r.add_get("/agents/tickets/{reference}/etat", views_reports.claim_statement, name="agents_claim_statement")

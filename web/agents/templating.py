@@ -12,6 +12,7 @@ import jinja2
 from aiohttp import web
 from web.sessions import get_session
 
+from domain.formats import format_phone
 from domain.french import duration_fr, euros, of_organisation
 from web import labels
 from web.typography import FrenchLoader, finalize
@@ -48,7 +49,7 @@ def setup_templates(app: web.Application) -> None:
         trim_blocks=True, lstrip_blocks=True,
     )
     env.filters.update(local=_local, duration=duration, filesize=_filesize, of_organisation=of_organisation,
-                       euros=euros)
+                       euros=euros, phone=format_phone)
     versions = {p.name: f"{int(p.stat().st_mtime)}" for p in STATIC.glob("*.*")}
     env.globals.update(
         label=labels.label, event_label=labels.event_label,

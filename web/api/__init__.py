@@ -25,6 +25,7 @@ def setup_api(app: web.Application) -> None:
     r = app.router
     r.add_get("/api/openapi.json", openapi, name="api_openapi")
     r.add_get("/api/v1/tickets", views.list_tickets, name="api_tickets")
+    r.add_post("/api/v1/tickets", views.create_ticket, name="api_create_ticket")
     r.add_get("/api/v1/tickets/{reference}", views.get_ticket, name="api_ticket")
     r.add_post("/api/v1/tickets/{reference}/actions/{action}", views.ticket_action, name="api_ticket_action")
     r.add_get("/api/v1/schools", views.list_schools, name="api_schools")

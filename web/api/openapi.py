@@ -6,6 +6,7 @@ from typing import Any
 
 from domain.formats import REFERENCE_PATTERN
 from domain.vocabulary import Equipment, Intent, TicketStatus
+from handlers.logged_calls import CALL_INTENTS
 
 _REF = {"name": "reference", "in": "path", "required": True,
         "schema": {"type": "string", "pattern": rf"^{REFERENCE_PATTERN}$"}, "description": "Référence de la demande (AAAA-NNNNN)"}
@@ -97,6 +98,24 @@ def openapi_document() -> dict[str, Any]:
                         "counts": {"type": "object", "additionalProperties": {"type": "integer"},
                                    "description": "Demandes par statut avec les mêmes filtres"}}}}}},
                     **_ERRORS},
+            }, "post": {
+                "operationId": "create_ticket", "tags": ["demandes"],
+                "summary": "Enregistrer un appel ou une visite : la demande est ouverte comme par les autres canaux",
+                "description": "Canal `phone`. Le tri et l'orientation du guichet proposent la catégorie et "
+                               "l'organisation (avec l'article de la convention) ; `intent` et `organisation` les "
+                               "confirment ou les corrigent (`reason` obligatoire pour une autre organisation que "
+                               "celle de la convention). L'école doit être dans votre périmètre. Le demandeur reçoit "
+                               "la référence sur Telegram ou par courriel si un moyen de le joindre est connu. "
+                               "`dry_run` : seulement la proposition, rien n'est enregistré.",
+                "requestBody": {"required": True, "content": {"application/json": {
+                    "schema": {"$ref": "#/components/schemas/NewTicket"}}}},
+                "responses": {
+                    "201": {"description": "Demande ouverte", "headers": {"Location": {"schema": {"type": "string"}}},
+                            "content": {"application/json": {"schema": {"$ref": "#/components/schemas/LoggedCall"}}}},
+                    "200": {"description": "Proposition seule (`dry_run`)", "content": {"application/json": {
+                        "schema": {"type": "object", "required": ["suggestion"], "properties": {
+                            "suggestion": {"$ref": "#/components/schemas/Suggestion"}}}}}},
+                    **_ERRORS},
             }},
             "/api/v1/tickets/{reference}": {"get": {
                 "operationId": "get_ticket", "summary": "Une demande avec son historique", "tags": ["demandes"],
@@ -176,6 +195,48 @@ def openapi_document() -> dict[str, Any]:
                 "Reroute": {"type": "object", "additionalProperties": False, "required": ["organisation", "reason"],
                             "properties": {"organisation": {"type": "string", "description": "Identifiant court (slug)"},
                                            "reason": {"type": "string", "minLength": 1}}},
+                "Caller": {"type": "object", "additionalProperties": False,
+                           "description": "Un demandeur existant (`id`) ou une nouvelle personne (`name`, `phone`, "
+                                          "`email` facultatif) ; un numéro ou une adresse déjà connus désignent "
+                                          "la même personne.",
+                           "properties": {"id": {"type": ["integer", "null"], "minimum": 1},
+                                          "name": {"type": ["string", "null"], "maxLength": 200},
+                                          "role": {"type": "string", "enum": ["teacher", "director"],
+                                                   "default": "teacher"},
+                                          "phone": {"type": ["string", "null"], "maxLength": 40,
+                                                    "examples": ["04 77 12 34 56"]},
+                                          "email": {"type": ["string", "null"], "format": "email", "maxLength": 254}}},
+                "NewTicket": {"type": "object", "additionalProperties": False,
+                              "required": ["school", "text", "requester"], "properties": {
+                                  "school": {"type": "string", "description": "Code UAI de l'école"},
+                                  "text": {"type": "string", "minLength": 1, "maxLength": 20000,
+                                           "description": "Le message, tel que la personne l'a dit"},
+                                  "requester": {"$ref": "#/components/schemas/Caller"},
+                                  "asset_tag": {"type": ["string", "null"], "maxLength": 64},
+                                  "mode": {"type": "string", "enum": ["call", "visit"], "default": "call"},
+                                  "intent": {"type": ["string", "null"], "enum": [i.value for i in CALL_INTENTS] + [None],
+                                             "description": "Catégorie ; par défaut celle du tri"},
+                                  "organisation": {"type": ["string", "null"], "maxLength": 100,
+                                                   "description": "Identifiant court ; par défaut celle de la convention"},
+                                  "reason": {"type": ["string", "null"], "maxLength": 2000},
+                                  "dry_run": {"type": "boolean", "default": False}}},
+                "Suggestion": {"type": "object", "required": ["intent", "organisation", "reason"], "properties": {
+                    "intent": {"type": "string", "enum": [i.value for i in CALL_INTENTS]}, "intent_label": {"type": "string"},
+                    "triaged_intent": {"type": "string", "enum": [i.value for i in Intent]},
+                    "confidence": {"type": "number"}, "equipment": _NULL_STR,
+                    "organisation": {"type": "object", "properties": {"slug": {"type": "string"}, "name": {"type": "string"}}},
+                    "reason": {"type": "string"}, "rule": {"type": "string"}}},
+                "LoggedCall": {"type": "object", "required": ["reference", "status", "organisation", "message"],
+                               "properties": {
+                    "reference": {"type": "string"}, "references": {"type": "array", "items": {"type": "string"},
+                                                                    "description": "Avec la demande liée d'un vol"},
+                    "status": {"type": "string"}, "intent": {"type": "string"}, "channel": {"type": "string", "const": "phone"},
+                    "organisation": {"type": "object", "properties": {"slug": {"type": "string"}, "name": {"type": "string"}}},
+                    "in_scope": {"type": "boolean", "description": "false : la demande est partie dans la file "
+                                                                   "d'une autre organisation"},
+                    "notified": {"type": ["string", "null"], "description": "Canal où le demandeur a reçu la référence"},
+                    "corrected": {"type": "boolean"}, "suggestion": {"$ref": "#/components/schemas/Suggestion"},
+                    "message": {"type": "string"}}},
                 "ActionResult": {"type": "object", "required": ["reference", "status", "message"], "properties": {
                     "reference": {"type": "string"}, "status": {"type": "string"}, "message": {"type": "string"},
                     "outbox_id": {"type": ["integer", "null"]}}},

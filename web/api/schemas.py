@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from desk.models import Asset, Attachment, School, Ticket, TicketEvent
 from handlers.agent_queue import QueueRow, TicketFile
+from handlers.logged_calls import CALL_INTENTS, LoggedCall, Suggestion
 from web import labels
 
 MAX_TEXT = 20_000
@@ -41,6 +42,86 @@ class ResolveBody(_Body):
 class RerouteBody(_Body):
     organisation: str = Field(min_length=1, max_length=100)
     reason: str = Field(min_length=1, max_length=MAX_TEXT)
+
+
+class CallerBody(_Body):
+    """The person who called: an existing requester by id, or a new one (her phone number already
+    known, or her e-mail, is the same person)."""
+
+    id: int | None = Field(default=None, ge=1, le=2**31 - 1)
+    name: str | None = Field(default=None, max_length=200)
+    role: Literal["teacher", "director"] = "teacher"
+    phone: str | None = Field(default=None, max_length=40)
+    email: str | None = Field(default=None, max_length=254)
+
+
+CallIntent = Literal[tuple(i.value for i in CALL_INTENTS)]  # type: ignore[valid-type]
+
+
+class NewTicketBody(_Body):
+    """A call or visit recorded by the agent: `POST /api/v1/tickets`."""
+
+    school: str = Field(min_length=1, max_length=20)
+    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    requester: CallerBody
+    asset_tag: str | None = Field(default=None, max_length=64)
+    mode: Literal["call", "visit"] = "call"
+    intent: CallIntent | None = None
+    organisation: str | None = Field(default=None, max_length=100)
+    reason: str | None = Field(default=None, max_length=2000)
+    dry_run: bool = False
+
+
+#: Pydantic's error types, as a French line for the API's `details`.
+_FRENCH_ERRORS = {
+    "missing": "Champ obligatoire.",
+    "extra_forbidden": "Champ inconnu.",
+    "string_type": "Une chaîne de caractères est attendue.",
+    "int_type": "Un nombre entier est attendu.",
+    "int_parsing": "Un nombre entier est attendu.",
+    "int_from_float": "Un nombre entier est attendu.",
+    "bool_type": "true ou false est attendu.",
+    "bool_parsing": "true ou false est attendu.",
+    "model_type": "Un objet JSON est attendu.",
+    "model_attributes_type": "Un objet JSON est attendu.",
+    "dict_type": "Un objet JSON est attendu.",
+}
+
+
+def _french(error: Any) -> str:
+    kind, ctx = error["type"], error.get("ctx") or {}
+    if kind in _FRENCH_ERRORS:
+        return _FRENCH_ERRORS[kind]
+    if kind == "string_too_short":
+        return "Ne peut pas être vide." if ctx.get("min_length") == 1 else f"Au moins {ctx.get('min_length')} caractères."
+    if kind == "string_too_long":
+        return f"Trop long : {ctx.get('max_length')} caractères au plus."
+    if kind in ("greater_than_equal", "less_than_equal"):
+        return "Nombre hors des limites permises."
+    if kind in ("literal_error", "enum"):
+        return f"Valeur inconnue ; valeurs permises : {ctx.get('expected', '')}."
+    return "Valeur invalide."
+
+
+def french_details(exc: ValidationError) -> list[dict[str, str]]:
+    """Each field's problem in French: [{"field": "requester.phone", "message": "…"}]."""
+    return [{"field": ".".join(str(p) for p in e["loc"]) or "corps", "message": _french(e)} for e in exc.errors()]
+
+
+def suggestion_json(suggestion: Suggestion) -> dict[str, Any]:
+    return {"intent": suggestion.intent.value, "intent_label": labels.INTENT[suggestion.intent.value],
+            "triaged_intent": suggestion.triaged.value, "confidence": round(suggestion.confidence, 4),
+            "equipment": suggestion.equipment,
+            "organisation": {"slug": suggestion.organisation_slug, "name": suggestion.organisation_name},
+            "reason": suggestion.reason, "rule": suggestion.rule_id}
+
+
+def logged_call_json(call: LoggedCall) -> dict[str, Any]:
+    return {"reference": call.reference, "references": list(call.references), "status": call.status,
+            "intent": call.intent.value, "channel": "phone",
+            "organisation": {"slug": call.organisation_slug, "name": call.organisation_name},
+            "in_scope": call.in_scope, "notified": call.notified, "corrected": call.corrected,
+            "suggestion": suggestion_json(call.suggestion), "message": call.message}
 
 
 def _iso(value: datetime | None) -> str | None:

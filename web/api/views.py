@@ -7,7 +7,7 @@ import logging
 from dataclasses import replace
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import Any
+from typing import Any, TypeVar
 
 from aiohttp import web
 from pydantic import BaseModel, ValidationError
@@ -17,7 +17,8 @@ from handlers.agent_actions import ActionRefused, ActionResult, AgentActions
 from handlers.agent_directory import asset_file, search_schools
 from handlers.agent_queue import list_queue, ticket_file
 from handlers.agent_scope import Actor
-from web.agent_services import agent_actions
+from handlers.logged_calls import CallRefused, CallRequest, NewRequester
+from web.agent_services import agent_actions, logged_calls
 from web.agents.tutorials import FindTutorial, find_tutorial
 from web.agents.views_queue import filters_from
 from web.api import schemas
@@ -28,6 +29,7 @@ from web.inputs import bounded_int
 log = logging.getLogger(__name__)
 
 MAX_PER_PAGE = 100
+Body = TypeVar("Body", bound=BaseModel)
 
 Run = Callable[[AgentActions, Actor, str, Any, FindTutorial], Awaitable[ActionResult]]
 #: action name -> (body model, use case)
@@ -80,6 +82,24 @@ async def ticket_action(request: web.Request) -> web.Response:
     if entry is None:
         return api_error(404, "Action inconnue.")
     model, run = entry
+    body = await _body(request, model)
+    if isinstance(body, web.Response):
+        return body
+    try:
+        result = await run(agent_actions(request), request[api_actor_key], request.match_info["reference"], body,
+                           partial(find_tutorial, request.app))
+    except RecordNotFound:
+        return api_error(404, "Demande introuvable.")
+    except ActionRefused as refused:
+        return api_error(422, refused.message)
+    except IllegalTransition:
+        return api_error(409, "Ce changement de statut n'est pas possible pour cette demande.")
+    return web.json_response({"reference": result.reference, "status": result.status,
+                              "message": result.message, "outbox_id": result.outbox_id})
+
+
+async def _body(request: web.Request, model: type[Body]) -> Body | web.Response:
+    """The request's JSON body as `model`, or the 422 answer in French (never a 500)."""
     raw = await request.read()
     try:
         payload = json.loads(raw) if raw.strip() else {}
@@ -92,21 +112,36 @@ async def ticket_action(request: web.Request) -> web.Response:
         log.warning("API: rejected a body holding a NUL character on %s", request.path)
         return api_error(422, "Le corps de la requête contient un caractère invalide.")
     try:
-        body = model.model_validate(payload)
+        return model.model_validate(payload)
     except ValidationError as exc:
-        details = [{"field": ".".join(str(p) for p in e["loc"]), "message": e["msg"]} for e in exc.errors()]
-        return api_error(422, "Champs manquants ou invalides.", details)
+        return api_error(422, "Champs manquants ou invalides.", schemas.french_details(exc))
+
+
+async def create_ticket(request: web.Request) -> web.Response:
+    """POST /api/v1/tickets: a call or visit recorded by the agent, opened like any other ticket
+    (`dry_run`: only the triage's and routing's suggestion)."""
+    body = await _body(request, schemas.NewTicketBody)
+    if isinstance(body, web.Response):
+        return body
+    who = body.requester
+    new = None
+    if who.name or who.phone or who.email:
+        new = NewRequester(who.name or "", who.role, who.phone or "", who.email or "")
+    call = CallRequest(
+        school=body.school, text=body.text, requester_id=who.id, new_requester=new,
+        asset_tag=body.asset_tag or "", mode=body.mode, intent=body.intent or "",
+        organisation=body.organisation or "", reason=body.reason or "",
+    )
+    calls = logged_calls(request)
+    actor = request[api_actor_key]
     try:
-        result = await run(agent_actions(request), request[api_actor_key], request.match_info["reference"], body,
-                           partial(find_tutorial, request.app))
-    except RecordNotFound:
-        return api_error(404, "Demande introuvable.")
-    except ActionRefused as refused:
-        return api_error(422, refused.message)
-    except IllegalTransition:
-        return api_error(409, "Ce changement de statut n'est pas possible pour cette demande.")
-    return web.json_response({"reference": result.reference, "status": result.status,
-                              "message": result.message, "outbox_id": result.outbox_id})
+        if body.dry_run:
+            return web.json_response({"suggestion": schemas.suggestion_json(await calls.suggest(actor, call))})
+        done = await calls.create(actor, call)
+    except CallRefused as refused:
+        return api_error(422, refused.message, [{"field": f, "message": m} for f, m in refused.errors.items()])
+    return web.json_response(schemas.logged_call_json(done), status=201,
+                             headers={"Location": f"/api/v1/tickets/{done.reference}"})
 
 
 async def list_schools(request: web.Request) -> web.Response:
