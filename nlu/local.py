@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from domain.vocabulary import Intent
+from domain.vocabulary import EntityType, Intent
 
 from .cache import CODE_VERSION, DEFAULT_VARIANT, ModelCache, default_cache_dir
 from .compiled import CompiledClassifier
@@ -226,8 +226,13 @@ class LocalNlu:
         """Intent, confidence, ranking and entities of one message."""
         return self.parse_many([text])[0]
 
-    def parse_many(self, texts: Sequence[str]) -> list[ParseResult]:
-        """Parse a batch with one vectorised classification per chunk."""
+    def parse_many(self, texts: Sequence[str], *, routing_only: bool = False) -> list[ParseResult]:
+        """Parse a batch with one vectorised classification per chunk.
+
+        `routing_only` keeps what routing reads: the top intent (the ranking holds it alone) and
+        the main equipment entity (the same one as a full parse; no rooms, codes, schools or
+        quantities in `entities`).
+        """
         model = self.compiled()
         results: list[ParseResult] = []
         for offset in range(0, len(texts), BATCH):
@@ -239,25 +244,46 @@ class LocalNlu:
                 if present
                 else np.zeros((0, len(model.classes)))
             )
+            # Rankings of the whole chunk at once (the same order as a stable sort per row).
+            orders = np.argsort(-probs, axis=1, kind="stable")[:, : 1 if routing_only else MAX_RANKING]
+            scores = np.take_along_axis(probs, orders, axis=1).tolist()
+            orders_list = orders.tolist()
             row_of = {i: n for n, i in enumerate(present)}
             for i, text in enumerate(chunk):
-                if i not in row_of:
+                row = row_of.get(i)
+                if row is None:
                     results.append(ParseResult(text or "", Intent.OUT_OF_SCOPE, 0.0))
                     continue
-                results.append(self._result(model, text, probs[row_of[i]], languages[i]))
+                results.append(
+                    self._result(model, text, orders_list[row], scores[row], languages[i], routing_only)
+                )
         return results
 
     @staticmethod
-    def _result(model: CompiledModel, text: str, probs: np.ndarray, language: str) -> ParseResult:
-        order = np.argsort(-probs, kind="stable")[:MAX_RANKING]
-        ranking = tuple(IntentScore(model.classes[j], round(float(probs[j]), 6)) for j in order.tolist())
-        entities = tuple(model.extractor.extract(text[:MAX_ENTITY_CHARS]))
-        if not entities and language == ENGLISH:
-            # English device names: found in the French gloss, without offsets into the text.
-            entities = tuple(
-                replace(e, start=0, end=0, extractor="gloss")
-                for e in model.extractor.extract(french_gloss(text[:MAX_ENTITY_CHARS]))
-            )
+    def _result(
+        model: CompiledModel,
+        text: str,
+        order: list[int],
+        scores: list[float],
+        language: str,
+        routing_only: bool = False,
+    ) -> ParseResult:
+        classes = model.classes
+        ranking = tuple(IntentScore(classes[j], round(p, 6)) for j, p in zip(order, scores, strict=True))
+        extractor = model.extractor
+        head = text[:MAX_ENTITY_CHARS]
+        if routing_only and language != ENGLISH:
+            entities = tuple(extractor.routed_equipment(head))
+        else:
+            entities = tuple(extractor.extract(head))
+            if not entities and language == ENGLISH:
+                # English device names: found in the French gloss, without offsets into the text.
+                entities = tuple(
+                    replace(e, start=0, end=0, extractor="gloss")
+                    for e in extractor.extract(french_gloss(head))
+                )
+            if routing_only:
+                entities = tuple(e for e in entities if e.entity == EntityType.EQUIPMENT)
         return ParseResult(text, ranking[0].intent, ranking[0].confidence, ranking, entities, language)
 
     async def aparse(self, text: str) -> ParseResult:
