@@ -105,7 +105,10 @@ class _WordBlock:
         vocab = self.vocabulary
         grams: list[str] = list(tokens) if self.min_n == 1 else []
         for n in range(max(self.min_n, 2), min(self.max_n, len(tokens)) + 1):
-            grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+            if n == 2:
+                grams += [a + " " + b for a, b in zip(tokens, tokens[1:])]
+            else:
+                grams += map(" ".join, zip(*(tokens[k:] for k in range(n))))
         return [c for c in map(vocab.get, grams) if c is not None]
 
     def shifted(self, offset: int) -> _WordBlock:
