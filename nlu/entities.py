@@ -280,50 +280,47 @@ class EntityExtractor:
         self._memo[token] = found
         return found
 
-    def _fixed_word(self, norm: str) -> tuple[str, float]:
-        """The gazetteer word a token reads as (itself when it is one or too short), with its score."""
+    def _store_fixed(self, norm: str) -> tuple[str, float]:
+        """The gazetteer word a token reads as (itself when it is one or too short), with its
+        score; memoised in `_fixed`."""
         fixed = None if (norm,) in self.forms or _is_form_part(self, norm) else self._correct(norm)
-        return fixed if fixed else (norm, 100.0)
+        self._fixed[norm] = found = fixed if fixed else (norm, 100.0)
+        return found
 
     def _candidates(self, tokens: list[_Token]) -> list[_Candidate]:
-        words: list[str] = []
-        scores: list[float] = []
         memo = self._fixed
         if len(memo) > _FIXED_MEMO_SIZE:
             memo.clear()
-        for tok in tokens:
-            fixed = memo.get(tok.norm)
-            if fixed is None:
-                fixed = memo[tok.norm] = self._fixed_word(tok.norm)
-            words.append(fixed[0])
-            scores.append(fixed[1])
+        fixed = [memo.get(tok.norm) or self._store_fixed(tok.norm) for tok in tokens]
+        words = [f[0] for f in fixed]
         found: list[_Candidate] = []
         starts = self._starts
-        i = 0
-        while i < len(tokens):
-            if words[i] not in starts:
-                i += 1
+        forms = self.forms
+        max_len = self._max_len
+        n_tokens = len(tokens)
+        after_match = 0  # tokens before this index belong to the previous match
+        for i in [i for i, w in enumerate(words) if w in starts]:
+            if i < after_match:
                 continue
             match: tuple[int, str] | None = None
-            for n in range(min(self._max_len, len(tokens) - i), 0, -1):
+            for n in range(min(max_len, n_tokens - i), 0, -1):
                 seq = tuple(words[i : i + n])
-                value = self.forms.get(seq)
+                value = forms.get(seq)
                 if value is None and n in (2, 3):
-                    value = self.forms.get(("".join(seq),))
+                    value = forms.get(("".join(seq),))
                 if value is not None:
                     match = (n, value)
                     break
             if match is None:
-                i += 1
                 continue
             n, value = match
+            after_match = i + n
             if found and found[-1].end == tokens[i - 1].end and tokens[i].start - found[-1].end <= 1:
-                i += n  # « enceinte portable », « téléphone portable »: the second word qualifies the first
-                continue
+                continue  # « enceinte portable », « téléphone portable »: the second word qualifies the first
             found.append(
-                _Candidate(value, tokens[i].start, tokens[i + n - 1].end, len(found), i, min(scores[i : i + n]))
+                _Candidate(value, tokens[i].start, tokens[i + n - 1].end, len(found), i,
+                           min(f[1] for f in fixed[i : i + n]))
             )
-            i += n
         # « écran noir sur le PC », « l'écran de la tablette »: the screen stands for the device.
         return [
             c
@@ -422,8 +419,8 @@ class EntityExtractor:
         tokens = tokenize(text)
         norms = [t.norm for t in tokens]
         by_first = self._rooms_by_first_word()
-        for i, word in enumerate(norms):
-            for form in by_first.get(word, ()):
+        for i in [i for i, w in enumerate(norms) if w in by_first]:
+            for form in by_first[norms[i]]:
                 n = len(form)
                 if tuple(norms[i : i + n]) == form:
                     start, end = tokens[i].start, tokens[i + n - 1].end
