@@ -24,7 +24,15 @@ from .compiled import CompiledClassifier
 from .entities import EntityExtractor
 from .language import ENGLISH, detect_language, french_gloss
 from .result import MAX_RANKING, IntentScore, ParseResult
-from .training_data import DEFAULT_DATA_DIR, Example, TrainingData, TrainingDataError, load_training_data
+from .training_data import (
+    DEFAULT_DATA_DIR,
+    Example,
+    TrainingData,
+    TrainingDataError,
+    data_files,
+    fingerprint,
+    load_training_data,
+)
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -122,7 +130,11 @@ def fit_model(data: TrainingData, variant: str = DEFAULT_VARIANT) -> FittedModel
 
 def cache_key(data: TrainingData, variant: str) -> str:
     """Hash of the data files, the code version, the variant and scikit-learn's version."""
-    raw = f"{data.fingerprint}|{CODE_VERSION}|{variant}|{version('scikit-learn')}|{np.__version__}"
+    return _key_of(data.fingerprint, variant)
+
+
+def _key_of(data_fingerprint: str, variant: str) -> str:
+    raw = f"{data_fingerprint}|{CODE_VERSION}|{variant}|{version('scikit-learn')}|{np.__version__}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -183,8 +195,14 @@ class LocalNlu:
         data = self._training_data or load_training_data(self.data_dir)
         return data, cache_key(data, self.variant)
 
+    def _key_only(self) -> str:
+        """The cache key without parsing the data files (their hash is enough to find a model)."""
+        if self._training_data is not None:
+            return cache_key(self._training_data, self.variant)
+        return _key_of(fingerprint(data_files(self.data_dir)), self.variant)
+
     def _load_compiled(self) -> CompiledModel:
-        data, key = self._key()
+        key = self._key_only()
         with _MEMORY_LOCK:
             if key in _COMPILED_MEMORY:
                 self.loaded_from = "memory"
@@ -193,6 +211,7 @@ class LocalNlu:
         if isinstance(compiled, CompiledModel):
             self.loaded_from = "disk"
         else:
+            data, key = self._key()
             compiled = CompiledModel.of(self._load(data, key))
         with _MEMORY_LOCK:
             _COMPILED_MEMORY[key] = compiled
