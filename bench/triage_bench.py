@@ -98,8 +98,9 @@ def load() -> str:
     return " ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def run(cmd: list[str], stdin_path: Path, cwd: Path = ROOT) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB of the child, and output line count."""
+def run(cmd: list[str], stdin_path: Path, cwd: Path = ROOT) -> tuple[float, float, int, float]:
+    """Wall seconds, peak RSS in MB of the child, output line count, and CPU seconds (user + system)
+    of the child and the workers it reaped (steadier than wall time on a shared machine)."""
     env = {**os.environ, "PYTHONPATH": str(cwd)}
     start = time.perf_counter()
     with stdin_path.open("rb") as fh, tempfile.TemporaryFile() as out:
@@ -111,7 +112,7 @@ def run(cmd: list[str], stdin_path: Path, cwd: Path = ROOT) -> tuple[float, floa
             raise SystemExit(f"{cmd} exited {proc.returncode}")
         out.seek(0)
         lines = out.read().count(b"\n")
-    return wall, usage.ru_maxrss / 1024, lines
+    return wall, usage.ru_maxrss / 1024, lines, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -139,19 +140,20 @@ def main() -> None:
             path = Path(tmp) / "in.jsonl"
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
             mean_chars = sum(len(json.loads(line)["text"]) for line in lines) / len(lines)
-            base_wall, base_peak, _ = run([sys.executable, "-c", BASELINE], path)
+            base_wall, base_peak, _, _ = run([sys.executable, "-c", BASELINE], path)
             print(f"== {label}: {args.count} messages, {mean_chars:.0f} characters on average")
             before = load()
-            wall, peak, count = run(triage, path)
-            print(f"guichet triage      : {wall:6.2f} s  ({args.count / wall:,.0f} msg/s), peak RSS {peak:.0f} MB"
-                  f"  [load {before} -> {load()}]")
+            wall, peak, count, cpu = run(triage, path)
+            print(f"guichet triage      : {wall:6.2f} s  ({args.count / wall:,.0f} msg/s), peak RSS {peak:.0f} MB,"
+                  f" CPU {cpu:.2f} s  [load {before} -> {load()}]")
             assert count == args.count, (count, args.count)
             if args.baseline_checkout:
                 before = load()
-                old_wall, old_peak, old_count = run(triage, path, args.baseline_checkout)
+                old_wall, old_peak, old_count, old_cpu = run(triage, path, args.baseline_checkout)
                 assert old_count == args.count, (old_count, args.count)
                 print(f"baseline checkout   : {old_wall:6.2f} s  ({args.count / old_wall:,.0f} msg/s), peak RSS "
-                      f"{old_peak:.0f} MB  [load {before} -> {load()}]; old/new {old_wall / wall:.2f}x")
+                      f"{old_peak:.0f} MB, CPU {old_cpu:.2f} s  [load {before} -> {load()}]; old/new wall"
+                      f" {old_wall / wall:.2f}x, CPU {old_cpu / cpu:.2f}x")
             print(f"baseline (JSON echo): {base_wall:6.2f} s  ({args.count / base_wall:,.0f} msg/s), peak RSS {base_peak:.0f} MB")
             print(f"ratio triage/baseline: {wall / base_wall:.1f}x")
             print(f"targets: < 2 s -> {'OK' if wall < 2 else 'MISSED'}; < 300 MB -> {'OK' if peak < 300 else 'MISSED'}")
