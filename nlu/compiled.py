@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -182,8 +183,9 @@ class CompiledClassifier:
         blocks = self._union_blocks()
         n_blocks = len(blocks)
         n_rows = len(texts)
-        cols_all: list[int] = []
-        tf_all: list[int] = []
+        # Machine integers from the start: numpy reads them without converting Python ints.
+        cols_all = array("q")
+        tf_all = array("q")
         lengths: list[int] = []
         for text in texts:
             normalized = self.normalize(text)
@@ -191,16 +193,16 @@ class CompiledClassifier:
             for block in blocks:
                 cols += block.columns(normalized)
             counts = Counter(cols)  # the blocks' columns are disjoint: one count for the row
-            cols_all += counts
-            tf_all += counts.values()
+            cols_all.extend(counts)
+            tf_all.extend(counts.values())
             lengths.append(len(counts))
         logits = np.tile(self.intercept, (n_rows, 1))
         if cols_all:
-            cols_arr = np.array(cols_all, dtype=np.intp)
-            rows = np.repeat(np.arange(n_rows, dtype=np.intp), lengths)
-            block_of = np.searchsorted(np.asarray(self.offsets, dtype=np.intp), cols_arr, side="right") - 1
-            seg = rows * n_blocks + block_of
-            vals = (1.0 + np.log(np.array(tf_all, dtype=np.float64))) * self.idf[cols_arr]
+            cols_arr = np.frombuffer(cols_all, dtype=np.int64).astype(np.intp, copy=False)
+            seg = np.repeat(np.arange(0, n_rows * n_blocks, n_blocks, dtype=np.intp), lengths)
+            for offset in self.offsets[1:]:  # the block of each column, from the blocks' offsets
+                seg += cols_arr >= offset
+            vals = (1.0 + np.log(np.frombuffer(tf_all, dtype=np.int64).astype(np.float64))) * self.idf[cols_arr]
             norms = np.sqrt(np.bincount(seg, weights=vals * vals, minlength=n_rows * n_blocks))
             norms[norms == 0.0] = 1.0
             vals /= norms[seg]
