@@ -438,9 +438,9 @@ class EntityExtractor:
         """Counts of things: « 3 tablettes », « trois PC », « une dizaine de casques »."""
         spans = []
         tokens = tokenize(text)
-        for i, tok in enumerate(tokens):
-            if not (tok.norm.isdigit() or tok.norm in _NUMBER_STEMS):
-                continue  # cheap test on the stemmed form before folding the surface again
+        # Cheap test on the stemmed forms before folding a surface again.
+        for i in [i for i, t in enumerate(tokens) if t.norm in _NUMBER_STEMS or t.norm.isdigit()]:
+            tok = tokens[i]
             word = fold(text[tok.start : tok.end])  # unstemmed: « deux », « six »
             value: int | None = None
             if word.isdigit() and len(word) <= 4 and _NUMBER.fullmatch(text[tok.start : tok.end]):
