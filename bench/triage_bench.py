@@ -1,6 +1,11 @@
 """Benchmark `guichet triage --jsonl` on N messages: wall time and peak memory of the whole process.
 
-    python bench/triage_bench.py [--count 10000] [--territory sem]
+    python bench/triage_bench.py [--count 10000] [--territory sem] [--jobs 0] [--baseline-checkout DIR]
+
+With `--baseline-checkout`, the same command is also run from another checkout of the project
+(e.g. `git worktree add` of an older commit, its model cache warmed the same way) on the same
+input in the same invocation, and the ratio old/new is printed; the load average is printed
+around every run.
 
 Three runs: the training examples' texts (cycled and varied), messy messages of ~100 characters
 (one training text with a greeting, SMS spellings, one in four with a short second problem), and
@@ -89,11 +94,17 @@ def messy_100(count: int) -> list[str]:
     return lines
 
 
-def run(cmd: list[str], stdin_path: Path) -> tuple[float, float, int]:
-    """Wall seconds, peak RSS in MB of the child, and output line count."""
+def load() -> str:
+    return " ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+def run(cmd: list[str], stdin_path: Path, cwd: Path = ROOT) -> tuple[float, float, int, float]:
+    """Wall seconds, peak RSS in MB of the child, output line count, and CPU seconds (user + system)
+    of the child and the workers it reaped (steadier than wall time on a shared machine)."""
+    env = {**os.environ, "PYTHONPATH": str(cwd)}
     start = time.perf_counter()
     with stdin_path.open("rb") as fh, tempfile.TemporaryFile() as out:
-        proc = subprocess.Popen(cmd, stdin=fh, stdout=out, stderr=subprocess.DEVNULL, cwd=ROOT)
+        proc = subprocess.Popen(cmd, stdin=fh, stdout=out, stderr=subprocess.DEVNULL, cwd=cwd, env=env)
         _, status, usage = os.wait4(proc.pid, 0)
         wall = time.perf_counter() - start
         proc.returncode = os.waitstatus_to_exitcode(status)
@@ -101,7 +112,7 @@ def run(cmd: list[str], stdin_path: Path) -> tuple[float, float, int]:
             raise SystemExit(f"{cmd} exited {proc.returncode}")
         out.seek(0)
         lines = out.read().count(b"\n")
-    return wall, usage.ru_maxrss / 1024, lines
+    return wall, usage.ru_maxrss / 1024, lines, usage.ru_utime + usage.ru_stime
 
 
 def main() -> None:
@@ -109,13 +120,17 @@ def main() -> None:
     parser.add_argument("--count", type=int, default=10_000)
     parser.add_argument("--territory", default="sem")
     parser.add_argument("--jobs", type=int, default=0, help="passed to guichet triage (0: one per core)")
+    parser.add_argument("--baseline-checkout", type=Path, default=None,
+                        help="another checkout whose `guichet triage` runs on the same input, for old/new ratios")
     args = parser.parse_args()
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     triage = [sys.executable, "-m", "guichet.cli", "triage", "--jsonl", "--territory", args.territory,
               "--jobs", str(args.jobs)]
     with tempfile.TemporaryDirectory() as tmp:
         # Warm the model cache once so the measured runs are the steady state of a deployed desk.
-        subprocess.run(triage, input=b'{"text": "bonjour"}\n', capture_output=True, check=True, cwd=ROOT)
+        for checkout in (ROOT, args.baseline_checkout) if args.baseline_checkout else (ROOT,):
+            subprocess.run(triage, input=b'{"text": "bonjour"}\n', capture_output=True, check=True, cwd=checkout,
+                           env={**os.environ, "PYTHONPATH": str(checkout)})
         runs = (
             ("training texts", messages(args.count)),
             ("messy, ~100 characters", messy_100(args.count)),
@@ -125,11 +140,20 @@ def main() -> None:
             path = Path(tmp) / "in.jsonl"
             path.write_text("\n".join(lines) + "\n", encoding="utf-8")
             mean_chars = sum(len(json.loads(line)["text"]) for line in lines) / len(lines)
-            base_wall, base_peak, _ = run([sys.executable, "-c", BASELINE], path)
-            wall, peak, count = run(triage, path)
-            assert count == args.count, (count, args.count)
+            base_wall, base_peak, _, _ = run([sys.executable, "-c", BASELINE], path)
             print(f"== {label}: {args.count} messages, {mean_chars:.0f} characters on average")
-            print(f"guichet triage      : {wall:6.2f} s  ({args.count / wall:,.0f} msg/s), peak RSS {peak:.0f} MB")
+            before = load()
+            wall, peak, count, cpu = run(triage, path)
+            print(f"guichet triage      : {wall:6.2f} s  ({args.count / wall:,.0f} msg/s), peak RSS {peak:.0f} MB,"
+                  f" CPU {cpu:.2f} s  [load {before} -> {load()}]")
+            assert count == args.count, (count, args.count)
+            if args.baseline_checkout:
+                before = load()
+                old_wall, old_peak, old_count, old_cpu = run(triage, path, args.baseline_checkout)
+                assert old_count == args.count, (old_count, args.count)
+                print(f"baseline checkout   : {old_wall:6.2f} s  ({args.count / old_wall:,.0f} msg/s), peak RSS "
+                      f"{old_peak:.0f} MB, CPU {old_cpu:.2f} s  [load {before} -> {load()}]; old/new wall"
+                      f" {old_wall / wall:.2f}x, CPU {old_cpu / cpu:.2f}x")
             print(f"baseline (JSON echo): {base_wall:6.2f} s  ({args.count / base_wall:,.0f} msg/s), peak RSS {base_peak:.0f} MB")
             print(f"ratio triage/baseline: {wall / base_wall:.1f}x")
             print(f"targets: < 2 s -> {'OK' if wall < 2 else 'MISSED'}; < 300 MB -> {'OK' if peak < 300 else 'MISSED'}")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 from collections.abc import Sequence
@@ -131,6 +130,8 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
 
             return serve(settings)
         case _:
+            import asyncio
+
             from guichet import commands
 
             return asyncio.run(commands.dispatch(args, settings, stdout))

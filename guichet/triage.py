@@ -75,7 +75,7 @@ def problems(
     spans = problem_spans(text)
     if len(spans) < 2:
         return []
-    parts = nlu.parse_many([text[a:b] for a, b in spans])
+    parts = nlu.parse_many([text[a:b] for a, b in spans], routing_only=True)
     return _problems_of(territory, text, spans, parts, school_status, asset_owner)
 
 
@@ -116,7 +116,7 @@ def triage_lines(territory: Territory, nlu: LocalNlu, lines: list[str]) -> str:
     results = nlu.parse_many([p[0] for p in valid]) if valid else []
     spans = [problem_spans(p[0]) for p in valid]
     part_texts = [p[0][a:b] for p, cut in zip(valid, spans, strict=True) if len(cut) > 1 for a, b in cut]
-    parts = iter(nlu.parse_many(part_texts)) if part_texts else iter(())
+    parts = iter(nlu.parse_many(part_texts, routing_only=True)) if part_texts else iter(())
     out: list[str] = []
     n = 0
     for item in parsed:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from array import array
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -32,7 +33,6 @@ if TYPE_CHECKING:
 
 #: Words whose char_wb columns are memoised (bounded: the memo is cleared when full).
 WORD_MEMO_SIZE = 200_000
-_WHITE_SPACES = re.compile(r"\s\s+")
 
 
 @dataclass
@@ -74,11 +74,16 @@ class _CharBlock:
     def columns(self, text: str) -> list[int]:
         if self.lowercase:
             text = text.lower()
-        text = _WHITE_SPACES.sub(" ", text)
         out: list[int] = []
-        for word in text.split():
-            out.extend(self.word_columns(word))
+        memo = self.memo
+        for word in text.split():  # split() already ignores runs of white space
+            cols = memo.get(word)
+            out += cols if cols is not None else self.word_columns(word)
         return out
+
+    def shifted(self, offset: int) -> _CharBlock:
+        """The same block with its columns moved by `offset` (columns of the whole feature union)."""
+        return _CharBlock({k: v + offset for k, v in self.vocabulary.items()}, self.min_n, self.max_n, self.lowercase)
 
     def __getstate__(self) -> dict[str, Any]:
         return {**self.__dict__, "memo": {}}
@@ -101,8 +106,18 @@ class _WordBlock:
         vocab = self.vocabulary
         grams: list[str] = list(tokens) if self.min_n == 1 else []
         for n in range(max(self.min_n, 2), min(self.max_n, len(tokens)) + 1):
-            grams.extend(" ".join(tokens[i : i + n]) for i in range(len(tokens) - n + 1))
+            if n == 2:
+                grams += [a + " " + b for a, b in zip(tokens, tokens[1:])]
+            else:
+                grams += map(" ".join, zip(*(tokens[k:] for k in range(n))))
         return [c for c in map(vocab.get, grams) if c is not None]
+
+    def shifted(self, offset: int) -> _WordBlock:
+        """The same block with its columns moved by `offset` (columns of the whole feature union)."""
+        return _WordBlock(
+            {k: v + offset for k, v in self.vocabulary.items()}, self.min_n, self.max_n, self.lowercase,
+            self.token_pattern,
+        )
 
 
 class CompiledClassifier:
@@ -152,39 +167,52 @@ class CompiledClassifier:
         """Probabilities of one text (in the order of `classes`)."""
         return self.predict_proba_many([text])[0]
 
+    def _union_blocks(self) -> tuple[_CharBlock | _WordBlock, ...]:
+        """The blocks with their columns already shifted into the union's (built once, not pickled)."""
+        blocks = self.__dict__.get("_shifted")
+        if blocks is None:
+            blocks = tuple(b.shifted(o) for b, o in zip(self.blocks, self.offsets, strict=True))
+            self.__dict__["_shifted"] = blocks
+        return blocks
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {k: v for k, v in self.__dict__.items() if k != "_shifted"}
+
     def predict_proba_many(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities of every text, one row each, in one vectorised pass."""
-        n_blocks = len(self.blocks)
-        cols_all: list[int] = []
-        tf_all: list[int] = []
-        seg_all: list[int] = []
-        for row, text in enumerate(texts):
+        blocks = self._union_blocks()
+        n_blocks = len(blocks)
+        n_rows = len(texts)
+        # Machine integers from the start: numpy reads them without converting Python ints.
+        cols_all = array("q")
+        tf_all = array("q")
+        lengths: list[int] = []
+        for text in texts:
             normalized = self.normalize(text)
-            for b, (block, offset) in enumerate(zip(self.blocks, self.offsets, strict=True)):
-                counts = Counter(block.columns(normalized))
-                if not counts:
-                    continue
-                if offset:
-                    cols_all.extend(c + offset for c in counts)
-                else:
-                    cols_all.extend(counts)
-                tf_all.extend(counts.values())
-                seg_all.extend([row * n_blocks + b] * len(counts))
-        logits = np.tile(self.intercept, (len(texts), 1))
+            cols: list[int] = []
+            for block in blocks:
+                cols += block.columns(normalized)
+            counts = Counter(cols)  # the blocks' columns are disjoint: one count for the row
+            cols_all.extend(counts)
+            tf_all.extend(counts.values())
+            lengths.append(len(counts))
+        logits = np.tile(self.intercept, (n_rows, 1))
         if cols_all:
-            cols = np.asarray(cols_all, dtype=np.intp)
-            seg = np.asarray(seg_all, dtype=np.intp)
-            vals = (1.0 + np.log(np.asarray(tf_all, dtype=np.float64))) * self.idf[cols]
-            norms = np.sqrt(np.bincount(seg, weights=vals * vals, minlength=len(texts) * n_blocks))
+            cols_arr = np.frombuffer(cols_all, dtype=np.int64).astype(np.intp, copy=False)
+            seg = np.repeat(np.arange(0, n_rows * n_blocks, n_blocks, dtype=np.intp), lengths)
+            for offset in self.offsets[1:]:  # the block of each column, from the blocks' offsets
+                seg += cols_arr >= offset
+            vals = (1.0 + np.log(np.frombuffer(tf_all, dtype=np.int64).astype(np.float64))) * self.idf[cols_arr]
+            norms = np.sqrt(np.bincount(seg, weights=vals * vals, minlength=n_rows * n_blocks))
             norms[norms == 0.0] = 1.0
             vals /= norms[seg]
             # Row by row: each row's coefficient rows stay in cache (one product for the whole
             # batch would first copy nnz x classes floats).
-            rows = seg // n_blocks
-            bounds = np.flatnonzero(np.r_[True, rows[1:] != rows[:-1], True]).tolist()
+            bounds = np.r_[0, np.cumsum(lengths)].tolist()
             coef_t = self.coef_t
-            for lo, hi in itertools.pairwise(bounds):
-                logits[rows[lo]] += vals[lo:hi] @ coef_t[cols[lo:hi]]
+            for row, (lo, hi) in enumerate(itertools.pairwise(bounds)):
+                if hi > lo:
+                    logits[row] += vals[lo:hi] @ coef_t[cols_arr[lo:hi]]
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)

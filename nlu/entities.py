@@ -47,10 +47,16 @@ _ROOM_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\bclasse\s+(?:n°\s*)?\d{1,2}\b", re.I), 0),
     (re.compile(rf"\b(?:en|des|aux|les|chez les|du|de|classe)\s+({_LEVELS})\b"), 1),
 )
+# Cheap tests before the room patterns: the first five need « salle » or « classe » (same flag),
+# the last a class level.
+_ROOM_HINT = re.compile(r"salle|classe", re.I)
+_LEVEL_HINT = re.compile(rf"(?:{_LEVELS})\b")
 _SCHOOL_NAME = re.compile(
     r"\b[ée]cole\s+(?:maternelle\s+|[ée]l[ée]mentaire\s+|primaire\s+|priv[ée]e\s+)?"
     r"((?:[A-ZÉÈ][\w'’-]+)(?:[ \-](?:de |du |des |la |le )?[A-ZÉÈ][\w'’-]+){0,3})"
 )
+#: Tokens whose gazetteer reading is memoised per extractor (bounded: cleared when full).
+_FIXED_MEMO_SIZE = 100_000
 _NUMBER = re.compile(r"(?<![\w.,/-])(\d{1,4})(?![\w.,/-]|\s*[h:]\d)")
 
 
@@ -71,17 +77,37 @@ class _Token(NamedTuple):  # a tuple: built several times faster than a frozen d
     end: int
 
 
+#: `_stem` of every word met so far (bounded: cleared when full).
+_STEMS: dict[str, str] = {}
+_STEMS_SIZE = 100_000
+_new_token = tuple.__new__  # builds a `_Token` without the named tuple's Python-level `__new__`
+
+
+def _stems(words: Sequence[str]) -> list[str]:
+    stems = _STEMS
+    if len(stems) > _STEMS_SIZE:
+        stems.clear()
+    out = []
+    for w in words:
+        s = stems.get(w)
+        if s is None:
+            s = stems[w] = _stem(w)
+        out.append(s)
+    return out
+
+
 @lru_cache(maxsize=1024)
 def tokenize(text: str) -> tuple[_Token, ...]:
     """Words of `text`, folded and stemmed, with offsets into the original text (memoised:
     the extractors of one message all tokenise the same text)."""
     folded = fold(text)
+    matches = list(_WORD.finditer(folded))
+    norms = _stems([m.group() for m in matches])
     if len(folded) == len(text):  # one folded character per character (no « œ » -> « oe »)
-        return tuple(_Token(_stem(m.group()), m.start(), m.end()) for m in _WORD.finditer(folded))
+        return tuple(_new_token(_Token, (n, *m.span())) for n, m in zip(norms, matches))
     folded, index = fold_with_offsets(text)
     return tuple(
-        _Token(_stem(m.group()), index[m.start()], index[m.end() - 1] + 1)
-        for m in _WORD.finditer(folded)
+        _new_token(_Token, (n, index[m.start()], index[m.end() - 1] + 1)) for n, m in zip(norms, matches)
     )
 
 
@@ -139,6 +165,8 @@ class EntityExtractor:
         # « videoprojecteur »): its first word is a prefix of a one-word form.
         starts |= {key[0][:i] for key in self.forms if len(key) == 1 for i in range(1, len(key[0]))}
         self._starts = frozenset(starts)
+        self._fixed: dict[str, tuple[str, float]] = {}  # token -> `_fixed_word(token)`
+        self._code_hint = _any_of(p for patterns in self.regexes.values() for p in patterns)
 
     def __getstate__(self) -> dict[str, object]:
         state = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -252,40 +280,47 @@ class EntityExtractor:
         self._memo[token] = found
         return found
 
+    def _store_fixed(self, norm: str) -> tuple[str, float]:
+        """The gazetteer word a token reads as (itself when it is one or too short), with its
+        score; memoised in `_fixed`."""
+        fixed = None if (norm,) in self.forms or _is_form_part(self, norm) else self._correct(norm)
+        self._fixed[norm] = found = fixed if fixed else (norm, 100.0)
+        return found
+
     def _candidates(self, tokens: list[_Token]) -> list[_Candidate]:
-        words: list[str] = []
-        scores: list[float] = []
-        for tok in tokens:
-            fixed = None if (tok.norm,) in self.forms or _is_form_part(self, tok.norm) else self._correct(tok.norm)
-            words.append(fixed[0] if fixed else tok.norm)
-            scores.append(fixed[1] if fixed else 100.0)
+        memo = self._fixed
+        if len(memo) > _FIXED_MEMO_SIZE:
+            memo.clear()
+        fixed = [memo.get(tok.norm) or self._store_fixed(tok.norm) for tok in tokens]
+        words = [f[0] for f in fixed]
         found: list[_Candidate] = []
         starts = self._starts
-        i = 0
-        while i < len(tokens):
-            if words[i] not in starts:
-                i += 1
+        forms = self.forms
+        max_len = self._max_len
+        n_tokens = len(tokens)
+        after_match = 0  # tokens before this index belong to the previous match
+        for i in [i for i, w in enumerate(words) if w in starts]:
+            if i < after_match:
                 continue
             match: tuple[int, str] | None = None
-            for n in range(min(self._max_len, len(tokens) - i), 0, -1):
+            for n in range(min(max_len, n_tokens - i), 0, -1):
                 seq = tuple(words[i : i + n])
-                value = self.forms.get(seq)
+                value = forms.get(seq)
                 if value is None and n in (2, 3):
-                    value = self.forms.get(("".join(seq),))
+                    value = forms.get(("".join(seq),))
                 if value is not None:
                     match = (n, value)
                     break
             if match is None:
-                i += 1
                 continue
             n, value = match
+            after_match = i + n
             if found and found[-1].end == tokens[i - 1].end and tokens[i].start - found[-1].end <= 1:
-                i += n  # « enceinte portable », « téléphone portable »: the second word qualifies the first
-                continue
+                continue  # « enceinte portable », « téléphone portable »: the second word qualifies the first
             found.append(
-                _Candidate(value, tokens[i].start, tokens[i + n - 1].end, len(found), i, min(scores[i : i + n]))
+                _Candidate(value, tokens[i].start, tokens[i + n - 1].end, len(found), i,
+                           min(f[1] for f in fixed[i : i + n]))
             )
-            i += n
         # « écran noir sur le PC », « l'écran de la tablette »: the screen stands for the device.
         return [
             c
@@ -346,7 +381,10 @@ class EntityExtractor:
 
     def codes(self, text: str) -> list[EntitySpan]:
         """Asset tags, school codes (UAI), ticket references and other regex entities."""
-        spans = []
+        spans: list[EntitySpan] = []
+        hint = self.__dict__.get("_code_hint")
+        if hint is not None and hint.search(text) is None:
+            return spans
         for name, patterns in self.regexes.items():
             for pattern in patterns:
                 for m in pattern.finditer(text):
@@ -367,7 +405,13 @@ class EntityExtractor:
     def rooms(self, text: str) -> list[EntitySpan]:
         """« salle 3 », « classe de CE1 », « en CM2 », and the lookup's room names."""
         spans = []
-        for pattern, group in _ROOM_PATTERNS:
+        if _ROOM_HINT.search(text) is not None:
+            patterns = _ROOM_PATTERNS
+        elif _LEVEL_HINT.search(text) is not None:
+            patterns = _ROOM_PATTERNS[-1:]
+        else:
+            patterns = ()
+        for pattern, group in patterns:
             for m in pattern.finditer(text):
                 spans.append(
                     EntitySpan(EntityType.ROOM.value, m.group(group), m.start(group), m.end(group), EXTRACTOR, 1.0)
@@ -375,8 +419,8 @@ class EntityExtractor:
         tokens = tokenize(text)
         norms = [t.norm for t in tokens]
         by_first = self._rooms_by_first_word()
-        for i, word in enumerate(norms):
-            for form in by_first.get(word, ()):
+        for i in [i for i, w in enumerate(norms) if w in by_first]:
+            for form in by_first[norms[i]]:
                 n = len(form)
                 if tuple(norms[i : i + n]) == form:
                     start, end = tokens[i].start, tokens[i + n - 1].end
@@ -394,9 +438,9 @@ class EntityExtractor:
         """Counts of things: « 3 tablettes », « trois PC », « une dizaine de casques »."""
         spans = []
         tokens = tokenize(text)
-        for i, tok in enumerate(tokens):
-            if not (tok.norm.isdigit() or tok.norm in _NUMBER_STEMS):
-                continue  # cheap test on the stemmed form before folding the surface again
+        # Cheap test on the stemmed forms before folding a surface again.
+        for i in [i for i, t in enumerate(tokens) if t.norm in _NUMBER_STEMS or t.norm.isdigit()]:
+            tok = tokens[i]
             word = fold(text[tok.start : tok.end])  # unstemmed: « deux », « six »
             value: int | None = None
             if word.isdigit() and len(word) <= 4 and _NUMBER.fullmatch(text[tok.start : tok.end]):
@@ -415,6 +459,19 @@ class EntityExtractor:
                 continue  # a bare trailing number is rarely a count
             spans.append(EntitySpan(EntityType.QUANTITY.value, str(value), tok.start, tok.end, EXTRACTOR, 0.9))
         return spans
+
+    def routed_equipment(self, text: str) -> list[EntitySpan]:
+        """The equipment entity `extract` keeps (none, or the main device), without the school
+        names and quantities routing never reads."""
+        main = self.equipment(text)
+        if not main:
+            return main
+        kept: list[EntitySpan] = []
+        for span in (*self.codes(text), *self.rooms(text)):
+            if not any(span.start < k.end and k.start < span.end for k in kept):
+                kept.append(span)
+        eq = main[0]
+        return [] if any(eq.start < k.end and k.start < eq.end for k in kept) else main
 
     def extract(self, text: str) -> list[EntitySpan]:
         """Every entity of `text`, without overlaps (codes > rooms > equipment > school > quantity)."""
@@ -470,6 +527,22 @@ def _reliable(learned: dict[tuple[str, ...], str], examples: Sequence[Example]) 
                     start, end = tokens[i].start, tokens[i + n - 1].end
                     annotated[key] += (start, end) in spans
     return {k: v for k, v in learned.items() if (annotated[k] + 1) / (seen[k] + 2) >= 0.5}
+
+
+def _any_of(patterns: Iterable[re.Pattern[str]]) -> re.Pattern[str] | None:
+    """One pattern that finds a match wherever one of `patterns` would (None when they cannot be
+    merged: groups would renumber back-references)."""
+    parts = []
+    for p in patterns:
+        if p.groups or p.flags & ~(re.IGNORECASE | re.UNICODE):
+            return None
+        parts.append(f"(?i:{p.pattern})" if p.flags & re.IGNORECASE else f"(?:{p.pattern})")
+    if not parts:
+        return None
+    try:
+        return re.compile("|".join(parts))
+    except re.error:
+        return None
 
 
 def _is_form_part(extractor: EntityExtractor, token: str) -> bool:

@@ -17,14 +17,22 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from domain.vocabulary import Intent
+from domain.vocabulary import EntityType, Intent
 
 from .cache import CODE_VERSION, DEFAULT_VARIANT, ModelCache, default_cache_dir
 from .compiled import CompiledClassifier
 from .entities import EntityExtractor
 from .language import ENGLISH, detect_language, french_gloss
 from .result import MAX_RANKING, IntentScore, ParseResult
-from .training_data import DEFAULT_DATA_DIR, Example, TrainingData, TrainingDataError, load_training_data
+from .training_data import (
+    DEFAULT_DATA_DIR,
+    Example,
+    TrainingData,
+    TrainingDataError,
+    data_files,
+    fingerprint,
+    load_training_data,
+)
 
 if TYPE_CHECKING:
     from sklearn.pipeline import Pipeline
@@ -122,7 +130,11 @@ def fit_model(data: TrainingData, variant: str = DEFAULT_VARIANT) -> FittedModel
 
 def cache_key(data: TrainingData, variant: str) -> str:
     """Hash of the data files, the code version, the variant and scikit-learn's version."""
-    raw = f"{data.fingerprint}|{CODE_VERSION}|{variant}|{version('scikit-learn')}|{np.__version__}"
+    return _key_of(data.fingerprint, variant)
+
+
+def _key_of(data_fingerprint: str, variant: str) -> str:
+    raw = f"{data_fingerprint}|{CODE_VERSION}|{variant}|{version('scikit-learn')}|{np.__version__}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -183,8 +195,14 @@ class LocalNlu:
         data = self._training_data or load_training_data(self.data_dir)
         return data, cache_key(data, self.variant)
 
+    def _key_only(self) -> str:
+        """The cache key without parsing the data files (their hash is enough to find a model)."""
+        if self._training_data is not None:
+            return cache_key(self._training_data, self.variant)
+        return _key_of(fingerprint(data_files(self.data_dir)), self.variant)
+
     def _load_compiled(self) -> CompiledModel:
-        data, key = self._key()
+        key = self._key_only()
         with _MEMORY_LOCK:
             if key in _COMPILED_MEMORY:
                 self.loaded_from = "memory"
@@ -193,6 +211,7 @@ class LocalNlu:
         if isinstance(compiled, CompiledModel):
             self.loaded_from = "disk"
         else:
+            data, key = self._key()
             compiled = CompiledModel.of(self._load(data, key))
         with _MEMORY_LOCK:
             _COMPILED_MEMORY[key] = compiled
@@ -226,8 +245,13 @@ class LocalNlu:
         """Intent, confidence, ranking and entities of one message."""
         return self.parse_many([text])[0]
 
-    def parse_many(self, texts: Sequence[str]) -> list[ParseResult]:
-        """Parse a batch with one vectorised classification per chunk."""
+    def parse_many(self, texts: Sequence[str], *, routing_only: bool = False) -> list[ParseResult]:
+        """Parse a batch with one vectorised classification per chunk.
+
+        `routing_only` keeps what routing reads: the top intent (the ranking holds it alone) and
+        the main equipment entity (the same one as a full parse; no rooms, codes, schools or
+        quantities in `entities`).
+        """
         model = self.compiled()
         results: list[ParseResult] = []
         for offset in range(0, len(texts), BATCH):
@@ -239,25 +263,46 @@ class LocalNlu:
                 if present
                 else np.zeros((0, len(model.classes)))
             )
+            # Rankings of the whole chunk at once (the same order as a stable sort per row).
+            orders = np.argsort(-probs, axis=1, kind="stable")[:, : 1 if routing_only else MAX_RANKING]
+            scores = np.take_along_axis(probs, orders, axis=1).tolist()
+            orders_list = orders.tolist()
             row_of = {i: n for n, i in enumerate(present)}
             for i, text in enumerate(chunk):
-                if i not in row_of:
+                row = row_of.get(i)
+                if row is None:
                     results.append(ParseResult(text or "", Intent.OUT_OF_SCOPE, 0.0))
                     continue
-                results.append(self._result(model, text, probs[row_of[i]], languages[i]))
+                results.append(
+                    self._result(model, text, orders_list[row], scores[row], languages[i], routing_only)
+                )
         return results
 
     @staticmethod
-    def _result(model: CompiledModel, text: str, probs: np.ndarray, language: str) -> ParseResult:
-        order = np.argsort(-probs, kind="stable")[:MAX_RANKING]
-        ranking = tuple(IntentScore(model.classes[j], round(float(probs[j]), 6)) for j in order.tolist())
-        entities = tuple(model.extractor.extract(text[:MAX_ENTITY_CHARS]))
-        if not entities and language == ENGLISH:
-            # English device names: found in the French gloss, without offsets into the text.
-            entities = tuple(
-                replace(e, start=0, end=0, extractor="gloss")
-                for e in model.extractor.extract(french_gloss(text[:MAX_ENTITY_CHARS]))
-            )
+    def _result(
+        model: CompiledModel,
+        text: str,
+        order: list[int],
+        scores: list[float],
+        language: str,
+        routing_only: bool = False,
+    ) -> ParseResult:
+        classes = model.classes
+        ranking = tuple(IntentScore(classes[j], round(p, 6)) for j, p in zip(order, scores, strict=True))
+        extractor = model.extractor
+        head = text[:MAX_ENTITY_CHARS]
+        if routing_only and language != ENGLISH:
+            entities = tuple(extractor.routed_equipment(head))
+        else:
+            entities = tuple(extractor.extract(head))
+            if not entities and language == ENGLISH:
+                # English device names: found in the French gloss, without offsets into the text.
+                entities = tuple(
+                    replace(e, start=0, end=0, extractor="gloss")
+                    for e in extractor.extract(french_gloss(head))
+                )
+            if routing_only:
+                entities = tuple(e for e in entities if e.entity == EntityType.EQUIPMENT)
         return ParseResult(text, ranking[0].intent, ranking[0].confidence, ranking, entities, language)
 
     async def aparse(self, text: str) -> ParseResult:

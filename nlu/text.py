@@ -164,8 +164,14 @@ def strip_email_boilerplate(text: str) -> str:
     return stripped or text
 
 
+_DIGIT = re.compile(r"\d")  # every code pattern needs one
+_INNER_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
+
+
 def mask_codes(text: str) -> str:
     """Replace ticket references, asset tags and school codes by placeholder words."""
+    if _DIGIT.search(text) is None:
+        return text
     text = _TICKET_REF.sub(" refticket ", text)
     text = _ASSET_TAG.sub(" etiquettemateriel ", text)
     return _UAI.sub(" codeuai ", text)
@@ -177,7 +183,8 @@ def normalize(text: str) -> str:
     text = fold(text)
     text = _PUNCT_REPEATS.sub(r"\1", text)
     text = _REPEATS.sub(r"\1", text)
-    text = re.sub(r"(?<=[a-z])-(?=[a-z])", "", text)  # vidéo-projecteur, wi-fi
+    if "-" in text:
+        text = _INNER_HYPHEN.sub("", text)  # vidéo-projecteur, wi-fi
     tokens = _TOKEN.findall(text.replace("'", " "))
     expanded = [SMS_WORDS.get(tok, tok) for tok in tokens]
     # Keep question and exclamation marks: they separate questions from reports.

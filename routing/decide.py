@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 
 from domain.vocabulary import AssetOwner, Equipment, Intent, Role, SchoolStatus, SlaPolicy
 
-from .rules import NO_TICKET, Facts, Outcome, first_match
+from .rules import NO_TICKET, Facts, Outcome, Rule, split_conditions
 from .territory import Territory
 from .text import normalise
+
+
+#: Per territory: the candidate rules of each (intent, equipment, status, owner).
+_CANDIDATES: weakref.WeakKeyDictionary[
+    Territory, dict[tuple[object, ...], tuple[tuple[Rule, tuple[object, ...]], ...]]
+] = weakref.WeakKeyDictionary()
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,14 +58,33 @@ def decide(
     """Apply the territory's rules in order to one triaged message; the first rule that matches wins."""
     school_status = SchoolStatus(school_status)
     equipment = Equipment(equipment) if equipment is not None else None
-    facts = Facts(
-        intent=Intent(intent),
-        equipment=equipment,
-        school_status=school_status,
-        asset_owner=territory.effective_owner(equipment, asset_owner, school_status=school_status),
-        text=normalise(text),
-    )
-    rule = first_match(territory.rules, facts)
+    intent = Intent(intent)
+    owner = territory.effective_owner(equipment, asset_owner, school_status=school_status)
+    # The rules whose conditions on the facts hold, in order, with their text conditions left to
+    # test (memoised per territory and facts: the text is then read only by keyword rules).
+    key = (intent, equipment, school_status, owner)
+    by_facts = _CANDIDATES.get(territory)
+    if by_facts is None:
+        by_facts = _CANDIDATES[territory] = {}
+    candidates = by_facts.get(key)
+    if candidates is None:
+        bare = Facts(intent=intent, equipment=equipment, school_status=school_status, asset_owner=owner, text="")
+        candidates = by_facts[key] = tuple(
+            (rule, on_text)
+            for rule, (on_facts, on_text) in ((r, split_conditions(r)) for r in territory.rules)
+            if all(c.holds(bare) for c in on_facts)
+        )
+    facts: Facts | None = None
+    rule = None
+    for candidate, on_text in candidates:
+        if on_text:
+            if facts is None:
+                facts = Facts(intent=intent, equipment=equipment, school_status=school_status,
+                              asset_owner=owner, text=normalise(text))
+            if not all(c.holds(facts) for c in on_text):
+                continue
+        rule = candidate
+        break
     if rule is None:  # pragma: no cover - the loader guarantees a final catch-all rule
         raise AssertionError(f"{territory.source}: no rule matched")
     followup = (

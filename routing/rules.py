@@ -189,6 +189,17 @@ def first_match(rules: Iterable[Rule], facts: Facts) -> Rule | None:
     return next((rule for rule in rules if rule.matches(facts)), None)
 
 
+#: Conditions that read only the triage facts, not the message's text.
+_FACT_CONDITIONS = (IntentIn, EquipmentIn, EquipmentMissing, OwnerIn, StatusIn)
+
+
+def split_conditions(rule: Rule) -> tuple[tuple[Condition, ...], tuple[Condition, ...]]:
+    """A rule's conditions on the facts alone, and those that read the text (keywords)."""
+    on_facts = tuple(c for c in rule.conditions if isinstance(c, _FACT_CONDITIONS))
+    on_text = tuple(c for c in rule.conditions if not isinstance(c, _FACT_CONDITIONS))
+    return on_facts, on_text
+
+
 # -- parsing the `when:` mapping of a territory file -------------------------------------
 
 

@@ -188,7 +188,11 @@ class Territory:
 # -- loading --------------------------------------------------------------------------
 
 
-class _UniqueKeyLoader(yaml.SafeLoader):
+# libyaml's parser when the wheel has it (the preset is read at every start of `guichet triage`).
+_SafeLoader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _UniqueKeyLoader(_SafeLoader):  # type: ignore[valid-type,misc]
     """A safe YAML loader that refuses duplicate keys instead of keeping the last one silently."""
 
 
