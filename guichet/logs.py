@@ -49,7 +49,7 @@ _SHARED: list[Any] = [
         structlog.contextvars.merge_contextvars,
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
-        structlog.stdlib.ExtraAdder(allow=["request_id", "update_id", "ticket_id"]),
+        structlog.stdlib.ExtraAdder(allow=["request_id", "update_id", "inbound_id", "ticket_id"]),
         structlog.processors.TimeStamper(fmt="iso", utc=True),
 ]
 
