@@ -60,7 +60,11 @@ async def request_id_middleware(
     given = request.headers.get("X-Request-ID", "")
     request_id = given if _REQUEST_ID.fullmatch(given) else uuid.uuid4().hex[:16]
     request[request_id_key] = request_id
-    with structlog.contextvars.bound_contextvars(request_id=request_id):
+    ids: dict[str, str] = {"request_id": request_id}
+    reference = request.match_info.get("reference")
+    if reference:  # an agent's page or API call about one ticket
+        ids["ticket"] = reference[:32]
+    with structlog.contextvars.bound_contextvars(**ids):
         try:
             response = await handler(request)
         except web.HTTPException as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 from pathlib import Path
 
 from desk.db import create_engine, session_factory
@@ -70,3 +71,15 @@ async def test_not_ready_when_a_background_loop_died(db, aiohttp_client) -> None
     assert response.status == 503
     assert body["failed"] == {"background": "arrêtées : SLA watcher"}
     assert body["ok"]["migrations"] == "ok"
+
+
+async def test_every_answer_carries_a_request_id(db, aiohttp_client) -> None:
+    """A proxy's well-formed X-Request-ID is kept; a missing or odd one is replaced by a fresh id."""
+    client = await aiohttp_client(init_app(make_settings(background=False), db.engine, db.sessions))
+    kept = await client.get("/healthz", headers={"X-Request-ID": "proxy-1234abcd"})
+    assert kept.headers["X-Request-ID"] == "proxy-1234abcd"
+    odd = await client.get("/healthz", headers={"X-Request-ID": "<script>\u00e9"})
+    fresh = await client.get("/no-such-page")
+    assert fresh.status == 404
+    for response in (odd, fresh):
+        assert re.fullmatch(r"[0-9a-f]{16}", response.headers["X-Request-ID"])
