@@ -22,6 +22,9 @@ log = logging.getLogger("guichet")
 def serve(settings: Settings) -> int:
     """Run until interrupted; migrations are applied first on the embedded default."""
     configure_logging(settings.log_level, settings.log_format)
+    # `/readyz` reads the schema revision through alembic, which says so at INFO on every probe.
+    if settings.log_level != "DEBUG":
+        logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     engine = create_engine(settings.database_url)
     if settings.is_sqlite:
         asyncio.run(_migrate(settings))

@@ -70,7 +70,8 @@ async def request_id_middleware(
         except web.HTTPException as exc:
             exc.headers["X-Request-ID"] = request_id
             raise
-        response.headers["X-Request-ID"] = request_id
+        if not response.prepared:  # a websocket or a stream has sent its headers already
+            response.headers["X-Request-ID"] = request_id
         return response
 
 
@@ -84,7 +85,10 @@ class AccessLogger(AbstractAccessLogger):
     status, duration and request id."""
 
     def log(self, request: web.BaseRequest, response: web.StreamResponse, time_taken: float) -> None:
-        self.logger.info(
+        # The probes are called every few seconds: their successes only at DEBUG.
+        quiet = request.path in PUBLIC_PROBES and response.status < 400
+        self.logger.log(
+            logging.DEBUG if quiet else logging.INFO,
             "%s %s %s %.1f ms", request.method, request.path, response.status, time_taken * 1000,
             extra={"request_id": request.get(request_id_key)},
         )

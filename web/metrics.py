@@ -44,6 +44,9 @@ class MeasuredNlu:
         return result
 
     def __getattr__(self, name: str):
+        """What else the wrapped backend offers (its name, its state), unchanged."""
+        if name == "backend":  # not set yet (copy, unpickling): no recursion
+            raise AttributeError(name)
         return getattr(self.backend, name)
 
 
