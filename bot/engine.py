@@ -19,6 +19,8 @@ from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 from weakref import WeakValueDictionary
 
+import structlog
+
 from bot.flows import bad_input, router
 from bot.messages import Inbound, Outbound
 from bot.ratelimit import RateLimit, SlidingWindow, Verdict
@@ -103,19 +105,24 @@ class DialogueEngine:
         if lock is None:
             lock = self._locks[key] = asyncio.Lock()
         async with lock:
-            try:
-                return await self._answer(inbound, row_id, attachment_ids)
-            except Exception as exc:
-                if is_transient(exc):
-                    # The database failed, not the message: released, never marked done, so
-                    # the channel's retry (Telegram's sweeper) answers it once storage is back.
-                    log.warning("dialogue turn on inbound %s released (%s/%s): storage unavailable: %s",
-                                row_id, inbound.channel, inbound.message_id, type(exc).__name__)
-                    await self._release(inbound, row_id, f"{type(exc).__name__}: {exc}")
-                    return [Outbound(bad_input.APOLOGY)]
-                log.exception("dialogue failed on inbound %s (%s/%s)", row_id, inbound.channel, inbound.message_id)
-                await self._mark(inbound, row_id, InboundStatus.QUARANTINED, traceback.format_exc(limit=8))
+            with structlog.contextvars.bound_contextvars(inbound_id=row_id):
+                return await self._guarded(inbound, row_id, attachment_ids)
+
+    async def _guarded(self, inbound: Inbound, row_id: int, attachment_ids: list[int]) -> list[Outbound]:
+        """One dialogue turn: answered, released on a storage failure, or quarantined."""
+        try:
+            return await self._answer(inbound, row_id, attachment_ids)
+        except Exception as exc:
+            if is_transient(exc):
+                # The database failed, not the message: released, never marked done, so
+                # the channel's retry (Telegram's sweeper) answers it once storage is back.
+                log.warning("dialogue turn on inbound %s released (%s/%s): storage unavailable: %s",
+                            row_id, inbound.channel, inbound.message_id, type(exc).__name__)
+                await self._release(inbound, row_id, f"{type(exc).__name__}: {exc}")
                 return [Outbound(bad_input.APOLOGY)]
+            log.exception("dialogue failed on inbound %s (%s/%s)", row_id, inbound.channel, inbound.message_id)
+            await self._mark(inbound, row_id, InboundStatus.QUARANTINED, traceback.format_exc(limit=8))
+            return [Outbound(bad_input.APOLOGY)]
 
     # --- persistence ------------------------------------------------------------------------
 

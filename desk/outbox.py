@@ -241,8 +241,7 @@ class OutboxDispatcher:
                     if isinstance(error, PermanentFailure) or message.attempt >= self.max_attempts:
                         values = {"status": OutboxStatus.DEAD, "last_error": reason}
                         report.dead += 1
-                        log.warning("outbox %s (%s to %s) is dead: %s", message.id, message.channel,
-                                    message.recipient, reason)
+                        log.warning("outbox %s (%s) is dead: %s", message.id, message.channel, reason)
                     else:
                         delay = self.backoff(message.attempt)
                         asked = getattr(error, "retry_after", None)

@@ -19,7 +19,7 @@ from aiohttp import web
 from desk.clock import utcnow
 from desk.outbox import OutboxDispatcher
 from desk.sla_watcher import SlaWatcher
-from web.keys import dispatcher_key, sessions_key, settings_key, watcher_key
+from web.keys import dispatcher_key, loops_key, sessions_key, settings_key, watcher_key
 
 __all__ = ["dispatcher_key", "setup_background", "start_background", "watcher_key"]
 
@@ -37,6 +37,8 @@ def loop_context(
     async def ctx(app: web.Application) -> AsyncIterator[None]:
         stop = asyncio.Event()
         task = asyncio.create_task(run(stop), name=name)
+        if loops_key in app:
+            app[loops_key].add(name, task)
         log.info("%s started", name)
         yield
         stop.set()

@@ -21,6 +21,9 @@ def _parser() -> argparse.ArgumentParser:
     db_sub.add_parser("upgrade", help="apply the migrations")
     db_sub.add_parser("current", help="print the schema revision")
 
+    backup = sub.add_parser("backup", help="copy the database to a file while the desk runs")
+    backup.add_argument("file", type=Path)
+
     demo = sub.add_parser("demo", help="load the demo territory")
     demo.add_argument("--assets", type=int, default=400, help="number of demo assets")
 
@@ -125,6 +128,10 @@ def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int
             from guichet.kb_cli import run as kb_run
 
             return kb_run(list(args.kb_args), stdout)
+        case "backup":
+            from guichet.backup import backup
+
+            return backup(settings, args.file, stdout)
         case "serve":
             from guichet.serve import serve
 

@@ -11,7 +11,9 @@ from aiohttp import web
 
 from desk.db import create_engine, session_factory
 from desk.migrate import upgrade
+from guichet.logs import configure_logging
 from guichet.settings import Settings
+from web.app import AccessLogger
 from guichet.wiring import build_app
 
 log = logging.getLogger("guichet")
@@ -19,9 +21,10 @@ log = logging.getLogger("guichet")
 
 def serve(settings: Settings) -> int:
     """Run until interrupted; migrations are applied first on the embedded default."""
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    configure_logging(settings.log_level, settings.log_format)
+    # `/readyz` reads the schema revision through alembic, which says so at INFO on every probe.
+    if settings.log_level != "DEBUG":
+        logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     engine = create_engine(settings.database_url)
     if settings.is_sqlite:
         asyncio.run(_migrate(settings))
@@ -40,7 +43,8 @@ def serve(settings: Settings) -> int:
         )
 
     app.on_startup.append(announce)
-    web.run_app(app, host=settings.http_host, port=settings.http_port, print=None)
+    web.run_app(app, host=settings.http_host, port=settings.http_port, print=None,
+                access_log_class=AccessLogger)
     return 0
 
 

@@ -70,6 +70,9 @@ class Settings(BaseSettings):
     reply_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
     outbox_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    #: `json` (one object a line, for production), `console` (readable, for development) or
+    #: `auto`: console on a terminal, JSON otherwise.
+    log_format: Literal["auto", "json", "console"] = "auto"
 
     @field_validator("database_url")
     @classmethod

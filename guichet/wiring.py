@@ -35,6 +35,7 @@ from web.app import database_context, init_app
 from web.chat import setup_chat
 from web.kb import setup_kb
 from web.rating import setup_rating
+from web.metrics import MeasuredNlu
 from web.keys import context_key, dialogue_key, kb_key, nlu_key, sessions_key, settings_key
 
 nlu_owner_key = web.AppKey("nlu_owner", Nlu)
@@ -49,7 +50,7 @@ def setup_desk(app: web.Application, *, nlu_backend: NluBackend | None = None) -
     ctx = build_context(settings)
     nlu = build_nlu(settings)
     kb = build_kb()
-    backend = nlu_backend or nlu.backend
+    backend = MeasuredNlu(nlu_backend or nlu.backend)
     app[context_key] = ctx
     app[nlu_owner_key] = nlu
     app[nlu_key] = backend

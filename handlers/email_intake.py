@@ -442,8 +442,8 @@ class EmailIntake:
                 OutboxMessage.dedupe_key.like("mail-reply:%"), OutboxMessage.created_at >= since)
         ) or 0
         if recent >= self.replies_per_hour:
-            log.warning("mail %s: no automatic answer, %s already sent to %s this hour",
-                        row.id, recent, mail.sender)
+            log.warning("mail %s: no automatic answer, %s already sent to its sender this hour",
+                        row.id, recent)
             row.payload = {**row.payload, "reply_suppressed": "rate limit"}
             return
         from_ticket_subject = reference is not None

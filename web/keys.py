@@ -23,9 +23,10 @@ if TYPE_CHECKING:  # types only: the objects are passed in by the composition ro
     from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
     from guichet.settings import Settings
+    from web.health import Loops
 
 __all__ = [
-    "context_key", "dialogue_key", "dispatcher_key", "email_intake_key", "engine_key", "kb_key",
+    "context_key", "dialogue_key", "dispatcher_key", "email_intake_key", "engine_key", "kb_key", "loops_key",
     "nlu_key", "sessions_key", "settings_key", "telegram_key", "telegram_options_key", "watcher_key",
 ]
 
@@ -41,3 +42,4 @@ watcher_key = web.AppKey("sla_watcher", SlaWatcher)
 email_intake_key = web.AppKey("email_intake", EmailIntake)
 telegram_key = web.AppKey("telegram", TelegramRuntime)
 telegram_options_key = web.AppKey("telegram_options", TelegramOptions)
+loops_key: web.AppKey[Loops] = web.AppKey("background_loops")

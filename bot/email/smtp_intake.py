@@ -46,7 +46,7 @@ class IntakeHandler:
         try:
             receipt = await self.intake.store(raw, external_id=key, source="smtp", claim=True)
         except (*STORAGE_ERRORS, asyncio.TimeoutError) as exc:
-            log.warning("mail from %s not stored, sender asked to retry: %s", envelope.mail_from, exc)
+            log.warning("mail not stored, sender asked to retry: %s", type(exc).__name__)
             return "451 4.3.0 Temporary failure, please try again later"
         try:
             await self.intake.process(receipt.inbound_id, claimed=receipt.created)

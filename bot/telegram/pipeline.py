@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any, TYPE_CHECKING
 
+import structlog
 from telegram import Bot
 
 from bot.telegram.inbox import UPDATE_PREFIX, telegram_inbox
@@ -148,7 +149,8 @@ class UpdatePipeline:
                 return None
         try:
             update = parse_update(data, self.bot)
-            status = await self.adapter.process(update, row_id=row_id)
+            with structlog.contextvars.bound_contextvars(update_id=data.get("update_id"), inbound_id=row_id):
+                status = await self.adapter.process(update, row_id=row_id)
         except MalformedUpdate as exc:
             # No attempt can read it: kept for an operator with the reason, never retried.
             log.warning("telegram update row %s quarantined, unreadable update: %s", row_id, exc)

@@ -14,6 +14,7 @@ import logging
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
+import structlog
 from aiohttp import web
 from telegram import Update
 from telegram.error import TelegramError
@@ -166,12 +167,13 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
         log.warning("Telegram webhook: rejected a JSON body without a valid update_id")
         raise web.HTTPBadRequest(text="Ce n'est pas une mise à jour Telegram : update_id manquant ou invalide.")
-    try:
-        row_id = await intake.store(data)
-    except Exception:  # the database is down: logged by the intake; Telegram will retry
-        raise web.HTTPServiceUnavailable(text="stockage indisponible") from None
-    if row_id is not None:
-        pipeline.submit(row_id, chat_of(data), data)
-    else:
-        log.info("Telegram webhook: update %s already stored, not processed again", update_id)
+    with structlog.contextvars.bound_contextvars(update_id=update_id):
+        try:
+            row_id = await intake.store(data)
+        except Exception:  # the database is down: logged by the intake; Telegram will retry
+            raise web.HTTPServiceUnavailable(text="stockage indisponible") from None
+        if row_id is not None:
+            pipeline.submit(row_id, chat_of(data), data)
+        else:
+            log.info("Telegram webhook: update %s already stored, not processed again", update_id)
     return web.Response(status=200)
