@@ -7,7 +7,7 @@ import re
 from pathlib import Path
 
 from desk.db import create_engine, session_factory
-from desk.migrate import downgrade, upgrade
+from desk.migrate import current, downgrade, upgrade
 from guichet.background import loop_context
 from tests.web.world import make_settings
 from web.app import init_app
@@ -28,13 +28,15 @@ async def test_not_ready_when_the_schema_is_behind(tmp_path: Path, aiohttp_clien
     url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
     engine = create_engine(url)
     await upgrade(engine)
+    head = await current(engine)
     await downgrade(engine, "-1")
+    behind = await current(engine)
     client = await aiohttp_client(init_app(make_settings(background=False), engine, session_factory(engine)))
     response = await client.get("/readyz")
     body = await response.json()
     assert response.status == 503
     assert set(body["failed"]) == {"migrations"}
-    assert "0008" in body["failed"]["migrations"]
+    assert f"base à la révision {behind}, code à la révision {head}" in body["failed"]["migrations"]
     await engine.dispose()
 
 

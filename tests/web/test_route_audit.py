@@ -23,6 +23,8 @@ PUBLIC = {
     ("GET", "/chat/api/messages"), ("POST", "/chat/api/messages"),
     ("GET", "/kb"), ("GET", "/kb/search"), ("GET", "/kb/kb.css"), ("GET", "/kb/{slug}"),
     ("POST", "/kb/{slug}/feedback"),
+    # The e-mailed rating link: its random token is the capability (tests/web/test_rating_page.py).
+    ("GET", "/avis/{token}"), ("POST", "/avis/{token}"),
     ("GET", "/agents/login"), ("POST", "/agents/login"), ("GET", "/agents/static"),
     ("GET", "/api/openapi.json"),
     ("GET", "/healthz"), ("GET", "/readyz"), ("GET", "/metrics"),
