@@ -128,9 +128,34 @@ class Asset(Base):
     acquired_on: Mapped[date | None] = mapped_column(Date)
     value_cents: Mapped[int | None] = mapped_column(Integer)
     serial: Mapped[str | None] = mapped_column(String(100))
+    #: domain.vocabulary.AssetStatus as recorded (« in repair » is also read from its open tickets).
+    status: Mapped[str] = mapped_column(String(16), default="in_service", server_default="in_service")
 
     school: Mapped[School | None] = relationship()
     room: Mapped[Room | None] = relationship()
+
+
+class AssetEvent(Base):
+    """One line of a device's logbook (« carnet de bord », seed 000): who changed what, when and why.
+
+    Tickets about the device are not copied here: the logbook reads them from the tickets.
+    `data` keeps the details before and after a change ({"before": {...}, "after": {...}}).
+    """
+
+    __tablename__ = "asset_events"
+    __table_args__ = (Index("ix_asset_events_asset_at", "asset_id", "at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    asset_id: Mapped[int] = mapped_column(ForeignKey("assets.id", ondelete="CASCADE"))
+    at: Mapped[datetime] = mapped_column(default=_now)
+    kind: Mapped[str] = mapped_column(String(32))
+    #: `agent`, `requester` or `system`; the name is kept as it was (an agent may leave).
+    actor_kind: Mapped[str] = mapped_column(String(16), default="system")
+    actor_id: Mapped[int | None] = mapped_column(Integer)
+    actor_name: Mapped[str | None] = mapped_column(String(200))
+    channel: Mapped[str | None] = mapped_column(String(16))
+    body: Mapped[str | None] = mapped_column(Text)
+    data: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
 
 class Requester(Base):

@@ -133,6 +133,28 @@ class AssetOwner(StrEnum):
     OTHER = "other"
 
 
+class AssetStatus(StrEnum):
+    """Where a device of the inventory stands (DOMAIN.md §9); each change is a logbook event."""
+
+    IN_SERVICE = "in_service"
+    IN_REPAIR = "in_repair"
+    ON_LOAN = "on_loan"
+    STOLEN = "stolen"
+    RETIRED = "retired"
+
+
+class AssetEventKind(StrEnum):
+    """A line of a device's logbook written by the inventory (tickets are read from the tickets)."""
+
+    CREATED = "created"
+    EDITED = "edited"
+    MOVED = "moved"
+    RETIRED = "retired"
+    STOLEN = "stolen"
+    STATUS = "status"
+    NOTE = "note"
+
+
 class SchoolStatus(StrEnum):
     PUBLIC = "public"
     PRIVATE = "private"

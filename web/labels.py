@@ -93,3 +93,42 @@ def event_label(kind: str) -> str:
     if kind.startswith(("sla", "clock")):
         return "Échéance (engagement de service)"
     return OTHER_EVENT
+
+
+#: A device's status (DOMAIN.md §9).
+ASSET_STATUS: dict[str, str] = {
+    "in_service": "En service",
+    "in_repair": "En réparation",
+    "on_loan": "En prêt",
+    "stolen": "Volé",
+    "retired": "Réformé",
+}
+
+#: Who owns a device (domain.vocabulary.AssetOwner).
+ASSET_OWNER: dict[str, str] = {
+    "sem": "Métropole (plan numérique)",
+    "commune": "Commune",
+    "ogec": "OGEC (école privée)",
+    "agglomeration": "Agglomération",
+    "other": "Autre",
+}
+
+#: A line of a device's logbook.
+ASSET_EVENT: dict[str, str] = {
+    "created": "Entrée à l'inventaire",
+    "edited": "Fiche modifiée",
+    "moved": "Déplacement",
+    "retired": "Réforme",
+    "stolen": "Déclaré volé",
+    "status": "Changement de statut",
+    "note": "Note",
+    "ticket": "Demande ouverte",
+    "ticket_status": "Suivi de la demande",
+}
+
+#: The fields an edit may change, as the logbook names them.
+ASSET_FIELD: dict[str, str] = {
+    "type": "Type", "owner": "Propriétaire", "model": "Modèle", "serial": "Numéro de série",
+    "acquired_on": "Date d'acquisition", "value_cents": "Valeur", "school": "École", "school_name": "École",
+    "room": "Salle", "status": "Statut",
+}

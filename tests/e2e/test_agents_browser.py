@@ -102,7 +102,7 @@ async def test_sign_in_claim_reply_resolve(served, page, db) -> None:
 @pytest.mark.parametrize(("width", "height"), [(1280, 800), (390, 844)], ids=["desktop", "phone"])
 async def test_agents_pages_fit_desktop_and_phone(served, db, width, height, tmp_path) -> None:
     """The queue, a ticket and the reports fit the screen (no sideways scrolling) at both sizes, and show
-    what issue 12 fixed: French timeline headings, one claim button, one tutorial list, typography."""
+    what issue 12 fixed (and the inventory's list, a device's page and its form, issue 15): French timeline headings, one claim button, one tutorial list, typography."""
     from playwright.async_api import async_playwright
 
     base, world = served
@@ -116,7 +116,8 @@ async def test_agents_pages_fit_desktop_and_phone(served, db, width, height, tmp
         await page.get_by_role("button", name="Se connecter").click()
         await page.wait_for_url(f"{base}/agents")
         ref = world.refs["a"]
-        for path in ("/agents", f"/agents/tickets/{ref}", "/agents/reports?jours=30"):
+        for path in ("/agents", f"/agents/tickets/{ref}", "/agents/reports?jours=30", "/agents/assets",
+                     "/agents/assets/SEM-000001", "/agents/assets/new"):
             await page.goto(base + path)
             overflow = await page.evaluate("document.documentElement.scrollWidth - window.innerWidth")
             wide = await page.evaluate("""() => [...document.querySelectorAll('body *')]

@@ -10,7 +10,9 @@ from pathlib import Path
 from aiohttp import web
 
 from kb import KnowledgeBase
-from web.agents import views_admin, views_auth, views_calls, views_labels, views_queue, views_reports, views_ticket
+from web.agents import (
+    views_admin, views_assets, views_auth, views_calls, views_labels, views_queue, views_reports, views_ticket,
+)
 from web.agents.templating import setup_templates
 from web.agents.views_queue import LiveOptions, live_key
 from web.app import settings_key
@@ -73,6 +75,12 @@ def setup_agents(app: web.Application) -> None:
     r.add_post("/agents/tickets/{reference}/{action}", views_ticket.ticket_action)
     r.add_get("/agents/tickets/{reference}/etat", views_reports.claim_statement, name="agents_claim_statement")
     r.add_get("/agents/attachments/{id}", views_ticket.attachment, name="agents_attachment")
+    r.add_get("/agents/assets", views_assets.asset_list, name="agents_assets")
+    r.add_get("/agents/assets/new", views_assets.asset_new)
+    r.add_post("/agents/assets/new", views_assets.asset_new)
+    r.add_get("/agents/assets/{tag}", views_assets.asset_page, name="agents_asset")
+    r.add_post("/agents/assets/{tag}/{action}", views_assets.asset_action)
+    r.add_get("/agents/admin/assets", views_assets.admin_assets)
     r.add_get("/agents/schools/{uai}/labels", views_labels.school_labels, name="agents_school_labels")
     r.add_get("/agents/reports", views_reports.reports, name="agents_reports")
     r.add_get("/agents/reports/committee", views_reports.committee, name="agents_committee")
