@@ -36,6 +36,7 @@ from desk.inbox import Inbox, NotQuarantined, Receipt
 from handlers import teacher_tickets as tickets
 from handlers.replies import Meaning, read_reply
 from handlers.satisfaction import rating_link
+from handlers.assets import parse_device_note, teacher_note
 from handlers.theft import GUIDE_SLUG, GUIDE_TITLE, TheftChecklist, theft_checklist
 from handlers.email_bounces import Bounce, record_bounce
 from handlers.report import NotATicket, ReportDraft, ReportOutcome, open_report
@@ -356,6 +357,14 @@ class EmailIntake:
             session.add(requester)
             await session.flush()
         text = _triage_text(mail)
+        note = parse_device_note(mail.triage_text or mail.text) or parse_device_note(text)
+        if note is not None and requester.school_id is not None:
+            # « note SEM-000123 : … »: a line in the device's logbook, no ticket (as on the chat doors).
+            result = await teacher_note(session, territory_id=territory_id, requester=requester, note=note,
+                                        channel=CHANNEL, now=self._now())
+            self._done(row, InboundStatus.PROCESSED, None, note=f"device note {result.outcome.value}")
+            await self._reply(session, row, mail, body="\n\n".join([_greeting(mail), result.message, SIGNATURE]))
+            return
         parsed = await self._nlu.aparse(text)
         school_id = requester.school_id or await _school_in(session, text, parsed)
         if requester.school_id is None and school_id is not None:

@@ -6,6 +6,7 @@ from bot import messages as m
 from bot.flows import bad_input, buttons, common, deeplink, onboarding, replay, report, tickets, triage
 from bot.state import Step
 from bot.turn import Turn
+from handlers import assets
 from domain.vocabulary import SMALL_TALK_INTENTS, TICKET_INTENTS, Intent, TicketStatus
 from nlu import CLARIFY_THRESHOLD
 
@@ -66,10 +67,25 @@ async def _text(turn: Turn, text: str) -> None:
         if turn.state.draft is not None:
             turn.state.draft.attachment_ids = turn.state.draft.attachment_ids + held
         return
+    if await _device_note(turn, text):
+        return
     if step is Step.IDLE and await _answers_waiting_ticket(turn, text):
         return
     turn.state.reset()
     await triage.handle_text(turn, text)
+
+
+async def _device_note(turn: Turn, text: str) -> bool:
+    """« note SEM-000123 : câble HDMI rebranché, ça remarche »: a line in the device's logbook,
+    no ticket (for a teacher linked to her school; the shared use case checks the device)."""
+    note = assets.parse_device_note(text)
+    if note is None or turn.requester is None or turn.requester.school_id is None:
+        return False
+    result = await assets.teacher_note(turn.session, territory_id=turn.territory.id, requester=turn.requester,
+                                       note=note, channel=turn.inbound.channel.value, now=turn.now)
+    turn.state.reset()
+    turn.say(result.message)
+    return True
 
 
 async def _answers_waiting_ticket(turn: Turn, text: str) -> bool:

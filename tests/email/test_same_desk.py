@@ -62,3 +62,22 @@ async def test_theft_reported_by_mail_gets_the_declaration_checklist(desk) -> No
     assert "déclarer le sinistre à son assureur dans les 48 h" in ack.body
     assert "police ou de la gendarmerie" in ack.body and "fiche d'engagement de versement" in ack.body
     assert "N-4 20 %" in ack.body and "plus de 6 ans n'est pas remplacé" in ack.body
+
+
+async def test_a_device_note_by_mail_goes_to_the_logbook_without_a_ticket(desk) -> None:
+    """« note SEM-… : … » by e-mail, as on the chat doors: a logbook line, an answer, no ticket."""
+    from desk.models import Asset, AssetEvent, InboundMessage
+
+    async with desk.db.sessions.begin() as session:
+        asset = Asset(territory_id=desk.territory_id, tag="SEM-654321", type="projector", school_id=desk.school.id)
+        session.add(asset)
+    raw = make_mail("note SEM-654321 : lampe changée par le directeur, ça remarche", subject="Carnet de bord",
+                    message_id="<note@ac-lyon.fr>")
+    assert (await _receive(desk, raw)).status == "processed"
+    async with desk.db.sessions() as session:
+        assert (await session.scalars(select(Ticket))).all() == []
+        notes = (await session.scalars(select(AssetEvent).where(AssetEvent.kind == "note"))).all()
+        reply = await session.scalar(select(OutboxMessage).where(OutboxMessage.recipient == TEACHER))
+        inbound = await session.scalar(select(InboundMessage))
+    assert [(n.body, n.actor_id) for n in notes] == [("lampe changée par le directeur, ça remarche", desk.teacher_id)]
+    assert "c'est noté dans le carnet de bord du matériel SEM-654321" in reply.body and inbound.ticket_id is None

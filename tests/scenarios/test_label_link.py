@@ -118,3 +118,22 @@ async def test_a_known_teacher_reports_in_one_message(label: Label) -> None:
     async with label.db.sessions() as session:
         tag = await session.scalar(select(Asset.tag).where(Asset.id == ticket.asset_id))
     assert tag == label.tag and ticket.requester_id is not None
+
+
+async def test_a_teacher_notes_a_device_without_opening_a_ticket(label: Label) -> None:
+    """« note TAG : … » on every chat door: a line in the device's logbook, no ticket; another
+    school's device (or an unknown tag) is refused with the way to find the label."""
+    from desk.models import AssetEvent
+
+    door = label.door
+    await door.start()
+    await door.onboard(label.school.uai)
+    await door.say(f"note {label.tag.lower()} : câble HDMI rebranché, ça remarche")
+    assert f"c'est noté dans le carnet de bord du matériel {label.tag}" in door.text, door.text
+    await door.say("note SEM-999999 : rien")
+    assert "Je ne trouve pas le matériel SEM-999999 dans l'inventaire de votre école" in door.text
+    async with label.db.sessions() as session:
+        assert (await session.scalars(select(Ticket))).all() == []
+        notes = (await session.scalars(select(AssetEvent).where(AssetEvent.kind == "note"))).all()
+    assert [(n.body, n.actor_kind, n.channel) for n in notes] == [
+        ("câble HDMI rebranché, ça remarche", "requester", door.name)]
