@@ -114,8 +114,37 @@ async def test_schools_and_assets(api, world) -> None:
     assert [s["uai"] for s in schools["items"]] == [world.schools["b"]]
     asset = await (await api.get("/api/v1/assets?tag=sem-000001", headers=api.headers)).json()
     assert asset["type"] == "projector" and asset["tickets"][0]["reference"] == world.refs["a"]
-    assert (await api.get("/api/v1/assets", headers=api.headers)).status == 422
     assert (await api.get("/api/v1/assets?tag=NOPE", headers=api.headers)).status == 404
+
+
+async def test_the_inventory_lists_in_scope_with_filters_and_keyset_pages(api, db, world) -> None:
+    """Without `tag`: the devices the token's agent sees (its commune's schools), filtered, by tag,
+    page after page; another commune's device is not listed; bad filters are French 422s."""
+    from desk.models import Asset, School, Territory
+
+    async with db.sessions.begin() as s:
+        territory = await s.scalar(select(Territory))
+        a = await s.scalar(select(School).where(School.uai == world.schools["a"]))
+        b = await s.scalar(select(School).where(School.uai == world.schools["b"]))
+        s.add_all([Asset(territory_id=territory.id, tag="SEM-000002", type="tablet", school_id=a.id, owner="sem"),
+                   Asset(territory_id=territory.id, tag="SEM-000003", type="tablet", school_id=a.id, owner="sem",
+                         serial="TAB-42"),
+                   Asset(territory_id=territory.id, tag="SEM-000009", type="tablet", school_id=b.id, owner="sem")])
+    everything = await (await api.get("/api/v1/assets", headers=api.headers)).json()
+    assert [i["tag"] for i in everything["items"]] == ["SEM-000001", "SEM-000002", "SEM-000003"]
+    assert everything["next_after"] is None and everything["items"][0]["status"] == "in_repair"  # ticket a is open
+    first = await (await api.get("/api/v1/assets?type=tablet&per_page=1", headers=api.headers)).json()
+    assert [i["tag"] for i in first["items"]] == ["SEM-000002"] and first["next_after"] == "SEM-000002"
+    second = await (await api.get(f"/api/v1/assets?type=tablet&per_page=1&after={first['next_after']}",
+                                  headers=api.headers)).json()
+    assert [i["tag"] for i in second["items"]] == ["SEM-000003"] and second["next_after"] is None
+    found = await (await api.get("/api/v1/assets?q=tab-4", headers=api.headers)).json()
+    assert [i["tag"] for i in found["items"]] == ["SEM-000003"] and found["items"][0]["type_label"] == "Tablette"
+    by_school = await (await api.get(f"/api/v1/assets?school={world.schools['b']}", headers=api.headers)).json()
+    assert by_school["items"] == []  # commune B's school: not in this agent's scope
+    for bad in ("type=fusee", "status=perdu", "owner=moi", "per_page=0", "per_page=500"):
+        response = await api.get(f"/api/v1/assets?{bad}", headers=api.headers)
+        assert response.status == 422 and (await response.json())["error"]["message"], bad
 
 
 async def test_openapi_document_lists_every_path(aiohttp_client, app) -> None:

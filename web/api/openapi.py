@@ -7,6 +7,7 @@ from typing import Any
 from domain.formats import REFERENCE_PATTERN
 from domain.vocabulary import Equipment, Intent, TicketStatus
 from handlers.logged_calls import CALL_INTENTS
+from web import labels
 
 _REF = {"name": "reference", "in": "path", "required": True,
         "schema": {"type": "string", "pattern": rf"^{REFERENCE_PATTERN}$"}, "description": "Référence de la demande (AAAA-NNNNN)"}
@@ -140,11 +141,30 @@ def openapi_document() -> dict[str, Any]:
                         "next_page": {"type": ["integer", "null"]}}}}}}, **_ERRORS},
             }},
             "/api/v1/assets": {"get": {
-                "operationId": "find_asset", "summary": "Un matériel par son étiquette, avec son carnet de bord",
+                "operationId": "find_asset",
+                "summary": "Un matériel par son étiquette (tag), ou l'inventaire filtré, par pages",
+                "description": "Avec `tag` : le matériel et ses demandes. Sans `tag` : les matériels visibles, "
+                               "triés par étiquette ; la page suivante commence après `next_after`.",
                 "tags": ["référentiel"],
-                "parameters": [{"name": "tag", "in": "query", "required": True, "schema": {"type": "string"}}],
-                "responses": {"200": {"description": "Le matériel", "content": {"application/json": {
-                    "schema": {"$ref": "#/components/schemas/AssetWithLogbook"}}}},
+                "parameters": [
+                    {"name": "tag", "in": "query", "schema": {"type": "string"}},
+                    {"name": "q", "in": "query", "description": "étiquette, numéro de série ou modèle, en partie",
+                     "schema": {"type": "string"}},
+                    {"name": "school", "in": "query", "description": "UAI, ou partie du nom de l'école",
+                     "schema": {"type": "string"}},
+                    {"name": "room", "in": "query", "schema": {"type": "string"}},
+                    {"name": "type", "in": "query", "schema": {"type": "string", "enum": sorted(labels.EQUIPMENT)}},
+                    {"name": "status", "in": "query", "schema": {"type": "string", "enum": sorted(labels.ASSET_STATUS)}},
+                    {"name": "owner", "in": "query", "schema": {"type": "string", "enum": sorted(labels.ASSET_OWNER)}},
+                    {"name": "after", "in": "query", "schema": {"type": "string"}},
+                    {"name": "per_page", "in": "query", "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                ],
+                "responses": {"200": {"description": "Le matériel, ou une page de l'inventaire", "content": {
+                    "application/json": {"schema": {"oneOf": [
+                        {"$ref": "#/components/schemas/AssetWithLogbook"},
+                        {"type": "object", "properties": {
+                            "items": {"type": "array", "items": {"$ref": "#/components/schemas/InventoryItem"}},
+                            "per_page": {"type": "integer"}, "next_after": _NULL_STR}}]}}}},
                     "404": _error("Aucun matériel ne porte cette étiquette"), **_ERRORS},
             }},
         },
@@ -172,6 +192,13 @@ def openapi_document() -> dict[str, Any]:
                     "tag": {"type": "string"}, "type": {"type": "string"}, "type_label": {"type": "string"},
                     "model": _NULL_STR, "owner": {"type": "string"}, "school_uai": _NULL_STR,
                     "acquired_on": {"type": ["string", "null"], "format": "date"}}},
+                "InventoryItem": {"type": "object", "properties": {
+                    "tag": {"type": "string"}, "type": {"type": "string"}, "type_label": {"type": "string"},
+                    "model": _NULL_STR, "serial": _NULL_STR, "owner": {"type": "string"}, "school_uai": _NULL_STR,
+                    "school_name": _NULL_STR, "commune": _NULL_STR, "room": _NULL_STR,
+                    "acquired_on": {"type": ["string", "null"], "format": "date"},
+                    "value_cents": {"type": ["integer", "null"]}, "status": {"type": "string"},
+                    "status_label": {"type": "string"}}},
                 "AssetWithLogbook": {"allOf": [{"$ref": "#/components/schemas/Asset"}, {"type": "object", "properties": {
                     "tickets": {"type": "array", "items": {"type": "object", "properties": {
                         "reference": {"type": "string"}, "opened_at": {"type": "string", "format": "date-time"},

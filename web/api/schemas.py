@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from desk.models import Asset, Attachment, School, Ticket, TicketEvent
 from handlers.agent_queue import QueueRow, TicketFile
+from handlers.assets import AssetRow
 from handlers.logged_calls import CALL_INTENTS, LoggedCall, Suggestion
 from web import labels
 
@@ -192,6 +193,16 @@ def file_json(file: TicketFile) -> dict[str, Any]:
         "attachments": [attachment_json(a) for items in file.attachments.values() for a in items],
     })
     return data
+
+
+def asset_row_json(row: AssetRow) -> dict[str, Any]:
+    """One device of the inventory list (its effective status: in repair while a repair ticket is open)."""
+    return {"tag": row.tag, "type": row.type, "type_label": labels.label(labels.EQUIPMENT, row.type),
+            "model": row.model, "serial": row.serial, "owner": row.owner, "school_uai": row.school_uai,
+            "school_name": row.school_name, "commune": row.commune, "room": row.room,
+            "acquired_on": row.acquired_on.isoformat() if row.acquired_on else None,
+            "value_cents": row.value_cents, "status": row.status,
+            "status_label": labels.label(labels.ASSET_STATUS, row.status)}
 
 
 def asset_json(asset: Asset) -> dict[str, Any]:

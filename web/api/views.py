@@ -17,10 +17,12 @@ from handlers.agent_actions import ActionRefused, ActionResult, AgentActions
 from handlers.agent_directory import asset_file, search_schools
 from handlers.agent_queue import list_queue, ticket_file
 from handlers.agent_scope import Actor
+from handlers.assets import AssetQuery, search_assets
 from handlers.logged_calls import CallRefused, CallRequest, NewRequester
 from web.agent_services import agent_actions, logged_calls
 from web.agents.tutorials import FindTutorial, find_tutorial
 from web.agents.views_queue import filters_from
+from web import labels
 from web.api import schemas
 from web.api.auth import api_actor_key, api_error
 from web.app import sessions_key
@@ -158,11 +160,16 @@ async def list_schools(request: web.Request) -> web.Response:
         "next_page": page + 1 if found.has_next else None})
 
 
+ASSET_FILTERS = ("q", "school", "room", "type", "status", "owner")
+
+
 async def find_asset(request: web.Request) -> web.Response:
+    """?tag=…: one device with its tickets; otherwise the devices in scope, filtered, by tag,
+    in keyset pages (`after` = the last tag of the previous page, `per_page` up to 100)."""
     actor = request[api_actor_key]
     tag = request.query.get("tag", "").strip()
     if not tag:
-        return api_error(422, "Le paramètre tag (étiquette du matériel) est obligatoire.")
+        return await _list_assets(request, actor)
     async with request.app[sessions_key]() as db:
         found = await asset_file(db, actor, tag)
     if found is None:
@@ -171,3 +178,19 @@ async def find_asset(request: web.Request) -> web.Response:
     data["tickets"] = [{"reference": t.reference, "opened_at": t.opened_at.isoformat(), "intent": t.intent,
                         "status": t.status} for t in found.tickets]
     return web.json_response(data)
+
+
+async def _list_assets(request: web.Request, actor: Actor) -> web.Response:
+    per_page = bounded_int(request.query.get("per_page", "50"), minimum=1, maximum=MAX_PER_PAGE)
+    if per_page is None:
+        return api_error(422, f"per_page doit être un nombre entre 1 et {MAX_PER_PAGE}.")
+    values = {name: request.query.get(name, "").strip()[:120] for name in ASSET_FILTERS}
+    for name, known in (("type", labels.EQUIPMENT), ("status", labels.ASSET_STATUS), ("owner", labels.ASSET_OWNER)):
+        if values[name] and values[name] not in known:
+            return api_error(422, f"Valeur inconnue pour {name} : {values[name]!r} (valeurs : {', '.join(known)}).")
+    after = request.query.get("after", "").strip()[:32] or None
+    async with request.app[sessions_key]() as db:
+        found = await search_assets(db, actor, AssetQuery(**values), limit=per_page, after=after)
+    return web.json_response({
+        "items": [schemas.asset_row_json(row) for row in found.rows], "per_page": per_page,
+        "next_after": found.rows[-1].tag if found.has_next and found.rows else None})
