@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator
 
 import pytest
@@ -17,7 +18,7 @@ from tests.web.world import PASSWORD, make_settings, seed
 from web.agents import LiveOptions, live_key
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOT = "/tmp/guichet-agents-queue.png"
+SCREENSHOT = os.path.join(tempfile.gettempdir(), "guichet-agents-queue.png")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import AsyncIterator
 
 import pytest
@@ -13,7 +14,7 @@ from guichet.wiring import build_app
 from tests.bot.conftest import nlu, seed_territory  # noqa: F401 - nlu: the shared trained model (fixture)
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOT = "/tmp/guichet-webchat.png"
+SCREENSHOT = os.path.join(tempfile.gettempdir(), "guichet-webchat.png")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
         "--disable-sync", "--no-first-run"]
 
