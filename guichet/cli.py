@@ -84,7 +84,8 @@ def _parser() -> argparse.ArgumentParser:
     labels = sub.add_parser("labels", help="printable label sheets of a school's devices")
     labels.add_argument("--school", required=True, metavar="UAI")
     labels.add_argument("--room", default=None, help="only the devices of this room")
-    labels.add_argument("--format", choices=("html",), default="html")
+    labels.add_argument("--format", choices=("html", "pdf"), default="html")
+    labels.add_argument("--output", metavar="FICHIER", help="write the sheet to this file (needed for a PDF on a terminal)")
 
     kb = sub.add_parser("kb", help="knowledge base")
     kb.add_argument("kb_args", nargs=argparse.REMAINDER)

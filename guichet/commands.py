@@ -42,7 +42,7 @@ async def dispatch(args: argparse.Namespace, settings: Settings, stdout: TextIO)
             case "labels":
                 from guichet.labels_cli import label_sheet
 
-                return await label_sheet(sessions, settings, args.school, args.room, stdout)
+                return await label_sheet(sessions, settings, args.school, args.room, stdout, args.format, args.output)
             case "demo":
                 from guichet.demo import DEMO_PASSWORD, load_demo
 

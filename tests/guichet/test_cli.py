@@ -222,6 +222,23 @@ def test_labels_prints_a_school_sheet_and_refuses_an_unknown_uai(workdir: Path, 
     out = io.StringIO()
     assert main(["labels", "--school", uai, "--room", room, "--format", "html"], stdout=out) == 0
     assert out.getvalue().count('<article class="label"') == count
+    # The same sheet as a PDF file: its Telegram codes scan back to the devices' deep links.
+    import numpy as np
+    import pypdfium2 as pdfium
+    import zxingcpp
+
+    out = io.StringIO()
+    target = workdir / "etiquettes.pdf"
+    assert main(["labels", "--school", uai, "--format", "pdf", "--output", str(target)], stdout=out) == 0
+    assert f"{total} étiquette(s) écrite(s) dans {target}" in out.getvalue()
+    document = pdfium.PdfDocument(target.read_bytes())
+    read = {c.text for page in document for c in zxingcpp.read_barcodes(
+        np.asarray(page.render(scale=4, grayscale=True).to_pil()))}
+    document.close()
+    assert f"https://t.me/GuichetEcolesBot?start=asset-{tag}" in read
+    assert sum(text.startswith("https://t.me/GuichetEcolesBot?start=asset-") for text in read) == total
     capsys.readouterr()
+    assert main(["labels", "--school", uai, "--format", "pdf"], stdout=io.StringIO()) == 2
+    assert "indiquez --output FICHIER.pdf" in capsys.readouterr().err
     assert main(["labels", "--school", "0999999Z"], stdout=io.StringIO()) == 2
     assert capsys.readouterr().err.strip() == "guichet: aucune école de code UAI '0999999Z' dans le territoire 'sem'"

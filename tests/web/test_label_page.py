@@ -99,3 +99,29 @@ async def test_the_ticket_page_links_to_the_labels(world, signed_in) -> None:
     html = await (await agent.get(f"/agents/tickets/{world.refs['a']}")).text()
     link = f'href="/agents/schools/{world.schools["a"]}/labels">Imprimer les étiquettes</a>'
     assert html.count(link) == 2
+
+
+async def test_the_sheet_prints_as_a_pdf_whose_codes_scan(db, world, signed_in) -> None:
+    """`?format=pdf`: the same sheet as an A4 PDF; drawn to pixels, every QR code reads back as the
+    device's deep link, one per device of the school (as a phone would read the printed label)."""
+    import numpy as np
+    import pypdfium2 as pdfium
+    import zxingcpp
+
+    await _add_room_assets(db, world.schools["a"])
+    agent = await signed_in("agent.a@guichet.test")
+    response = await agent.get(f"/agents/schools/{world.schools['a']}/labels", params={"format": "pdf"})
+    assert response.status == 200 and response.headers["Content-Type"] == "application/pdf"
+    assert f'filename="etiquettes-{world.schools["a"]}.pdf"' in response.headers["Content-Disposition"]
+    document = pdfium.PdfDocument(await response.read())
+    try:
+        read = set()
+        for page in document:
+            pixels = np.asarray(page.render(scale=4, grayscale=True).to_pil())
+            read |= {code.text for code in zxingcpp.read_barcodes(pixels)}
+    finally:
+        document.close()
+    tags = ("SEM-000001", "SEM-000003", "FIR-000002", "SEM-004512")
+    assert {f"http://guichet.test/chat?asset={tag}" for tag in tags} <= read
+    other = await signed_in("agent.b@guichet.test")
+    assert (await other.get(f"/agents/schools/{world.schools['a']}/labels", params={"format": "pdf"})).status == 404

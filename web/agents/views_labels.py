@@ -9,11 +9,13 @@ from handlers.label_sheets import agent_school_labels
 from web.agents.views_ticket import not_found
 from web.app import sessions_key, settings_key
 from web.auth import actor_key
+from web.documents import pdf
 from web.label_sheet import LabelLinks, content_security_policy, render_sheet
 
 
 async def school_labels(request: web.Request) -> web.Response:
-    """GET /agents/schools/{uai}/labels[?room=R]: the printable sheet; 404 outside the agent's scope."""
+    """GET /agents/schools/{uai}/labels[?room=R][&format=pdf]: the printable sheet (HTML, or the same
+    as an A4 PDF); 404 outside the agent's scope."""
     room = request.query.get("room") or None
     async with request.app[sessions_key]() as db:
         try:
@@ -22,6 +24,10 @@ async def school_labels(request: web.Request) -> web.Response:
             return await not_found(request, "Cette école est introuvable.")
     settings = request.app[settings_key]
     html = render_sheet(sheet, LabelLinks(settings.public_url, settings.telegram_bot_username))
+    if request.query.get("format") == "pdf":
+        return web.Response(body=pdf(html), content_type="application/pdf", headers={
+            "Content-Disposition": f'attachment; filename="etiquettes-{request.match_info["uai"].strip()}.pdf"',
+            "Cache-Control": "no-store"})
     # The sheet is one self-contained document: its own inline style sheet, allowed by its hash.
     return web.Response(text=html, content_type="text/html", charset="utf-8", headers={
         "Content-Security-Policy": content_security_policy(), "Cache-Control": "no-store"})
