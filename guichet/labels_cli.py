@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk.errors import RecordNotFound
 from desk.repositories import get_territory
+from guichet.document_output import refuses_pdf_here, write_document
 from guichet.settings import Settings
 from handlers.label_sheets import school_labels
 from web.label_sheet import LabelLinks, render_sheet
@@ -18,9 +18,7 @@ from web.label_sheet import LabelLinks, render_sheet
 async def label_sheet(sessions: async_sessionmaker[AsyncSession], settings: Settings, uai: str,
                       room: str | None, stdout: TextIO, output: str = "html", destination: str | None = None) -> int:
     """The sheet on stdout (HTML), or in `destination`; a PDF needs a file or a pipe."""
-    if output == "pdf" and destination is None and (not hasattr(stdout, "buffer") or stdout.isatty()):
-        print("guichet: un PDF ne s'affiche pas dans le terminal : indiquez --output FICHIER.pdf "
-              "ou redirigez la sortie vers un fichier.", file=sys.stderr)
+    if refuses_pdf_here(output, destination, stdout):
         return 2
     async with sessions() as session:
         try:
@@ -36,14 +34,5 @@ async def label_sheet(sessions: async_sessionmaker[AsyncSession], settings: Sett
         from web.documents import pdf
 
         data = pdf(html)
-    if destination is not None:
-        path = Path(destination)
-        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
-        print(f"{len(sheet.assets)} étiquette(s) écrite(s) dans {path}", file=stdout)
-    elif isinstance(data, bytes):
-        stdout.flush()
-        stdout.buffer.write(data)  # type: ignore[attr-defined]
-        stdout.buffer.flush()  # type: ignore[attr-defined]
-    else:
-        stdout.write(data)
+    write_document(data, stdout, destination, f"{len(sheet.assets)} étiquette(s) écrite(s)")
     return 0

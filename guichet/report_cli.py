@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-from pathlib import Path
 from typing import TextIO
 from zoneinfo import ZoneInfo
 
@@ -17,14 +16,13 @@ from domain.vocabulary import AgentRole, OrgKind
 from handlers.agent_scope import Actor
 from handlers.committee import Period, committee_review, review_csv
 from handlers.sla_report import compliance
+from guichet.document_output import refuses_pdf_here, write_document
 
 
 async def committee(sessions: async_sessionmaker[AsyncSession], territory_name: str, period_text: str | None,
                     output: str, stdout: TextIO, destination: str | None = None) -> int:
     """The review on stdout (HTML or CSV), or in `destination`; a PDF needs a file or a pipe."""
-    if output == "pdf" and destination is None and (not hasattr(stdout, "buffer") or stdout.isatty()):
-        print("guichet: un PDF ne s'affiche pas dans le terminal : indiquez --output FICHIER.pdf "
-              "ou redirigez la sortie vers un fichier.", file=sys.stderr)
+    if refuses_pdf_here(output, destination, stdout):
         return 2
     async with sessions() as session:
         territory = await get_territory(session, territory_name)
@@ -49,14 +47,5 @@ async def committee(sessions: async_sessionmaker[AsyncSession], territory_name: 
 
         data = committee_pack(review, rows, territory.name)
         data = pdf(data) if output == "pdf" else data
-    if destination is not None:
-        path = Path(destination)
-        path.write_bytes(data if isinstance(data, bytes) else data.encode("utf-8"))
-        print(f"bilan {period.label} écrit dans {path}", file=stdout)
-    elif isinstance(data, bytes):
-        stdout.flush()
-        stdout.buffer.write(data)  # type: ignore[attr-defined]
-        stdout.buffer.flush()  # type: ignore[attr-defined]
-    else:
-        stdout.write(data)
+    write_document(data, stdout, destination, f"bilan {period.label} écrit")
     return 0

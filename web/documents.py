@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from aiohttp import web
 
 from domain.french import duration_fr, euros, percent_fr
 from handlers.committee import CommitteeReview
@@ -19,7 +20,7 @@ from handlers.sla_report import ComplianceRow, month_label
 from web import labels
 from web.typography import FrenchLoader, finalize
 
-__all__ = ["committee_pack", "pdf", "render_document"]
+__all__ = ["committee_pack", "pdf", "pdf_response", "render_document"]
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -44,6 +45,12 @@ def pdf(html: str) -> bytes:
     from weasyprint import HTML
 
     return HTML(string=html, base_url=None).write_pdf()
+
+
+def pdf_response(html: str, filename: str) -> web.Response:
+    """The page as a PDF to download under `filename`, never cached (it holds the day's figures)."""
+    return web.Response(body=pdf(html), content_type="application/pdf", headers={
+        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
 def committee_pack(review: CommitteeReview, compliance: list[ComplianceRow], territory: str) -> str:

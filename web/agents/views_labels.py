@@ -9,7 +9,7 @@ from handlers.label_sheets import agent_school_labels
 from web.agents.views_ticket import not_found
 from web.app import sessions_key, settings_key
 from web.auth import actor_key
-from web.documents import pdf
+from web.documents import pdf_response
 from web.label_sheet import LabelLinks, content_security_policy, render_sheet
 
 
@@ -25,9 +25,7 @@ async def school_labels(request: web.Request) -> web.Response:
     settings = request.app[settings_key]
     html = render_sheet(sheet, LabelLinks(settings.public_url, settings.telegram_bot_username))
     if request.query.get("format") == "pdf":
-        return web.Response(body=pdf(html), content_type="application/pdf", headers={
-            "Content-Disposition": f'attachment; filename="etiquettes-{request.match_info["uai"].strip()}.pdf"',
-            "Cache-Control": "no-store"})
+        return pdf_response(html, f"etiquettes-{request.match_info['uai'].strip()}.pdf")
     # The sheet is one self-contained document: its own inline style sheet, allowed by its hash.
     return web.Response(text=html, content_type="text/html", charset="utf-8", headers={
         "Content-Security-Policy": content_security_policy(), "Cache-Control": "no-store"})

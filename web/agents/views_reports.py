@@ -22,17 +22,11 @@ from web.agents.views_ticket import not_found
 from web.app import sessions_key
 from web.auth import actor_key
 from web.charts import committee_chart, paired_bars
-from web.documents import committee_pack, pdf, render_document
+from web.documents import committee_pack, pdf_response, render_document
 from web.inputs import bounded_int
 from web.kb import kb_key
 
 PERIODS = (7, 30, 60, 90, 365)
-
-
-def _pdf(html: str, filename: str) -> web.Response:
-    """A printable document to download (the same HTML as the page's print version)."""
-    return web.Response(body=pdf(html), content_type="application/pdf", headers={
-        "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "no-store"})
 
 
 def _csv(text: str, filename: str) -> web.Response:
@@ -93,7 +87,7 @@ async def committee(request: web.Request) -> web.Response:
     if wanted == "csv":
         return _csv(review_csv(review), f"{name}.csv")
     if wanted == "pdf":
-        return _pdf(committee_pack(review, rows, territory), f"{name}.pdf")
+        return pdf_response(committee_pack(review, rows, territory), f"{name}.pdf")
     return await render("agents/committee.html", request, {
         "c": review, "chart": committee_chart(review), "choices": period_choices(today), "error": error,
         "csv_query": f"periode={period.key}&format=csv", "pdf_query": f"periode={period.key}&format=pdf",
@@ -138,7 +132,7 @@ async def insurance(request: web.Request) -> web.Response:
         return _csv(insurance_csv(lines), f"nouveaux-equipements-{year}.csv")
     total = sum(line.value_cents or 0 for line in lines)
     if request.query.get("format") == "pdf":
-        return _pdf(render_document("insurance", lines=lines, year=year, total=total, territory=territory,
+        return pdf_response(render_document("insurance", lines=lines, year=year, total=total, territory=territory,
                                     scope=actor.organisation_name),
                     f"nouveaux-equipements-{year}.pdf")
     return await render("agents/insurance.html", request, {
@@ -161,5 +155,5 @@ async def claim_statement(request: web.Request) -> web.Response:
         return _csv(statement_csv(statement), f"{name}.csv")
     html = render_document("statement", s=statement, territory=statement.territory)
     if wanted == "pdf":
-        return _pdf(html, f"{name}.pdf")
+        return pdf_response(html, f"{name}.pdf")
     return web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
