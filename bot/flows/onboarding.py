@@ -111,7 +111,8 @@ def ask_school(turn: Turn, prefix: str | None = None) -> None:
 def _narrowing_hint(text: str, found: list[Candidate], shown: list[Candidate]) -> str:
     """How to find one's school among several: the commune (an example from the list) or the UAI."""
     example = f"{' '.join(text.split())[:60]} {shown[0].commune}"
-    named = {common.plain(c.commune) for c in found} & set(_key(text).split())
+    said = f" {_key(text)} "
+    named = any(f" {_key(c.commune)} " in said for c in found)  # « Saint-Étienne » is two words
     lead = (f"{len(found)} écoles correspondent ; voici les {len(shown)} plus proches. "
             if len(found) > len(shown) else "")
     if named:

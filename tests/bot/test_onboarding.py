@@ -59,6 +59,14 @@ async def test_a_common_name_offers_every_match_and_how_to_narrow(chat: Chat, de
     assert "ajoutez la commune" not in chat.text
 
 
+async def test_a_commune_of_several_words_counts_as_named(chat: Chat, desk_db) -> None:
+    """« Saint-Étienne » already given: the hint asks for the UAI, never « … Saint-Étienne Saint-Étienne »."""
+    await chat.say("école Jules Ferry Saint-Étienne")
+    assert len(chat.labels) > 2, chat.text  # several offered (the best one first)
+    assert "Saint-Étienne Saint-Étienne" not in chat.text
+    assert "ajoutez la commune" not in chat.text
+
+
 async def test_many_equal_matches_are_capped_with_their_count(chat: Chat, desk_db, monkeypatch) -> None:
     """Beyond the buttons a message can hold, the teacher is told how many schools match."""
     from bot.flows import onboarding
