@@ -23,10 +23,10 @@ FLOOD = (
     "Vous envoyez beaucoup de messages ; je traite les précédents. "
     "Vos messages sont bien enregistrés : patientez une minute avant d'en envoyer d'autres."
 )
-STALE_BUTTON = (
-    "Ce bouton n'est plus valable : la conversation a avancé depuis. "
-    "Décrivez votre problème ou écrivez « aide » pour voir ce que je peux faire."
-)
+STALE = "Ce bouton n'est plus valable : la conversation a avancé depuis."
+STALE_BUTTON = STALE + " Décrivez votre problème ou écrivez « aide » pour voir ce que je peux faire."
+#: A stale button while the teacher is still signing up: the pending question comes back instead.
+STALE_ONBOARDING = STALE + " Répondez plutôt à ma dernière question, ou écrivez le nom de votre école."
 GROUP_CHAT = (
     "Je ne réponds qu'en conversation privée, pour protéger les informations de votre école. "
     "Écrivez-moi directement."

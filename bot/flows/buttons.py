@@ -11,15 +11,13 @@ ONBOARDING_VERBS = frozenset({"school", "role", "here"})
 
 async def dispatch(turn: Turn) -> None:
     payload = parse(turn.inbound.button)
-    if payload is None:
-        turn.say(bad_input.STALE_BUTTON)
-        return
     linked = turn.requester is not None and turn.requester.school_id is not None
-    if not linked and payload.verb not in ONBOARDING_VERBS:
+    if payload is not None and not linked and payload.verb not in ONBOARDING_VERBS:
         onboarding.ask_school(turn, "Avant tout, j'ai besoin de connaître votre école.")
         return
-    if not await _handle(turn, payload):
-        turn.say(bad_input.STALE_BUTTON)
+    if payload is None or not await _handle(turn, payload):
+        # Never « décrivez votre problème » to a teacher still signing up: her pending question.
+        turn.say(bad_input.STALE_BUTTON if linked else bad_input.STALE_ONBOARDING)
 
 
 async def _handle(turn: Turn, p: Payload) -> bool:

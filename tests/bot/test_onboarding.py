@@ -99,3 +99,15 @@ async def test_buttons_of_other_flows_wait_for_onboarding(chat: Chat, desk_db) -
     """An unlinked sender pressing a report button is asked for the school first."""
     await chat.payload("report:send")
     assert "votre école" in chat.text
+
+
+async def test_a_stale_button_while_signing_up_brings_back_the_question(chat: Chat, desk_db) -> None:
+    """A teacher not yet linked to a school is never told « Décrivez votre problème » by a stale button."""
+    await chat.say(FIRMINY_JF)
+    await chat.payload("role:teacher")  # a role button before the school was chosen
+    assert "Ce bouton n'est plus valable" in chat.text and "Décrivez votre problème" not in chat.text
+    assert "votre école" in chat.text
+    await chat.payload("nonsense")
+    assert "Décrivez votre problème" not in chat.text
+    await chat.payload(f"school:{await school_id(desk_db, FIRMINY_JF)}")  # the pending question still works
+    assert chat.labels == ["Enseignant·e", "Directeur·rice"]
