@@ -27,7 +27,7 @@ from bot.ratelimit import RateLimit, SlidingWindow, Verdict
 from bot.state import DialogueState
 from bot.turn import DeflectionLog, KnowledgeBaseLike, Services, Turn, log_deflection
 from desk.clock import utcnow
-from desk.db import is_transient
+from desk.db import failure_reason, is_transient
 from desk.inbox import Inbox
 from domain.vocabulary import Channel, InboundStatus
 from handlers import conversations, notices
@@ -117,7 +117,7 @@ class DialogueEngine:
                 # The database failed, not the message: released, never marked done, so
                 # the channel's retry (Telegram's sweeper) answers it once storage is back.
                 log.warning("dialogue turn on inbound %s released (%s/%s): storage unavailable: %s",
-                            row_id, inbound.channel, inbound.message_id, type(exc).__name__)
+                            row_id, inbound.channel, inbound.message_id, failure_reason(exc))
                 await self._release(inbound, row_id, f"{type(exc).__name__}: {exc}")
                 return [Outbound(bad_input.APOLOGY)]
             log.exception("dialogue failed on inbound %s (%s/%s)", row_id, inbound.channel, inbound.message_id)

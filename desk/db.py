@@ -75,6 +75,15 @@ async def ping(engine: AsyncEngine) -> None:
 STORAGE_ERRORS: tuple[type[BaseException], ...] = (SQLAlchemyError, OSError)
 
 
+def failure_reason(exc: BaseException) -> str:
+    """The database's own words for a failure, on one short line (« database or disk is full »,
+    « attempt to write a readonly database », « connection refused »…), for a log line that
+    says what is wrong without a traceback."""
+    orig = getattr(exc, "orig", None) or exc
+    words = " ".join(str(orig).split()) or type(orig).__name__
+    return f"{type(orig).__name__}: {words[:200]}"
+
+
 def is_transient(exc: BaseException) -> bool:
     """True for a failure of the database itself (down, restarting, unreachable, a dropped
     connection), which the same work may survive when tried again; False for a bug or bad data."""

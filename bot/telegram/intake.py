@@ -21,6 +21,7 @@ from typing import Any, TYPE_CHECKING
 from bot.telegram.inbox import chat_of, telegram_inbox
 from bot.telegram.translate import update_key
 from desk.clock import utcnow
+from desk.db import failure_reason, is_transient
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -76,7 +77,11 @@ class UpdateIntake:
                 try:
                     ids = await self._insert([item.data for item in batch])
                 except Exception as exc:
-                    log.exception("could not store %s Telegram update(s)", len(batch))
+                    if is_transient(exc):  # the database, not the updates: Telegram delivers again
+                        log.warning("could not store %s Telegram update(s), answered 503: %s",
+                                    len(batch), failure_reason(exc))
+                    else:
+                        log.exception("could not store %s Telegram update(s)", len(batch))
                     for item in batch:
                         if not item.done.done():
                             item.done.set_exception(exc)

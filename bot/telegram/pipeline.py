@@ -22,6 +22,7 @@ from telegram import Bot
 
 from bot.telegram.inbox import UPDATE_PREFIX, telegram_inbox
 from bot.telegram.translate import MalformedUpdate, parse_update
+from desk.db import failure_reason, is_transient
 from desk.inbox import Inbox
 from domain.vocabulary import InboundStatus
 from bot.telegram.adapter import TelegramAdapter
@@ -119,8 +120,11 @@ class UpdatePipeline:
         while not self._stop.is_set():
             try:
                 await self.recover(older_than=timedelta(0) if first else self.options.sweep_grace)
-            except Exception:
-                log.exception("telegram sweeper failed")
+            except Exception as exc:
+                if is_transient(exc):  # the database is down or refuses writes: next pass
+                    log.warning("telegram sweeper could not read the inbox: %s", failure_reason(exc))
+                else:
+                    log.exception("telegram sweeper failed")
             first = False
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), self.options.sweep_interval)
