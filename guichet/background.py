@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiohttp import web
@@ -67,7 +67,9 @@ def setup_background(
     sender with `app[dispatcher_key].register(channel, sender)` — the one way to add one.
     """
     sessions = app[sessions_key]
-    dispatcher = OutboxDispatcher(sessions, now=now, interval=app[settings_key].outbox_interval_seconds)
+    settings = app[settings_key]
+    dispatcher = OutboxDispatcher(sessions, now=now, interval=settings.outbox_interval_seconds,
+                                  lease=timedelta(seconds=settings.outbox_lease_seconds))
     watcher = SlaWatcher(sessions, calendar_for=calendar_for, operator_for=operator_for, now=now)
     app[dispatcher_key] = dispatcher
     app[watcher_key] = watcher

@@ -69,6 +69,18 @@ class Settings(BaseSettings):
     #: over (the process died after the turn's commit), and between two dispatcher passes.
     reply_lease_seconds: float = Field(default=60.0, gt=0, le=3600)
     outbox_interval_seconds: float = Field(default=5.0, gt=0, le=3600)
+    #: How long the outbox dispatcher holds the rows it claimed: after a crash, another pass (of
+    #: this process restarted, or of another) sends them once it runs out.
+    outbox_lease_seconds: float = Field(default=300.0, ge=5, le=86400)
+    #: How long a mail being processed is held by its process, and the pause between two sweeps
+    #: of stored mails waiting for an attempt: a mail whose process died is taken up again after
+    #: at most the two together.
+    mail_lease_seconds: float = Field(default=300.0, ge=5, le=86400)
+    mail_retry_seconds: float = Field(default=60.0, gt=0, le=3600)
+    #: Seconds between two IMAP polls, and how long a poller's hold on the mailbox lasts without
+    #: renewal (it renews before each mail): after a crash, another process polls within it.
+    imap_interval_seconds: float = Field(default=60.0, gt=0, le=3600)
+    imap_lock_seconds: float = Field(default=120.0, ge=5, le=3600)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     #: `json` (one object a line, for production), `console` (readable, for development) or
     #: `auto`: console on a terminal, JSON otherwise.

@@ -71,7 +71,7 @@ class ImapPoller:
 
     def __init__(
         self, config: ImapConfig, intake: EmailIntake, sessions: async_sessionmaker[AsyncSession],
-        *, interval: float = 60.0, lock_ttl: timedelta = timedelta(minutes=5), timeout: float = 30.0,
+        *, interval: float = 60.0, lock_ttl: timedelta = timedelta(minutes=2), timeout: float = 30.0,
         owner: str | None = None, batch: int = 100,
     ) -> None:
         self.config = config
@@ -88,6 +88,9 @@ class ImapPoller:
         while not stop.is_set():
             try:
                 await self.poll_once()
+            except (ImapError, OSError, TimeoutError) as exc:  # the server, not us: one line
+                log.warning("IMAP poll of %s failed, next in %.0f s: %s", self.config.lock_name, self.interval,
+                            " ".join(str(exc).split())[:300] or type(exc).__name__)
             except Exception:  # noqa: BLE001 - the mailbox stays as it was; next poll retries
                 log.exception("IMAP poll of %s failed", self.config.lock_name)
             try:

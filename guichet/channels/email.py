@@ -7,6 +7,8 @@ threading e-mail sender on the outbox dispatcher when GUICHET_SMTP_URL is set.
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import asyncio
 import logging
 import secrets
@@ -29,10 +31,6 @@ __all__ = ["build_intake", "intake_key", "setup_email"]
 log = logging.getLogger(__name__)
 
 intake_key = email_intake_key
-
-#: Seconds between two sweeps of stored mails whose processing failed (bounded by max_attempts).
-RETRY_INTERVAL = 60.0
-
 
 def build_intake(
     settings: Settings, sessions: async_sessionmaker[AsyncSession], *, nlu: Any,
@@ -66,7 +64,8 @@ def setup_email(app: web.Application) -> None:
     if not (settings.smtp_intake_port or settings.imap_url):
         return
     app[intake_key] = build_intake(settings, app[sessions_key], nlu=app[nlu_key],
-                                   tutorials=app.get(kb_key), ctx=app.get(context_key))
+                                   tutorials=app.get(kb_key), ctx=app.get(context_key),
+                                   lease=timedelta(seconds=settings.mail_lease_seconds))
     app.cleanup_ctx.append(_intake_context)
     if settings.smtp_intake_port:
         app.cleanup_ctx.append(_smtp_context)
@@ -90,7 +89,9 @@ async def _sender_context(app: web.Application) -> AsyncIterator[None]:
 async def _intake_context(app: web.Application) -> AsyncIterator[None]:
     intake = app[intake_key]
     stop = asyncio.Event()
-    task = asyncio.create_task(_every(RETRY_INTERVAL, intake.retry_pending, stop), name="mail retries")
+    # Stored mails waiting for an attempt: a failure, or a process that died holding them.
+    task = asyncio.create_task(_every(app[settings_key].mail_retry_seconds, intake.retry_pending, stop),
+                               name="mail retries")
     yield
     stop.set()
     await _finish(task)
@@ -107,7 +108,9 @@ async def _smtp_context(app: web.Application) -> AsyncIterator[None]:
 
 async def _imap_context(app: web.Application) -> AsyncIterator[None]:
     settings = app[settings_key]
-    poller = ImapPoller(ImapConfig.from_url(settings.imap_url or ""), app[intake_key], app[sessions_key])
+    poller = ImapPoller(ImapConfig.from_url(settings.imap_url or ""), app[intake_key], app[sessions_key],
+                        interval=settings.imap_interval_seconds,
+                        lock_ttl=timedelta(seconds=settings.imap_lock_seconds))
     stop = asyncio.Event()
     task = asyncio.create_task(poller.run(stop), name="IMAP poller")
     yield
