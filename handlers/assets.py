@@ -285,8 +285,10 @@ async def logbook(session: AsyncSession, asset: Asset) -> list[LogEntry]:
     entries: list[tuple[datetime, int, int, LogEntry]] = []
     for event in (await session.scalars(
             select(AssetEvent).where(AssetEvent.asset_id == asset.id).order_by(AssetEvent.at, AssetEvent.id))).all():
+        reference = (event.data or {}).get("ticket")
         entries.append((event.at, 1, event.id, LogEntry(at=event.at, kind=event.kind, actor=event.actor_name,
-                                                        body=event.body, data=event.data)))
+                                                        body=event.body, data=event.data,
+                                                        ticket_reference=reference if isinstance(reference, str) else None)))
     claimed = select(ClaimLine.ticket_id).where(ClaimLine.asset_id == asset.id)
     tickets = (await session.scalars(
         select(Ticket).options(selectinload(Ticket.requester))
