@@ -38,6 +38,7 @@ from sqlalchemy.orm import selectinload
 
 from desk import repositories as repo
 from desk.errors import DeskError, RecordNotFound
+from desk.lifecycle import OPEN_STATUSES
 from desk.models import Asset, AssetEvent, Commune, Organisation, Room, School, Territory, Ticket
 from domain.labels import EQUIPMENT_FR
 from domain.uai import normalise_uai
@@ -312,6 +313,13 @@ async def record_closure(session: AsyncSession, actor: Actor, uai: str, room: st
     if not plan.devices:
         errors["devices"] = (f"Aucun matériel de {plan.operator_name} n'est inscrit dans la salle {plan.room} : "
                              "il n'y a rien à récupérer ni à réaffecter.")
+    pending = await session.scalar(select(Ticket.reference).where(
+        Ticket.school_id == school.id, Ticket.intent == Intent.CLASS_CHANGE.value, Ticket.room == plan.room,
+        Ticket.subject.like("Fermeture de la classe %"), Ticket.status.in_([st.value for st in OPEN_STATUSES]))
+        .order_by(Ticket.id).limit(1))
+    if pending:
+        errors["devices"] = (f"La fermeture de la classe {plan.room} est déjà enregistrée (demande {pending}, "
+                             "en cours) : complétez cette demande plutôt que d'en ouvrir une autre.")
     chosen = {c.tag.strip().upper(): c for c in choices}
     destinations: dict[str, tuple[School, str]] = {}
     for device in plan.devices:

@@ -98,6 +98,12 @@ async def test_a_commune_records_a_closure_for_sem_to_collect_and_reallocate(db,
     async with db.sessions() as s:
         logbook = await assets.logbook(s, laptop)
     assert logbook[-1].kind == "class_closure" and logbook[-1].ticket_reference == done.reference
+    async with db.sessions() as s:  # a second closure of the same room while the first is open
+        with pytest.raises(cc.ClassChangeRefused) as refused:
+            await cc.record_closure(s, firminy, world.schools["a"], "CM2", [
+                cc.DeviceChoice("SEM-000101", cc.COLLECT), cc.DeviceChoice("SEM-000102", cc.COLLECT)],
+                why="Doublon", now=NOW)
+    assert f"déjà enregistrée (demande {done.reference}, en cours)" in refused.value.errors["devices"]
 
 
 async def test_a_closure_refuses_in_french_what_it_cannot_do(db, world, actor) -> None:
