@@ -8,15 +8,18 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from domain.french import commune_organisation_name
-from domain.vocabulary import AssetOwner, Equipment
+from domain.french import commune_organisation_name, euros
+from domain.labels import EQUIPMENT_FR
+from domain.vocabulary import AssetEventKind, AssetOwner, Equipment
 
+from desk.clock import utcnow
 from desk.csvfiles import CsvRow, UnreadableHeader, decode, read_rows
-from desk.models import Asset, Commune, Organisation, Room, School, Territory
+from desk.models import Asset, AssetEvent, Commune, Organisation, Room, School, Territory
 from desk.repositories import ensure_organisation
 from domain.uai import is_valid_uai, normalise_uai
 
@@ -64,29 +67,94 @@ class Rejection:
     reason: str
 
 
+#: The identity fields an asset row may change, as the logbook's events name them (handlers.assets).
+IDENTITY_FIELDS = ("type", "owner", "model", "serial", "acquired_on", "value_cents")
+#: Optional columns: absent from the file, the inventory's value is kept.
+_OPTIONAL = {"model": "model", "serial": "serial", "acquired_on": "acquired_on", "value_cents": "value"}
+_FIELD_FR = {"type": "type", "owner": "propriétaire", "model": "modèle", "serial": "numéro de série",
+             "acquired_on": "date d'acquisition", "value_cents": "valeur"}
+
+
+@dataclass(frozen=True)
+class AssetChange:
+    """What one row does to one device: `created`, `edited` (the fields that change, before and
+    after) or `moved` (school and room before and after), as its logbook event records it."""
+
+    line: int
+    tag: str
+    kind: str  # an AssetEventKind value: created, edited, moved
+    before: dict[str, Any]
+    after: dict[str, Any]
+
+    def describe(self) -> str:
+        """« ligne 3, SEM-000002 : déplacé — 0421001K CM2 → 0421002L BCD », in French."""
+        head = f"  ligne {self.line}, {self.tag} : "
+        if self.kind == AssetEventKind.CREATED:
+            what = EQUIPMENT_FR.get(self.after.get("type") or "", self.after.get("type") or "")
+            return head + f"créé ({what}, {_place_fr(self.after)})"
+        if self.kind == AssetEventKind.MOVED:
+            return head + f"déplacé — {_place_fr(self.before)} → {_place_fr(self.after)}"
+        parts = [f"{_FIELD_FR.get(k, k)} : {_shown(k, self.before.get(k))} → {_shown(k, v)}"
+                 for k, v in self.after.items()]
+        return head + "modifié — " + " ; ".join(parts)
+
+
+def _place_fr(place: dict[str, Any]) -> str:
+    where = f"école {place.get('school') or '—'}"
+    return where + (f", salle {place['room']}" if place.get("room") else ", sans salle")
+
+
+def _shown(key: str, value: Any) -> str:
+    if value is None or value == "":
+        return "—"
+    if key == "value_cents":
+        return euros(int(value))
+    if key == "acquired_on":
+        year, month, day = str(value).split("-")
+        return f"{day}/{month}/{year}"
+    if key == "type":
+        return EQUIPMENT_FR.get(str(value), str(value))
+    return str(value)
+
+
 @dataclass
 class ImportReport:
     encoding: str = "utf-8"
     created: int = 0
+    #: Rows that changed an existing record (for assets: edited, moved, or both).
     updated: int = 0
     rejected: list[Rejection] = field(default_factory=list)
     unknown_columns: list[str] = field(default_factory=list)
+    #: Assets only: rows that changed the identity, rows that moved the device, rows that changed nothing.
+    edited: int = 0
+    moved: int = 0
+    unchanged: int = 0
+    changes: list[AssetChange] = field(default_factory=list)
+    assets: bool = False
 
     @property
     def accepted(self) -> int:
-        return self.created + self.updated
+        return self.created + self.updated + self.unchanged
 
     def reject(self, line: int, reason: str) -> None:
         self.rejected.append(Rejection(line, reason))
 
-    def summary(self) -> str:
-        lines = [
-            f"{self.accepted} ligne(s) importée(s) : {self.created} créée(s), "
-            f"{self.updated} mise(s) à jour ; {len(self.rejected)} rejetée(s) "
-            f"(encodage {self.encoding})."
-        ]
+    def summary(self, details: bool = False) -> str:
+        """The counts, the ignored columns and the rejected rows; with `details`, every change (a preview)."""
+        if self.assets:
+            first = (f"{self.accepted} ligne(s) importée(s) : {self.created} créée(s), {self.edited} modifiée(s), "
+                     f"{self.moved} déplacée(s), {self.unchanged} inchangée(s) ; {len(self.rejected)} rejetée(s) "
+                     f"(encodage {self.encoding}).")
+        else:
+            first = (f"{self.accepted} ligne(s) importée(s) : {self.created} créée(s), "
+                     f"{self.updated} mise(s) à jour ; {len(self.rejected)} rejetée(s) "
+                     f"(encodage {self.encoding}).")
+        lines = [first]
         if self.unknown_columns:
             lines.append("Colonnes ignorées : " + ", ".join(self.unknown_columns))
+        if details and self.changes:
+            lines.append("Changements :")
+            lines.extend(change.describe() for change in self.changes)
         lines.extend(f"  ligne {r.line} : {r.reason}" for r in self.rejected)
         return "\n".join(lines)
 
@@ -251,9 +319,18 @@ async def import_schools(
 
 
 async def import_assets(
-    session: AsyncSession, territory: Territory, raw: bytes, progress: Progress = _no_progress
+    session: AsyncSession, territory: Territory, raw: bytes, progress: Progress = _no_progress, *,
+    source: str = "", who: str = "import", agent_id: int | None = None, now: datetime | None = None,
 ) -> ImportReport:
-    """Upsert inventory rows keyed by tag; rooms are created on the fly per school."""
+    """Upsert inventory rows keyed by tag; rooms are created on the fly per school.
+
+    Every device created or changed gets its logbook event (created, edited with the fields that
+    changed, moved), with who (`who`: an agent's name, or « import ») and why (the file `source`);
+    a row that changes nothing writes nothing. A column absent from the file keeps the inventory's
+    value. A preview is this same call in a transaction the caller rolls back (`guichet import --dry-run`).
+    """
+    now = now or utcnow()
+    why = f"Import du fichier {source}" if source else "Import d'un fichier CSV"
     text, encoding = decode(raw)
     try:
         keys, rows = read_rows(text)
@@ -262,7 +339,7 @@ async def import_assets(
     if not keys:
         raise ImportFileError("fichier vide")
     columns, unknown = _resolve_columns(keys, ASSET_COLUMNS, REQUIRED_ASSET)
-    report = ImportReport(encoding=encoding, unknown_columns=unknown)
+    report = ImportReport(encoding=encoding, unknown_columns=unknown, assets=True)
 
     schools = {
         s.uai: s
@@ -282,8 +359,22 @@ async def import_assets(
             select(Room).join(School).where(School.territory_id == territory.id)
         )).all()
     }
+    schools_by_id = {s.id: s for s in schools.values()}
+    room_names = {r.id: r.name for r in rooms.values()}
     equipment_values = {e.value for e in Equipment}
     seen: set[str] = set()
+
+    def event(asset: Asset, kind: AssetEventKind, line: int, data: dict[str, Any]) -> None:
+        session.add(AssetEvent(asset_id=asset.id, kind=kind.value, at=now, actor_kind="agent" if agent_id else "system",
+                               actor_id=agent_id, actor_name=who, channel="web" if agent_id else None,
+                               body=f"{why}, ligne {line}", data=data))
+
+    def place(school_id: int | None, room_id: int | None) -> dict[str, Any]:
+        school_row = schools_by_id.get(school_id) if school_id else None
+        return {"school": school_row.uai if school_row else None,
+                "school_name": school_row.name if school_row else None,
+                "room": room_names.get(room_id) if room_id else None}
+
     for row in progress(rows):
         if row.error is not None:
             report.reject(row.line, row.error)
@@ -333,27 +424,54 @@ async def import_assets(
                 session.add(room)
                 await session.flush()
                 rooms[(school.id, room_name.lower())] = room
+                room_names[room.id] = room.name
 
+        values: dict[str, Any] = {"type": kind, "owner": owner, "model": get("model") or None,
+                                  "serial": get("serial") or None, "acquired_on": acquired, "value_cents": value_cents}
         asset = assets.get(tag)
-        created = asset is None
         if asset is None:
-            asset = Asset(territory_id=territory.id, tag=tag)
+            asset = Asset(territory_id=territory.id, tag=tag, school_id=school.id, room_id=room.id if room else None,
+                          **values)
             session.add(asset)
+            await session.flush()
             assets[tag] = asset
-        asset.type = kind
-        asset.model = get("model") or None
-        asset.school_id = school.id
-        asset.room_id = room.id if room else None
-        asset.owner = owner
-        asset.acquired_on = acquired
-        asset.value_cents = value_cents
-        asset.serial = get("serial") or None
-        if created:
+            after = {**_identity(asset), **place(asset.school_id, asset.room_id)}
+            event(asset, AssetEventKind.CREATED, row.line, {"after": after})
+            report.changes.append(AssetChange(row.line, tag, AssetEventKind.CREATED.value, {}, after))
             report.created += 1
-        else:
+            continue
+        for name, column in _OPTIONAL.items():
+            if column not in columns:
+                values[name] = getattr(asset, name)
+        before = _identity(asset)
+        for name, value in values.items():
+            setattr(asset, name, value)
+        after = _identity(asset)
+        changed = sorted(k for k in after if after[k] != before[k])
+        old_place = place(asset.school_id, asset.room_id)
+        asset.school_id, asset.room_id = school.id, room.id if room else None
+        new_place = place(asset.school_id, asset.room_id)
+        if changed:
+            edit = ({k: before[k] for k in changed}, {k: after[k] for k in changed})
+            event(asset, AssetEventKind.EDITED, row.line, {"before": edit[0], "after": edit[1]})
+            report.changes.append(AssetChange(row.line, tag, AssetEventKind.EDITED.value, *edit))
+            report.edited += 1
+        if new_place != old_place:
+            event(asset, AssetEventKind.MOVED, row.line, {"before": old_place, "after": new_place})
+            report.changes.append(AssetChange(row.line, tag, AssetEventKind.MOVED.value, old_place, new_place))
+            report.moved += 1
+        if changed or new_place != old_place:
             report.updated += 1
+        else:
+            report.unchanged += 1
     await session.flush()
     return report
+
+
+def _identity(asset: Asset) -> dict[str, Any]:
+    """A device's identity as the logbook's events record it (dates in ISO)."""
+    return {name: (getattr(asset, name).isoformat() if name == "acquired_on" and getattr(asset, name) else
+                   getattr(asset, name)) for name in IDENTITY_FIELDS}
 
 
 def organisation_slug_for_commune(name: str) -> str:
@@ -361,6 +479,7 @@ def organisation_slug_for_commune(name: str) -> str:
 
 
 __all__ = [
+    "AssetChange",
     "ImportFileError",
     "ImportReport",
     "Organisation",

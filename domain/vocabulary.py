@@ -153,6 +153,8 @@ class AssetEventKind(StrEnum):
     STOLEN = "stolen"
     STATUS = "status"
     NOTE = "note"
+    #: The device's room is closing: to collect or to re-allocate (convention art. 1; handlers.class_changes).
+    CLASS_CLOSURE = "class_closure"
 
 
 class SchoolStatus(StrEnum):

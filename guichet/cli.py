@@ -31,6 +31,8 @@ def _parser() -> argparse.ArgumentParser:
     imp.add_argument("kind", choices=["schools", "assets"])
     imp.add_argument("file", type=Path)
     imp.add_argument("--territory", default=None)
+    imp.add_argument("--dry-run", action="store_true",
+                     help="print what the file would create, change and move, and save nothing")
 
     triage = sub.add_parser("triage", help="classify and route messages (JSON lines)")
     triage.add_argument("--jsonl", action="store_true", required=True)

@@ -109,18 +109,29 @@ async def _import(args, settings, sessions, stdout) -> int:
         print(f"guichet: fichier illisible : {exc}", file=sys.stderr)
         return 1
     progress = _progress_bar(args.kind)
-    async with sessions.begin() as session:
+    dry_run = getattr(args, "dry_run", False)
+    async with sessions() as session:
         try:
             territory = await get_territory(session, settings.territory)
         except Exception:
             territory = await ensure_territory_from_preset(session, settings.territory)
-        importer = import_schools if args.kind == "schools" else import_assets
         try:
-            report = await importer(session, territory, raw, progress)
+            if args.kind == "schools":
+                report = await import_schools(session, territory, raw, progress)
+            else:
+                report = await import_assets(session, territory, raw, progress, source=args.file.name)
         except ImportFileError as exc:
+            await session.rollback()
             print(f"guichet: import impossible : {exc}", file=sys.stderr)
             return 1
-    print(report.summary(), file=stdout)
+        if dry_run:
+            # The preview is the import itself, undone: it shows exactly what applying would do.
+            await session.rollback()
+        else:
+            await session.commit()
+    if dry_run:
+        print("Aperçu de l'import : rien n'est enregistré. Relancez sans --dry-run pour appliquer.", file=stdout)
+    print(report.summary(details=dry_run), file=stdout)
     return 0 if not report.rejected else 3
 
 

@@ -22,12 +22,13 @@ from desk import repositories as repo
 from desk.clock import utcnow
 from desk.errors import DeskError, RecordNotFound
 from desk.lifecycle import ALLOWED, OPEN_STATUSES, change_status
-from desk.models import Agent, Organisation, Requester, Territory, Ticket
+from desk.models import Agent, ClaimLine, Organisation, Requester, Territory, Ticket
 from domain.labels import CLAIM_STEP_FR
-from domain.vocabulary import NOTIFIABLE_CHANNELS, Channel
+from domain.vocabulary import NOTIFIABLE_CHANNELS, Channel, Intent
 from domain.vocabulary import TicketStatus as S
 from handlers.agent_queue import scoped_ticket
 from handlers.agent_scope import Actor
+from handlers import assets
 from handlers.claims import ClaimRefused, complete_line, file_ticket, install_line, record_step, territory_rules
 from handlers.ticket_status import StatusHook, status_hook
 from routing.claims import ClaimRules
@@ -153,6 +154,34 @@ class AgentActions:
             return "Matériel installé enregistré : il figure sur l'état des équipements installés."
 
         return await self._on_claim_file(actor, reference, install)
+
+    async def claim_mark_stolen(self, actor: Actor, reference: str, line_id: int) -> ActionResult:
+        """Mark a line's device stolen in the inventory, the claim file's reference as the reason
+        (its logbook then shows the file); an event in the file's timeline too."""
+
+        async def mark(session: AsyncSession, target: Ticket, rules: ClaimRules, today: date, now: datetime) -> str:
+            line = await session.scalar(select(ClaimLine).options(selectinload(ClaimLine.asset)).where(
+                ClaimLine.id == line_id, ClaimLine.ticket_id == target.id))
+            if line is None:
+                raise ActionRefused("Cette ligne du dossier est introuvable.")
+            if line.asset is None:
+                raise ActionRefused("Indiquez d'abord l'étiquette du matériel de cette ligne.")
+            if target.intent != Intent.THEFT:
+                raise ActionRefused("Seul le matériel d'un dossier de vol ou de perte peut être déclaré volé.")
+            tag = line.asset.tag
+            try:
+                await assets.mark_stolen(session, actor, tag, why=f"Dossier de sinistre {target.reference}",
+                                         now=now, ticket_reference=target.reference)
+            except RecordNotFound:
+                raise ActionRefused(f"Le matériel {tag} n'est pas dans votre périmètre.") from None
+            except assets.AssetRefused as refused:
+                raise ActionRefused(f"{tag} : {refused.message}") from None
+            await repo.add_event(session, target, "claim_line", actor_kind="agent", actor_id=actor.id, internal=True,
+                                 at=now, body=f"Matériel {tag} déclaré volé dans l'inventaire",
+                                 data={"line": line.id, "stolen": tag})
+            return f"Matériel {tag} déclaré volé : son carnet de bord renvoie au dossier {target.reference}."
+
+        return await self._on_claim_file(actor, reference, mark)
 
     async def _on_claim_file(self, actor: Actor, reference: str, work: ClaimWork) -> ActionResult:
         """Run `work` on the claim file `reference` carries or follows, in one transaction."""

@@ -285,8 +285,10 @@ async def logbook(session: AsyncSession, asset: Asset) -> list[LogEntry]:
     entries: list[tuple[datetime, int, int, LogEntry]] = []
     for event in (await session.scalars(
             select(AssetEvent).where(AssetEvent.asset_id == asset.id).order_by(AssetEvent.at, AssetEvent.id))).all():
+        reference = (event.data or {}).get("ticket")
         entries.append((event.at, 1, event.id, LogEntry(at=event.at, kind=event.kind, actor=event.actor_name,
-                                                        body=event.body, data=event.data)))
+                                                        body=event.body, data=event.data,
+                                                        ticket_reference=reference if isinstance(reference, str) else None)))
     claimed = select(ClaimLine.ticket_id).where(ClaimLine.asset_id == asset.id)
     tickets = (await session.scalars(
         select(Ticket).options(selectinload(Ticket.requester))
@@ -499,8 +501,9 @@ async def edit_asset(session: AsyncSession, actor: Actor, tag: str, changes: Ass
 
 
 async def move_asset(session: AsyncSession, actor: Actor, tag: str, *, school_uai: str, room: str, why: str,
-                     now: datetime) -> Asset:
-    """Move a device to another school or room (convention art. 1: class closures and moves)."""
+                     now: datetime, ticket_reference: str | None = None) -> Asset:
+    """Move a device to another school or room (convention art. 1: class closures and moves); the
+    event names the ticket of the operation when there is one (`handlers.class_changes`)."""
     asset = await _managed(session, actor, tag)
     school, room_row = await _school_and_room(session, actor, school_uai, room)
     if not await _may_manage(session, actor, asset.owner, school):
@@ -510,8 +513,10 @@ async def move_asset(session: AsyncSession, actor: Actor, tag: str, *, school_ua
         raise AssetRefused("Le matériel est déjà à cet endroit.", "school")
     asset.school_id, asset.room_id = school.id, room_row.id if room_row else None
     after = {"school": school.uai, "school_name": school.name, "room": room_row.name if room_row else None}
-    session.add(_event(asset, AssetEventKind.MOVED, actor, now, body=_why(why, required=True),
-                       data={"before": before, "after": after}))
+    data: dict[str, Any] = {"before": before, "after": after}
+    if ticket_reference:
+        data["ticket"] = ticket_reference
+    session.add(_event(asset, AssetEventKind.MOVED, actor, now, body=_why(why, required=True), data=data))
     await session.flush()
     await session.refresh(asset, ["school", "room"])
     return asset

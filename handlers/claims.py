@@ -96,6 +96,8 @@ class LineView:
     new_tag: str | None = None
     new_value_cents: int | None = None
     installed_on: date | None = None
+    #: The inventory's status of the line's device (`stolen` once marked from the file), None without a tag.
+    asset_status: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,7 +220,8 @@ async def claim_file(session: AsyncSession, ticket: Ticket, rules: ClaimRules, t
         id=row.id, label=EQUIPMENT_FR.get(row.equipment or "", row.equipment or "Matériel"),
         tag=row.asset.tag if row.asset else None, acquired_on=row.acquired_on, value_cents=row.value_cents,
         rate=row.rate, refund_cents=row.refund_cents, replaced=row.replaced, new_tag=row.new_tag,
-        new_value_cents=row.new_value_cents, installed_on=row.installed_on) for row in rows]
+        new_value_cents=row.new_value_cents, installed_on=row.installed_on,
+        asset_status=row.asset.status if row.asset else None) for row in rows]
     return ClaimFile(ticket=ticket, steps=steps, lines=lines, complete_on=complete_on,
                      payment_due_on=payment_due, recovery_request_until=recovery_until)
 

@@ -40,13 +40,14 @@ class LabelAsset:
 
 @dataclass(frozen=True, slots=True)
 class SchoolLabels:
-    """A school's devices to label, by room then tag; `room` is the filter asked for, if any."""
+    """A school's devices to label, by room then tag; `room` and `tag` are the filters asked for, if any."""
 
     uai: str
     school: str
     commune: str
     room: str | None
     assets: tuple[LabelAsset, ...]
+    tag: str | None = None
 
 
 def _room_key(name: str) -> str:
@@ -54,9 +55,10 @@ def _room_key(name: str) -> str:
 
 
 async def school_labels(
-    session: AsyncSession, territory_id: int, uai: str, room: str | None = None
+    session: AsyncSession, territory_id: int, uai: str, room: str | None = None, tag: str | None = None
 ) -> SchoolLabels:
-    """The labels of the territory's school with this UAI (only one room's when `room` is given).
+    """The labels of the territory's school with this UAI (only one room's when `room` is given, only
+    one device's when `tag` is: a label to print again).
 
     RecordNotFound when the territory has no such school.
     """
@@ -64,21 +66,22 @@ async def school_labels(
     school = await repo.school_by_uai(session, normalised) if normalised else None
     if school is None or school.territory_id != territory_id:
         raise RecordNotFound(f"school {uai}")
-    return await _labels_of(session, school, room)
+    return await _labels_of(session, school, room, tag)
 
 
 async def agent_school_labels(
-    session: AsyncSession, actor: Actor, uai: str, room: str | None = None
+    session: AsyncSession, actor: Actor, uai: str, room: str | None = None, tag: str | None = None
 ) -> SchoolLabels:
     """The same for a signed-in agent: RecordNotFound too when the school is outside their scope."""
     normalised = normalise_uai(uai)
     school = await repo.school_by_uai(session, normalised) if normalised else None
     if school is None or not await covers_school(session, actor, school):
         raise RecordNotFound(f"school {uai}")
-    return await _labels_of(session, school, room)
+    return await _labels_of(session, school, room, tag)
 
 
-async def _labels_of(session: AsyncSession, school: School, room: str | None) -> SchoolLabels:
+async def _labels_of(session: AsyncSession, school: School, room: str | None, tag: str | None = None,
+                     ) -> SchoolLabels:
     territory_orgs = dict((await session.execute(
         select(Organisation.kind, Organisation.name).where(
             Organisation.territory_id == school.territory_id,
@@ -89,8 +92,10 @@ async def _labels_of(session: AsyncSession, school: School, room: str | None) ->
         AssetOwner.COMMUNE: school.commune.organisation.name if school.commune.organisation else None,
         AssetOwner.OGEC: school.ogec.name if school.ogec else None,
     }
+    wanted_tag = tag.strip().upper()[:64] if tag and tag.strip() else None
     assets = (await session.scalars(
-        select(Asset).options(selectinload(Asset.room)).where(Asset.school_id == school.id)
+        select(Asset).options(selectinload(Asset.room)).where(
+            Asset.school_id == school.id, *([Asset.tag == wanted_tag] if wanted_tag else []))
     )).all()
     wanted = _room_key(room) if room and room.strip() else None
     labels = []
@@ -105,7 +110,7 @@ async def _labels_of(session: AsyncSession, school: School, room: str | None) ->
                                  owner_name=name))
     labels.sort(key=lambda label: (_room_key(label.room or ""), label.tag))
     return SchoolLabels(uai=school.uai, school=school.name, commune=school.commune.name,
-                        room=_room_name(room, labels) if wanted else None, assets=tuple(labels))
+                        room=_room_name(room, labels) if wanted else None, assets=tuple(labels), tag=wanted_tag)
 
 
 def _room_name(asked: str, labels: list[LabelAsset]) -> str:

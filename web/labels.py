@@ -64,6 +64,7 @@ EVENT: dict[str, str] = {
     "claim_line": "Dossier de sinistre : matériel",
     "close_notice": "Avis de clôture automatique",
     "call": "Appel ou visite enregistré par un agent",
+    "class_change": "Fermeture ou ouverture de classe",
 }
 
 #: Heading of an event whose kind no table knows yet: French, never the raw identifier.
@@ -122,6 +123,7 @@ ASSET_EVENT: dict[str, str] = {
     "stolen": "Déclaré volé",
     "status": "Changement de statut",
     "note": "Note",
+    "class_closure": "Fermeture de classe",
     "ticket": "Demande ouverte",
     "ticket_status": "Suivi de la demande",
 }

@@ -30,6 +30,7 @@ EVENT_FR = {
     "claim_line": "Dossier de sinistre : matériel complété",
     "close_notice": "Avis de clôture automatique",
     "call": "Appel enregistré par le support",
+    "class_change": "Fermeture ou ouverture de classe enregistrée",
 }
 #: What the teacher reads for an event no table names yet, rather than its identifier.
 OTHER_EVENT_FR = "Mise à jour de la demande"

@@ -164,3 +164,75 @@ async def test_an_unreadable_header_refuses_the_file_in_french(db) -> None:
         territory = await _territory(session)
         with pytest.raises(ImportFileError, match="en-tête illisible"):
             await import_schools(session, territory, ("a" * 200_000 + ";b\n1;2\n").encode())
+
+
+async def test_asset_import_writes_the_logbook_and_a_rolled_back_run_is_its_preview(db) -> None:
+    """Each device created or changed gets its event (created; edited with only the fields that changed,
+    before and after; moved), with who (« import ») and why (the file); an unchanged row writes nothing;
+    a column absent from the file keeps the inventory's value; the same call rolled back is the preview."""
+    from desk.models import AssetEvent
+
+    async with db.sessions.begin() as session:
+        territory = await _territory(session)
+        await import_schools(session, territory, schools_csv().encode())
+    first = (
+        "tag;type;model;uai;room;owner;acquired_on;value\n"
+        f"SEM-000001;projector;Epson EB-W51;{U1};CM2;sem;2024-09-01;520\n"
+        f"SEM-000002;tablet;Galaxy Tab;{U1};CM2;sem;2023-09-01;290\n"
+        f"SEM-000003;laptop;Dell;{U1};CE1;sem;2023-09-01;700\n"
+    )
+    async with db.sessions.begin() as session:
+        territory = await _territory(session)
+        report = await import_assets(session, territory, first.encode(), source="inventaire-2026.csv")
+    assert (report.created, report.edited, report.moved, report.unchanged) == (3, 0, 0, 0)
+    second = (  # no value column: the values stay; 1 edited, 2 moved, 3 both, 4 new
+        "tag;type;model;uai;room;owner;acquired_on\n"
+        f"SEM-000001;projector;Epson EB-W52;{U1};CM2;sem;2024-09-01\n"
+        f"SEM-000002;tablet;Galaxy Tab;{U2};BCD;sem;2023-09-01\n"
+        f"SEM-000003;laptop;Dell Latitude;{U1};CM2;sem;2023-09-01\n"
+        f"SEM-000004;printer;;{U1};;sem;\n"
+    )
+    async with db.sessions() as session:
+        territory = await _territory(session)
+        territory_id = territory.id
+        preview = await import_assets(session, territory, second.encode(), source="maj.csv")
+        await session.rollback()
+    assert (preview.created, preview.edited, preview.moved, preview.unchanged, preview.updated) == (1, 2, 2, 0, 3)
+    text = preview.summary(details=True)
+    assert "4 ligne(s) importée(s) : 1 créée(s), 2 modifiée(s), 2 déplacée(s), 0 inchangée(s) ; 0 rejetée(s)" in text
+    assert "ligne 2, SEM-000001 : modifié — modèle : Epson EB-W51 → Epson EB-W52" in text
+    assert f"ligne 3, SEM-000002 : déplacé — école {U1}, salle CM2 → école {U2}, salle BCD" in text
+    assert "ligne 5, SEM-000004 : créé (Imprimante, école" in text and "sans salle" in text
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(AssetEvent)) == 3  # the preview wrote nothing
+        assert (await repo.asset_by_tag(session, territory_id, "SEM-000002")).school.uai == U1
+
+    async with db.sessions.begin() as session:
+        territory = await _territory(session)
+        report = await import_assets(session, territory, second.encode(), source="maj.csv")
+    assert (report.created, report.edited, report.moved) == (preview.created, preview.edited, preview.moved)
+    async with db.sessions() as session:
+        events = (await session.scalars(select(AssetEvent).order_by(AssetEvent.id))).all()
+        tags = dict((await session.execute(select(Asset.id, Asset.tag))).all())
+        asset = await repo.asset_by_tag(session, territory.id, "SEM-000001")
+    assert asset.value_cents == 52000 and asset.model == "Epson EB-W52"  # the absent column kept the value
+    assert [(tags[e.asset_id], e.kind) for e in events] == [
+        ("SEM-000001", "created"), ("SEM-000002", "created"), ("SEM-000003", "created"),
+        ("SEM-000001", "edited"), ("SEM-000002", "moved"), ("SEM-000003", "edited"), ("SEM-000003", "moved"),
+        ("SEM-000004", "created")]
+    assert {(e.actor_kind, e.actor_name) for e in events} == {("system", "import")}
+    assert events[0].body == "Import du fichier inventaire-2026.csv, ligne 2"
+    assert events[0].data["after"] == {"type": "projector", "owner": "sem", "model": "Epson EB-W51", "serial": None,
+                                       "acquired_on": "2024-09-01", "value_cents": 52000, "school": U1,
+                                       "school_name": "École élémentaire Jules Ferry", "room": "CM2"}
+    assert events[3].data == {"before": {"model": "Epson EB-W51"}, "after": {"model": "Epson EB-W52"}}
+    assert events[4].data["before"]["room"] == "CM2" and events[4].data["after"] == {
+        "school": U2, "school_name": "École privée Sainte-Marie", "room": "BCD"}
+    assert events[6].body == "Import du fichier maj.csv, ligne 4"
+
+    async with db.sessions.begin() as session:
+        territory = await _territory(session)
+        again = await import_assets(session, territory, second.encode(), source="maj.csv")
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 4)
+    async with db.sessions() as session:
+        assert await session.scalar(select(func.count()).select_from(AssetEvent)) == 8

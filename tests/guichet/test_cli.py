@@ -195,6 +195,39 @@ def test_import_with_a_row_over_the_csv_field_limit_reports_it_and_goes_on(workd
     assert "Traceback" not in capsys.readouterr().err
 
 
+def test_asset_import_dry_run_previews_the_changes_and_saves_nothing(workdir: Path) -> None:
+    """`guichet import assets --dry-run`: the counts and every change, nothing written; without it the
+    same counts, and the devices' logbooks name the file."""
+    import sqlite3
+
+    assert main(["demo", "--assets", "10"], stdout=io.StringIO()) == 0
+    db_file = next(workdir.glob("var/*.db"))
+    with sqlite3.connect(db_file) as conn:
+        tag, uai, room = conn.execute(
+            "SELECT a.tag, s.uai, r.name FROM assets a JOIN schools s ON s.id = a.school_id "
+            "JOIN rooms r ON r.id = a.room_id ORDER BY a.tag LIMIT 1").fetchone()
+        events = conn.execute("SELECT count(*) FROM asset_events").fetchone()[0]
+    csv_file = workdir / "parc.csv"
+    csv_file.write_text(f"tag;type;uai;room;owner\n{tag};projector;{uai};Salle neuve;sem\n"
+                        f"SEM-777001;tablet;{uai};{room};sem\n", encoding="utf-8")
+    out = io.StringIO()
+    assert main(["import", "assets", str(csv_file), "--dry-run"], stdout=out) == 0
+    text = out.getvalue()
+    assert text.startswith("Aperçu de l'import : rien n'est enregistré.")
+    assert "1 créée(s)" in text and "1 déplacée(s)" in text
+    assert f"ligne 2, {tag} : déplacé — école {uai}, salle {room} → école {uai}, salle Salle neuve" in text
+    assert "ligne 3, SEM-777001 : créé (Tablette" in text
+    with sqlite3.connect(db_file) as conn:
+        assert conn.execute("SELECT count(*) FROM assets WHERE tag = 'SEM-777001'").fetchone()[0] == 0
+        assert conn.execute("SELECT count(*) FROM asset_events").fetchone()[0] == events
+    out = io.StringIO()
+    assert main(["import", "assets", str(csv_file)], stdout=out) == 0
+    assert "1 créée(s)" in out.getvalue() and "Changements" not in out.getvalue()
+    with sqlite3.connect(db_file) as conn:
+        bodies = [b for (b,) in conn.execute("SELECT body FROM asset_events ORDER BY id").fetchall()[events:]]
+    assert len(bodies) >= 2 and all(b.startswith("Import du fichier parc.csv, ligne ") for b in bodies)
+
+
 def test_labels_prints_a_school_sheet_and_refuses_an_unknown_uai(workdir: Path, monkeypatch, capsys) -> None:
     """`guichet labels` on the demo: the school's sheet on stdout (one room with --room); an unknown UAI is exit 2."""
     import sqlite3

@@ -191,3 +191,34 @@ async def test_the_installed_device_makes_the_statement_and_the_payment_closes_t
     async with db.sessions() as session:
         review = await committee_review(session, sem, Period.containing(MONDAY.date()))
     assert review.files_in_progress == 0 and review.refunds_in_progress_cents == 0
+
+
+async def test_a_line_device_is_marked_stolen_from_the_file_on_either_side(db) -> None:
+    """« Marquer volé »: from SEM's replacement ticket, the named tablet becomes stolen with the declaration's
+    reference as the reason and a line in the file's timeline; the line says so; a line without a tag, a
+    second time, and another organisation's agent are refused or 404."""
+    from desk.errors import RecordNotFound
+    from desk.models import AssetEvent
+
+    declaration, replacement, agents = await _theft(
+        db, "on nous a volé deux tablettes, dont la SEM-777001", acquired=date(2025, 9, 1), value_cents=29_000)
+    sem, commune = await _actor(db, agents["sem"]), await _actor(db, agents["commune"])
+    actions = AgentActions(db.sessions)
+    first, second = (line.id for line in (await _file(db, declaration, MONDAY)).lines)
+    with pytest.raises(ActionRefused, match="Indiquez d'abord l'étiquette"):
+        await actions.claim_mark_stolen(commune, declaration, second)
+    result = await actions.claim_mark_stolen(sem, replacement, first)
+    assert result.message == f"Matériel SEM-777001 déclaré volé : son carnet de bord renvoie au dossier {declaration}."
+    claim = await _file(db, declaration, MONDAY)
+    assert [line.asset_status for line in claim.lines] == ["stolen", None]
+    async with db.sessions() as session:
+        event = await session.scalar(select(AssetEvent))
+        ticket = await session.scalar(select(Ticket).where(Ticket.reference == declaration))
+        bodies = (await session.scalars(select(TicketEvent.body).where(
+            TicketEvent.ticket_id == ticket.id, TicketEvent.kind == "claim_line"))).all()
+    assert (event.kind, event.body, event.data["ticket"]) == ("stolen", f"Dossier de sinistre {declaration}", declaration)
+    assert "Matériel SEM-777001 déclaré volé dans l'inventaire" in bodies
+    with pytest.raises(ActionRefused, match="déjà ce statut"):
+        await actions.claim_mark_stolen(commune, declaration, first)
+    with pytest.raises(RecordNotFound):
+        await actions.claim_mark_stolen(sem, declaration, first)  # the declaration is the commune's ticket

@@ -240,3 +240,40 @@ async def test_installed_equipment_makes_the_statement_for_the_commune(signed_in
     other = await signed_in("agent.b@guichet.test")
     assert (await other.get(f"/agents/tickets/{reference}/etat")).status == 404
     assert (await client.get(f"/agents/tickets/{world.refs['a']}/etat")).status == 404  # no claim file
+
+
+async def test_a_stolen_device_is_marked_from_the_claim_file(signed_in, db, world) -> None:
+    """A theft's line names SEM-000001: the commune's agent presses « Marquer volé »; the inventory says
+    stolen with the file's reference as the reason, the line shows it and offers the button no more."""
+    from desk.models import Asset, AssetEvent
+
+    reference = await _declaration(db, world)
+    async with db.sessions.begin() as s:
+        asset = await s.scalar(select(Asset).where(Asset.tag == "SEM-000001"))
+        line = await s.scalar(select(ClaimLine).where(ClaimLine.refund_cents.is_(None)))
+        line.asset_id = asset.id
+        line_id = line.id
+    client = await signed_in("agent.a@guichet.test")
+    page = await (await client.get(f"/agents/tickets/{reference}")).text()
+    assert page.count(f'action="/agents/tickets/{reference}/claim-stolen"') == 1  # the line with a tag only
+    assert 'aria-label="Marquer volé le matériel SEM-000001"' in page
+    forged = await client.post(f"/agents/tickets/{reference}/claim-stolen", {"line": str(line_id)}, token=False,
+                               allow_redirects=False)
+    assert forged.status == 403
+    response = await client.post(f"/agents/tickets/{reference}/claim-stolen", {"line": str(line_id)})
+    html = plain(await response.text())
+    assert f"Matériel SEM-000001 déclaré volé : son carnet de bord renvoie au dossier {reference}." in html
+    assert "Déclaré volé" in html and "/claim-stolen" not in html
+    async with db.sessions() as s:
+        asset = await s.scalar(select(Asset).where(Asset.tag == "SEM-000001"))
+        event = await s.scalar(select(AssetEvent).where(AssetEvent.asset_id == asset.id))
+    assert asset.status == "stolen"
+    assert (event.kind, event.body, event.actor_name) == ("stolen", f"Dossier de sinistre {reference}", "Agent A")
+    assert event.data["ticket"] == reference
+    logbook = plain(await (await client.get("/agents/assets/SEM-000001")).text())
+    assert "Déclaré volé" in logbook and f"Dossier de sinistre {reference}" in logbook
+    again = plain(await (await client.post(f"/agents/tickets/{reference}/claim-stolen",
+                                           {"line": str(line_id)})).text())
+    assert "SEM-000001 : Le matériel a déjà ce statut." in again
+    other = await signed_in("agent.b@guichet.test")
+    assert (await other.post(f"/agents/tickets/{reference}/claim-stolen", {"line": str(line_id)})).status == 404

@@ -125,3 +125,35 @@ async def test_the_sheet_prints_as_a_pdf_whose_codes_scan(db, world, signed_in) 
     assert {f"http://guichet.test/chat?asset={tag}" for tag in tags} <= read
     other = await signed_in("agent.b@guichet.test")
     assert (await other.get(f"/agents/schools/{world.schools['a']}/labels", params={"format": "pdf"})).status == 404
+
+
+async def test_the_asset_page_links_its_label_as_a_pdf_of_that_device_only(db, world, signed_in) -> None:
+    """The asset page links the PDF sheet filtered to the device (`?tag=`) and to its room; the device's
+    sheet holds one label whose code scans as its deep link; a tag of another school prints nothing."""
+    import numpy as np
+    import pypdfium2 as pdfium
+    import zxingcpp
+
+    await _add_room_assets(db, world.schools["a"])
+    agent = await signed_in("agent.sem@guichet.test")
+    page = await (await agent.get("/agents/assets/SEM-004512")).text()
+    sheet = f"/agents/schools/{world.schools['a']}/labels"
+    assert f'href="{sheet}?tag=SEM-004512&amp;format=pdf" download>Étiquette de ce matériel (PDF)' in page
+    assert f'href="{sheet}?room=CM2+%3Cb%3E&amp;format=pdf" download>Étiquettes de la salle (PDF)' in page
+    html = await (await agent.get(sheet, params={"tag": "sem-004512"})).text()
+    assert html.count('<article class="label"') == 1 and "Étiquettes du matériel — École Jules Ferry, SEM-004512" in html
+    response = await agent.get(sheet, params={"tag": "SEM-004512", "format": "pdf"})
+    assert response.status == 200 and response.headers["Content-Type"] == "application/pdf"
+    assert f'filename="etiquettes-{world.schools["a"]}-SEM-004512.pdf"' in response.headers["Content-Disposition"]
+    document = pdfium.PdfDocument(await response.read())
+    try:
+        read = set()
+        for pdf_page in document:
+            pixels = np.asarray(pdf_page.render(scale=4, grayscale=True).to_pil())
+            read |= {code.text for code in zxingcpp.read_barcodes(pixels)}
+    finally:
+        document.close()
+    assert "http://guichet.test/chat?asset=SEM-004512" in read
+    assert not {text for text in read if "asset=" in text and "SEM-004512" not in text}
+    elsewhere = await (await agent.get(sheet, params={"tag": "SEM-999999"})).text()
+    assert '<article class="label"' not in elsewhere and "Aucun matériel SEM-999999" in elsewhere

@@ -11,7 +11,8 @@ from aiohttp import web
 
 from kb import KnowledgeBase
 from web.agents import (
-    views_admin, views_assets, views_auth, views_calls, views_labels, views_queue, views_reports, views_ticket,
+    views_admin, views_assets, views_auth, views_calls, views_classes, views_labels, views_queue, views_reports,
+    views_ticket,
 )
 from web.agents.templating import setup_templates
 from web.agents.views_queue import LiveOptions, live_key
@@ -82,6 +83,7 @@ def setup_agents(app: web.Application) -> None:
     r.add_post("/agents/assets/{tag}/{action}", views_assets.asset_action)
     r.add_get("/agents/admin/assets", views_assets.admin_assets)
     r.add_get("/agents/schools/{uai}/labels", views_labels.school_labels, name="agents_school_labels")
+    views_classes.setup_classes(r)
     r.add_get("/agents/reports", views_reports.reports, name="agents_reports")
     r.add_get("/agents/reports/committee", views_reports.committee, name="agents_committee")
     r.add_get("/agents/reports/sla", views_reports.sla_compliance, name="agents_sla_report")

@@ -166,12 +166,19 @@ async def asset_page(request: web.Request) -> web.Response:
         "type": row.type, "owner": row.owner, "model": row.model or "", "serial": row.serial or "",
         "acquired_on": row.acquired_on.strftime("%d/%m/%Y") if row.acquired_on else "",
         "value": f"{row.value_cents / 100:.2f}".replace(".", ",") if row.value_cents is not None else ""})
-    labels_url = None
+    labels_url = label_pdf_url = room_labels_pdf_url = closure_url = opening_url = None
     if row.school_uai:
-        labels_url = f"/agents/schools/{quote(row.school_uai)}/labels" + (
-            f"?room={quote(row.room)}" if row.room else "")
+        sheet = f"/agents/schools/{quote(row.school_uai)}/labels"
+        labels_url = sheet + (f"?{urlencode({'room': row.room})}" if row.room else "")
+        label_pdf_url = sheet + "?" + urlencode({"tag": row.tag, "format": "pdf"})
+        if row.room:
+            room_labels_pdf_url = sheet + "?" + urlencode({"room": row.room, "format": "pdf"})
+            closure_url = f"/agents/schools/{quote(row.school_uai)}/classes/fermeture?" + urlencode({"salle": row.room})
+        opening_url = f"/agents/schools/{quote(row.school_uai)}/classes/ouverture"
     return await render("agents/asset.html", request, {
-        "file": file, "a": row, "edit_fields": edit, "labels_url": labels_url, "changes": _change_lines,
+        "file": file, "a": row, "edit_fields": edit, "labels_url": labels_url, "label_pdf_url": label_pdf_url,
+        "room_labels_pdf_url": room_labels_pdf_url, "closure_url": closure_url, "opening_url": opening_url,
+        "changes": _change_lines,
         "settable": [s.value for s in SETTABLE if s.value != row.status],
         "base": f"/agents/assets/{quote(row.tag)}", "tz": actor.timezone})
 

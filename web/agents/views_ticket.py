@@ -40,6 +40,7 @@ ACTIONS: dict[str, Action] = {
         actor, ref, _int(f.get("line")), str(f.get("tag", "")), str(f.get("value", "")), str(f.get("acquired_on", ""))),
     "claim-install": lambda a, actor, ref, f, t: a.claim_install(
         actor, ref, _int(f.get("line")), str(f.get("tag", "")), str(f.get("value", "")), str(f.get("installed_on", ""))),
+    "claim-stolen": lambda a, actor, ref, f, t: a.claim_mark_stolen(actor, ref, _int(f.get("line"))),
     "claim-step": lambda a, actor, ref, f, t: a.claim_step(
         actor, ref, str(f.get("step", "")), str(f.get("done_on", "")), str(f.get("note", "")),
         {key: str(value) for key, value in f.items() if key in ("amount", "payment_mode", "planned_on", "after_payment")}),
