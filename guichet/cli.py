@@ -51,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--email", required=True)
     add.add_argument("--password", required=True)
     add.add_argument("--name", default=None)
-    add.add_argument("--role", choices=["agent", "supervisor", "admin", "coordinator"], default="agent")
+    add.add_argument("--role", choices=["agent", "supervisor", "admin", "coordinator", "national_admin"], default="agent")
     add.add_argument("--territory", default=None)
 
     token = sub.add_parser("token", help="API tokens")
