@@ -58,6 +58,7 @@ def setup_background(
     operator_for: Callable[[str], str | None] | None = None,
     now: Callable[[], datetime] = utcnow,
     defer_loops: bool = False,
+    telegram_address_for: Callable[[str, str], str] | None = None,
 ) -> None:
     """Create the dispatcher and the watcher under `dispatcher_key` / `watcher_key`; run them when settings.background.
 
@@ -68,7 +69,8 @@ def setup_background(
     """
     sessions = app[sessions_key]
     dispatcher = OutboxDispatcher(sessions, now=now, interval=app[settings_key].outbox_interval_seconds)
-    watcher = SlaWatcher(sessions, calendar_for=calendar_for, operator_for=operator_for, now=now)
+    watcher = SlaWatcher(sessions, calendar_for=calendar_for, operator_for=operator_for, now=now,
+                         telegram_address_for=telegram_address_for)
     app[dispatcher_key] = dispatcher
     app[watcher_key] = watcher
     if not defer_loops:

@@ -84,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     labels = sub.add_parser("labels", help="printable label sheets of a school's devices")
     labels.add_argument("--school", required=True, metavar="UAI")
     labels.add_argument("--room", default=None, help="only the devices of this room")
+    labels.add_argument("--territory", default=None, help="the school's territory (default: the first served)")
     labels.add_argument("--format", choices=("html", "pdf"), default="html")
     labels.add_argument("--output", metavar="FICHIER", help="write the sheet to this file (needed for a PDF on a terminal)")
 

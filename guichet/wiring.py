@@ -25,6 +25,7 @@ from guichet.channels.httpchat import setup_httpchat
 from guichet.channels.telegram import setup_telegram
 from guichet.components import Nlu, build_context, build_kb, build_nlu
 from guichet.settings import Settings
+from domain.addresses import qualify
 from handlers.context import context_for
 from nlu import NluBackend
 from routing import load_territory
@@ -87,8 +88,14 @@ def build_app(
     *, nlu: NluBackend | None = None,
 ) -> web.Application:
     """The whole application for `guichet serve` and for the tests (`nlu` replaces the NLU)."""
+    default = settings.served_territories[0]
+
+    def telegram_address_for(territory: str, chat: str) -> str:
+        """An agents' group is reached by its territory's bot (`domain.addresses`)."""
+        return qualify("" if territory == default else territory, chat)
+
     background = partial(setup_background, calendar_for=calendar_for, operator_for=operator_for,
-                         defer_loops=True)
+                         defer_loops=True, telegram_address_for=telegram_address_for)
     app = init_app(
         settings, engine, sessions,
         extensions=[

@@ -346,6 +346,7 @@ async def test_the_national_admin_works_in_either_territory(signed_in, client: A
     assert set(seen) == set(two["sem"].refs.values())  # their organisation's territory first
     switched = await national.post("/agents/territory", {"territory": "saint-denis"}, allow_redirects=False)
     assert switched.status == 303
+    assert "Vous travaillez maintenant sur ce territoire" in await (await national.get("/agents")).text()
     seen = await _visible(national, ALL_REFS)
     assert set(seen) == set(two["sd"]["refs"]) and SD_SUBJECTS[0] in seen["2026-00001"]
     assert "Poste de la Ville" in await (await national.get("/agents/assets/SEM-000001")).text()
@@ -356,3 +357,13 @@ async def test_the_national_admin_works_in_either_territory(signed_in, client: A
     sem_one = await (await client.get("/api/v1/tickets/2026-00001", headers=headers)).json()
     sd_one = await (await client.get("/api/v1/tickets/2026-00001?territoire=saint-denis", headers=headers)).json()
     assert "Vidéoprojecteur" in str(sem_one) and SD_SUBJECTS[0] in str(sd_one)
+
+
+async def test_a_saint_denis_label_opens_saint_denis_chat(signed_in, client: Any) -> None:
+    """A device label leads to its territory's door: the same tag on SEM's chat is SEM's device."""
+    agent = await signed_in("agent.sd@guichet.test")
+    sheet = await agent.get(f"/agents/schools/{SD_SCHOOL}/labels")
+    assert sheet.status == 200
+    html = await sheet.text()
+    assert "guichet.test/t/saint-denis/chat?asset=SEM-000001" in html
+    assert "guichet.test/chat?asset" not in html

@@ -47,7 +47,7 @@ async def _app(demo: Any, bot_api: Any, aiohttp_client: Any) -> Any:
     settings = load_settings(
         database_url=demo.url, territories="sem,saint-denis", telegram_token=TOKEN,
         telegram_tokens=f"saint-denis:{SD_TOKEN}", telegram_base_url=bot_api.base_url,
-        telegram_webhook_secret=SECRET, outbox_interval_seconds=0.1)
+        telegram_webhook_secret=SECRET, background=False)
     app = build_app(settings, demo.engine, demo.sessions)
     from web.keys import telegram_options_key
 

@@ -69,7 +69,7 @@ async def choose_territory(request: web.Request) -> web.Response:
         await flash(request, "Ce territoire n'existe pas.", "error")
         raise web.HTTPSeeOther("/agents")
     (await get_session(request))[TERRITORY] = slug
-    await flash(request, f"Vous travaillez maintenant sur le territoire « {choices[slug]} ».")
+    await flash(request, f"Vous travaillez maintenant sur ce territoire : {choices[slug]}.")
     raise web.HTTPSeeOther("/agents")
 
 
