@@ -277,7 +277,7 @@ class EmailIntake:
             self._territory_ids[name] = (await repo.get_territory(session, name)).id
         territory_id = self._territory_ids[name]
         if mail.bounce is not None:  # before the sender check: a bare MAILER-DAEMON has no address
-            row.sender = mail.sender
+            row.sender = self._address(mail.sender) if mail.sender else None
             row.payload = {**row.payload, "subject": mail.subject, "automated": mail.automated}
             ticket = await record_bounce(session, territory_id, mail.bounce, mail.thread_refs)
             self._done(row, InboundStatus.IGNORED, ticket.id if ticket else None,
@@ -285,7 +285,7 @@ class EmailIntake:
             return
         if mail.sender is None:
             raise Unreadable(mail.unreadable or "no sender address (From header missing or unreadable)")
-        row.sender = mail.sender
+        row.sender = self._address(mail.sender)  # the territory's identity: exports and purges stay in it
         row.payload = {**row.payload, "subject": mail.subject, "automated": mail.automated,
                        "defects": list(mail.defects)}
         ticket = await self._thread(session, territory_id, mail)

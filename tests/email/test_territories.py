@@ -16,7 +16,7 @@ import pytest
 from aiohttp import web
 from sqlalchemy import select
 
-from desk.models import Commune, Organisation, Requester, RequesterIdentity, School, Territory, Ticket
+from desk.models import Commune, InboundMessage, Organisation, Requester, RequesterIdentity, School, Territory, Ticket
 from domain.uai import make_uai
 from guichet.bootstrap import ensure_territory_from_preset
 from guichet.settings import load_settings
@@ -69,6 +69,9 @@ async def test_the_recipient_address_picks_the_territory(desk, served, sink) -> 
     assert [(t, org) for _, t, org, _ in rows] == [("sem", "sem"), ("saint-denis", "commune-saint-denis")]
     assert rows[1][3] == sd_id  # a requester of Saint-Denis, not SEM's teacher
     assert {TEACHER, f"saint-denis/{TEACHER}"} <= identities
+    async with desk.db.sessions() as s:
+        senders = (await s.scalars(select(InboundMessage.sender).order_by(InboundMessage.id))).all()
+    assert list(senders) == [TEACHER, f"saint-denis/{TEACHER}"]  # a right of access stays in its territory
     report = await app[dispatcher_key].run_once()
     assert report.sent == report.claimed == 2
     sent = {}
