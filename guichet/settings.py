@@ -188,7 +188,7 @@ class Settings(BaseSettings):
         """The slugs this deployment serves, the default first."""
         return self.territories.split(",") if self.territories else [self.territory]
 
-    def telegram_token_for(self) -> dict[str, str]:
+    def telegram_bot_tokens(self) -> dict[str, str]:
         """Each served territory's bot token (the single GUICHET_TELEGRAM_TOKEN is the first's)."""
         tokens = _parse_pairs(self.telegram_tokens)
         first = self.served_territories[0]
@@ -196,7 +196,7 @@ class Settings(BaseSettings):
             tokens = {first: self.telegram_token, **tokens}
         return {slug: tokens[slug] for slug in self.served_territories if slug in tokens}
 
-    def mail_address_for(self) -> dict[str, str]:
+    def desk_addresses(self) -> dict[str, str]:
         """Each served territory's desk address, lowercased (GUICHET_MAIL_FROM by default)."""
         addresses = _parse_pairs(self.mail_addresses)
         return {slug: addresses.get(slug, self.mail_from).lower() for slug in self.served_territories}

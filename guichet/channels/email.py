@@ -66,7 +66,7 @@ def _other_addresses(settings: Settings) -> dict[str, tuple[DeskContext, str]]:
     GUICHET_MAIL_FROM), with its context and namespace."""
     default = settings.served_territories[0]
     ours = settings.mail_from.lower()
-    return {address: (context_for(slug), slug) for slug, address in settings.mail_address_for().items()
+    return {address: (context_for(slug), slug) for slug, address in settings.desk_addresses().items()
             if slug != default and address != ours}
 
 

@@ -64,7 +64,7 @@ log = logging.getLogger(__name__)
 def setup_telegram(app: web.Application) -> None:
     """Plug the Telegram channel in when a bot token is set (GUICHET_TELEGRAM_TOKEN(S))."""
     settings = app[settings_key]
-    tokens = settings.telegram_token_for()
+    tokens = settings.telegram_bot_tokens()
     if not tokens:
         return
     bots = {slug: TelegramRuntime() for slug in tokens}
@@ -91,7 +91,7 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         for slug, runtime in bots.items():
             namespace = "" if slug == default else slug
             engine = app[dialogue_key] if slug == default else engines[slug]
-            stop = await _start_bot(app, runtime, settings.telegram_token_for()[slug], engine,
+            stop = await _start_bot(app, runtime, settings.telegram_bot_tokens()[slug], engine,
                                     namespace=namespace, path=webhook_path(slug, default))
             stops.append(stop)
             assert runtime.sender is not None

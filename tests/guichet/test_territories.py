@@ -43,8 +43,8 @@ def test_one_territory_by_default_and_several_when_listed() -> None:
     settings = load_settings(territories="sem, saint-denis", telegram_token="1:a",
                              telegram_tokens="saint-denis:2:b", mail_addresses="saint-denis:Guichet@Saint-Denis.re")
     assert settings.served_territories == ["sem", "saint-denis"] and settings.territory == "sem"
-    assert settings.telegram_token_for() == {"sem": "1:a", "saint-denis": "2:b"}
-    assert settings.mail_address_for() == {"sem": "guichet@localhost", "saint-denis": "guichet@saint-denis.re"}
+    assert settings.telegram_bot_tokens() == {"sem": "1:a", "saint-denis": "2:b"}
+    assert settings.desk_addresses() == {"sem": "guichet@localhost", "saint-denis": "guichet@saint-denis.re"}
 
 
 @pytest.mark.parametrize("values", [
