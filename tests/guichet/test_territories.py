@@ -16,7 +16,9 @@ from sqlalchemy import select
 
 from desk import repositories as repo
 from desk.clock import utcnow
-from desk.models import Agent, Asset, Attachment, Commune, Conversation, Organisation, School, SlaClock, Ticket
+from desk.models import (
+    Agent, Asset, Attachment, Commune, Conversation, Organisation, OutboxMessage, School, SlaClock, Ticket,
+)
 from domain.uai import make_uai
 from guichet.bootstrap import ensure_territory_from_preset
 from guichet.settings import SettingsError, load_settings
@@ -225,6 +227,14 @@ async def test_each_territorys_chat_files_in_its_own_territory_routing_and_calen
     assert calendars["sem"].is_working_day(date(2027, 12, 20))
     # The same door keeps the bare session for the default territory, a qualified one otherwise.
     assert sem.session in conversations and f"saint-denis/{sd.session}" in conversations
+    # A notice for the Saint-Denis page waits behind Saint-Denis's door only.
+    async with db.sessions.begin() as s:
+        s.add(OutboxMessage(channel="httpchat", recipient=f"saint-denis/{sd.session}", body="Votre demande avance.",
+                            ticket_id=sd_ticket.id, dedupe_key="test:sd-page"))
+    elsewhere = await (await client.get("/chat/api/messages", params={"session": sd.session})).json()
+    assert elsewhere["messages"] == []
+    polled = await (await client.get("/t/saint-denis/chat/api/messages", params={"session": sd.session})).json()
+    assert [m["text"] for m in polled["messages"]] == ["Votre demande avance."]
 
 
 async def test_the_web_chat_page_and_socket_of_each_territory(client: Any, db: Any) -> None:
