@@ -79,6 +79,8 @@ class Settings(BaseSettings):
     telegram_webhook_secret: str | None = None
     #: The bot's public username (without « @ »): the labels' QR codes open it with a deep link.
     telegram_bot_username: str | None = None
+    #: Each other territory's bot username, `slug:username,...` (its labels' deep links).
+    telegram_bot_usernames: str = ""
     #: Telegram's flood limits enforced client-side; off only against a Bot API server
     #: without them (a local test server, the benchmark).
     telegram_rate_limit: bool = True
@@ -156,6 +158,15 @@ class Settings(BaseSettings):
                 raise ValueError(f"{slug!r} is not a territory slug (lowercase letters, digits and -)")
         return ",".join(slugs)
 
+    @field_validator("telegram_bot_usernames")
+    @classmethod
+    def _usernames(cls, value: str) -> str:
+        pairs = {slug: name.removeprefix("@") for slug, name in _parse_pairs(value).items()}
+        for name in pairs.values():
+            if not _BOT_USERNAME.fullmatch(name):
+                raise ValueError(f"{name!r} is not a Telegram username")
+        return ",".join(f"{slug}:{name}" for slug, name in pairs.items())
+
     @field_validator("telegram_tokens", "mail_addresses")
     @classmethod
     def _pairs(cls, value: str) -> str:
@@ -177,7 +188,8 @@ class Settings(BaseSettings):
             raise ValueError(f"GUICHET_TERRITORY ({self.territory}) must be the first of GUICHET_TERRITORIES")
         self.territory = served[0]
         for name, pairs in (("GUICHET_TELEGRAM_TOKENS", self.telegram_tokens),
-                            ("GUICHET_MAIL_ADDRESSES", self.mail_addresses)):
+                            ("GUICHET_MAIL_ADDRESSES", self.mail_addresses),
+                            ("GUICHET_TELEGRAM_BOT_USERNAMES", self.telegram_bot_usernames)):
             unknown = sorted(set(_parse_pairs(pairs)) - set(served))
             if unknown:
                 raise ValueError(f"{name} names territories not served: {', '.join(unknown)}")
@@ -195,6 +207,13 @@ class Settings(BaseSettings):
         if self.telegram_token and first not in tokens:
             tokens = {first: self.telegram_token, **tokens}
         return {slug: tokens[slug] for slug in self.served_territories if slug in tokens}
+
+    def bot_username_of(self, slug: str) -> str | None:
+        """The public username of `slug`'s bot (GUICHET_TELEGRAM_BOT_USERNAME: the first territory's)."""
+        names = _parse_pairs(self.telegram_bot_usernames)
+        if slug in names:
+            return names[slug]
+        return self.telegram_bot_username if slug == self.served_territories[0] else None
 
     def desk_addresses(self) -> dict[str, str]:
         """Each served territory's desk address, lowercased (GUICHET_MAIL_FROM by default)."""

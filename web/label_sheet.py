@@ -74,11 +74,11 @@ class LabelLinks:
 
     @classmethod
     def for_territory(cls, public_url: str, bot_username: str | None, slug: str, default: str) -> LabelLinks:
-        """The links of a territory's labels: its own web-chat door; the configured bot is the
-        default territory's, so another territory's labels lead to its web chat only."""
+        """The links of a territory's labels: its own bot (`bot_username`, None when it has none)
+        and its own web-chat door."""
         if not slug or slug == default:
             return cls(public_url, bot_username)
-        return cls(public_url, None, f"/t/{slug}")
+        return cls(public_url, bot_username, f"/t/{slug}")
 
     def webchat(self, tag: str) -> str:
         return f"{self.public_url.rstrip('/')}{self.chat_prefix}/chat?asset={quote(tag, safe='')}"

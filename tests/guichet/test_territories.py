@@ -47,6 +47,12 @@ def test_one_territory_by_default_and_several_when_listed() -> None:
     assert settings.served_territories == ["sem", "saint-denis"] and settings.territory == "sem"
     assert settings.telegram_bot_tokens() == {"sem": "1:a", "saint-denis": "2:b"}
     assert settings.desk_addresses() == {"sem": "guichet@localhost", "saint-denis": "guichet@saint-denis.re"}
+    named = load_settings(territories="sem,saint-denis", telegram_bot_username="guichet_sem_bot",
+                          telegram_bot_usernames="saint-denis:@guichet_974_bot")
+    assert (named.bot_username_of("sem"), named.bot_username_of("saint-denis")) == ("guichet_sem_bot",
+                                                                                    "guichet_974_bot")
+    assert load_settings(territories="sem,saint-denis", telegram_bot_username="guichet_sem_bot"
+                         ).bot_username_of("saint-denis") is None
 
 
 @pytest.mark.parametrize("values", [
@@ -118,7 +124,8 @@ async def _seed_saint_denis(db: Any) -> dict[str, Any]:
 
 def _settings(db: Any, **values: Any):
     return load_settings(database_url=db.url, territories="sem,saint-denis", background=False,
-                         public_url="http://guichet.test", session_secret=SESSION_SECRET, **values)
+                         public_url="http://guichet.test", session_secret=SESSION_SECRET,
+                         telegram_bot_username="guichet_sem_bot", **values)
 
 
 @pytest.fixture
@@ -369,7 +376,7 @@ async def test_the_national_admin_works_in_either_territory(signed_in, client: A
     assert "Vidéoprojecteur" in str(sem_one) and SD_SUBJECTS[0] in str(sd_one)
 
 
-async def test_a_saint_denis_label_opens_saint_denis_chat(signed_in, client: Any) -> None:
+async def test_a_saint_denis_label_opens_saint_denis_chat(signed_in, client: Any, two: dict[str, Any]) -> None:
     """A device label leads to its territory's door: the same tag on SEM's chat is SEM's device."""
     agent = await signed_in("agent.sd@guichet.test")
     sheet = await agent.get(f"/agents/schools/{SD_SCHOOL}/labels")
@@ -377,3 +384,8 @@ async def test_a_saint_denis_label_opens_saint_denis_chat(signed_in, client: Any
     html = await sheet.text()
     assert "guichet.test/t/saint-denis/chat?asset=SEM-000001" in html
     assert "guichet.test/chat?asset" not in html
+    # Saint-Denis's bot has no username here: its labels' code is the web chat's, never SEM's bot.
+    assert '<div class="caption">Chat du guichet</div>' in html and ">Telegram<" not in html
+    sem = await signed_in("agent.a@guichet.test")
+    sem_sheet = await (await sem.get(f"/agents/schools/{two['sem'].schools['a']}/labels")).text()
+    assert '<div class="caption">Telegram</div>' in sem_sheet

@@ -23,8 +23,9 @@ async def school_labels(request: web.Request) -> web.Response:
         except RecordNotFound:
             return await not_found(request, "Cette école est introuvable.")
     settings = request.app[settings_key]
-    links = LabelLinks.for_territory(settings.public_url, settings.telegram_bot_username,
-                                     request[actor_key].territory_slug, settings.served_territories[0])
+    slug = request[actor_key].territory_slug or settings.served_territories[0]
+    links = LabelLinks.for_territory(settings.public_url, settings.bot_username_of(slug), slug,
+                                     settings.served_territories[0])
     html = render_sheet(sheet, links)
     if request.query.get("format") == "pdf":
         return pdf_response(html, f"etiquettes-{request.match_info['uai'].strip()}.pdf")
