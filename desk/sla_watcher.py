@@ -136,9 +136,13 @@ class SlaWatcher:
         batch_size: int = 1000,
         digest_threshold: int = 5,
         interval: float = 30.0,
+        telegram_address_for: Callable[[str, str], str] | None = None,
     ) -> None:
-        """`calendar_for(territory_slug)` gives the territory's calendar; `operator_for` its operator's slug."""
+        """`calendar_for(territory_slug)` gives the territory's calendar; `operator_for` its operator's slug;
+        `telegram_address_for(territory_slug, chat_id)` the outbox recipient of a chat on that territory's
+        bot (the bare chat id when one bot serves)."""
         self._sessions = sessions
+        self._telegram_address_for = telegram_address_for or (lambda _slug, chat: chat)
         self._calendar_for = calendar_for
         self._operator_for = operator_for or (lambda _slug: None)
         self._now = now
@@ -282,7 +286,8 @@ class SlaWatcher:
                 notices.append(self._notice(clock, ticket, recipient, phrase))
             group = roll.groups.get(ticket.organisation_id)
             if recipients and group is not None:
-                group_rows.append(_group_row(clock, ticket, group, phrase, now))
+                group_rows.append(_group_row(clock, ticket, self._telegram_address_for(
+                    ticket.territory_slug, str(group)), phrase, now))
         # Core statements on the tables: the ORM's bulk machinery costs more than the rows here.
         await session.execute(_insert(session, TicketEvent.__table__), events)
         outbox = self._outbox_rows(notices, now) + group_rows
@@ -435,10 +440,10 @@ class SlaWatcher:
         return rows
 
 
-def _group_row(clock: _Clock, ticket: _TicketInfo, chat_id: int, phrase: str, now: datetime) -> dict[str, Any]:
+def _group_row(clock: _Clock, ticket: _TicketInfo, recipient: str, phrase: str, now: datetime) -> dict[str, Any]:
     """One message to the organisation's agents' Telegram group, if it has one (never digested)."""
     return {
-        "channel": Channel.TELEGRAM.value, "recipient": str(chat_id), "ticket_id": ticket.id,
+        "channel": Channel.TELEGRAM.value, "recipient": recipient, "ticket_id": ticket.id,
         "dedupe_key": f"sla:{clock.id}:group:{ticket.organisation_id}", "status": "pending",
         "attempts": 0, "next_attempt_at": now, "created_at": now, "subject": None,
         "body": f"⏰ {ticket.reference} — {ticket.subject}\n{phrase}",

@@ -249,6 +249,10 @@ class AgentRole(StrEnum):
     #: The plan's chargée de mission (DOMAIN.md §9): reads every organisation's tickets and the
     #: territory's reports, acts only on the operator's tickets.
     COORDINATOR = "coordinator"
+    #: « Administration nationale »: an administrator of every territory of the deployment. They
+    #: work in one territory at a time (the one they choose), with an administrator's rights there:
+    #: references are per territory, so a reference names a ticket only within a territory.
+    NATIONAL_ADMIN = "national_admin"
 
 
 class InboundStatus(StrEnum):

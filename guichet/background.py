@@ -58,6 +58,7 @@ def setup_background(
     operator_for: Callable[[str], str | None] | None = None,
     now: Callable[[], datetime] = utcnow,
     defer_loops: bool = False,
+    telegram_address_for: Callable[[str, str], str] | None = None,
 ) -> None:
     """Create the dispatcher and the watcher under `dispatcher_key` / `watcher_key`; run them when settings.background.
 
@@ -70,7 +71,8 @@ def setup_background(
     settings = app[settings_key]
     dispatcher = OutboxDispatcher(sessions, now=now, interval=settings.outbox_interval_seconds,
                                   lease=timedelta(seconds=settings.outbox_lease_seconds))
-    watcher = SlaWatcher(sessions, calendar_for=calendar_for, operator_for=operator_for, now=now)
+    watcher = SlaWatcher(sessions, calendar_for=calendar_for, operator_for=operator_for, now=now,
+                         telegram_address_for=telegram_address_for)
     app[dispatcher_key] = dispatcher
     app[watcher_key] = watcher
     if not defer_loops:

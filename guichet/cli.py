@@ -53,7 +53,7 @@ def _parser() -> argparse.ArgumentParser:
     add.add_argument("--email", required=True)
     add.add_argument("--password", required=True)
     add.add_argument("--name", default=None)
-    add.add_argument("--role", choices=["agent", "supervisor", "admin", "coordinator"], default="agent")
+    add.add_argument("--role", choices=["agent", "supervisor", "admin", "coordinator", "national_admin"], default="agent")
     add.add_argument("--territory", default=None)
 
     token = sub.add_parser("token", help="API tokens")
@@ -86,6 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     labels = sub.add_parser("labels", help="printable label sheets of a school's devices")
     labels.add_argument("--school", required=True, metavar="UAI")
     labels.add_argument("--room", default=None, help="only the devices of this room")
+    labels.add_argument("--territory", default=None, help="the school's territory (default: the first served)")
     labels.add_argument("--format", choices=("html", "pdf"), default="html")
     labels.add_argument("--output", metavar="FICHIER", help="write the sheet to this file (needed for a PDF on a terminal)")
 

@@ -49,12 +49,22 @@ async def dispatch(args: argparse.Namespace, settings: Settings, stdout: TextIO)
                 await upgrade(engine)
                 from desk.repositories import get_territory, schools_of_territory
 
+                from guichet.bootstrap import ensure_territory_from_preset
+
                 async with sessions.begin() as session:
                     agents = await load_demo(session, settings.territory, args.assets)
                     territory = await get_territory(session, settings.territory)
                     schools = list(await schools_of_territory(session, territory.id))
+                    # The other served territories: their row and fixed organisations (their
+                    # schools come from `guichet import schools --territory <slug>`).
+                    others = [await ensure_territory_from_preset(session, slug)
+                              for slug in settings.served_territories[1:]]
                 base = settings.public_url.rstrip("/")
                 print("Territoire de démonstration chargé.", file=stdout)
+                for other in others:
+                    print(f"Territoire {other.name} créé ({other.slug}) : importez ses écoles avec "
+                          f"« guichet import schools --territory {other.slug} FICHIER.csv » ; "
+                          f"son chat : {base}/t/{other.slug}/chat", file=stdout)
                 print(f"Comptes de démonstration (mot de passe : {DEMO_PASSWORD}) :", file=stdout)
                 for agent in agents:
                     print(f"  {agent.email:38} {agent.role:10} {agent.org_slug}", file=stdout)

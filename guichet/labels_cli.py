@@ -28,7 +28,8 @@ async def label_sheet(sessions: async_sessionmaker[AsyncSession], settings: Sett
             print(f"guichet: aucune école de code UAI {uai.strip()!r} dans le territoire {settings.territory!r}",
                   file=sys.stderr)
             return 2
-    html = render_sheet(sheet, LabelLinks(settings.public_url, settings.telegram_bot_username))
+    html = render_sheet(sheet, LabelLinks.for_territory(settings.public_url, settings.bot_username_of(settings.territory),
+                                                        settings.territory, settings.served_territories[0]))
     data: str | bytes = html
     if output == "pdf":
         from web.documents import pdf

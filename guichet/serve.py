@@ -36,11 +36,10 @@ def serve(settings: Settings) -> int:
         # process: out of the collector's sight, full collections stop rescanning it.
         gc.collect()
         gc.freeze()
-        print(
-            f"Guichet est prêt : {settings.public_url.rstrip('/')}/chat "
-            f"(file d'attente des agents : {settings.public_url.rstrip('/')}/agents)",
-            file=sys.stderr,
-        )
+        base = settings.public_url.rstrip("/")
+        print(f"Guichet est prêt : {base}/chat (file d'attente des agents : {base}/agents)", file=sys.stderr)
+        for slug in settings.served_territories[1:]:
+            print(f"  territoire {slug} : {base}/t/{slug}/chat", file=sys.stderr)
 
     app.on_startup.append(announce)
     web.run_app(app, host=settings.http_host, port=settings.http_port, print=None,

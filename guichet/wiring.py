@@ -25,6 +25,7 @@ from guichet.channels.httpchat import setup_httpchat
 from guichet.channels.telegram import setup_telegram
 from guichet.components import Nlu, build_context, build_kb, build_nlu
 from guichet.settings import Settings
+from domain.addresses import qualify
 from handlers.context import context_for
 from nlu import NluBackend
 from routing import load_territory
@@ -36,27 +37,32 @@ from web.chat import setup_chat
 from web.kb import setup_kb
 from web.rating import setup_rating
 from web.metrics import MeasuredNlu
-from web.keys import context_key, dialogue_key, kb_key, nlu_key, sessions_key, settings_key
+from web.keys import context_key, dialogue_key, dialogues_key, kb_key, nlu_key, sessions_key, settings_key
 
 nlu_owner_key = web.AppKey("nlu_owner", Nlu)
 
 
 def setup_desk(app: web.Application, *, nlu_backend: NluBackend | None = None) -> None:
-    """The territory context, the NLU, the knowledge base and the dialogue engine, built once.
+    """The territories' contexts, the NLU, the knowledge base and one dialogue engine per served
+    territory (sharing the NLU and the knowledge base), built once.
 
     `nlu_backend` replaces the NLU the settings choose (tests give a scripted one).
     """
     settings = app[settings_key]
-    ctx = build_context(settings)
     nlu = build_nlu(settings)
     kb = build_kb()
     backend = MeasuredNlu(nlu_backend or nlu.backend)
-    app[context_key] = ctx
+    app[context_key] = build_context(settings)
     app[nlu_owner_key] = nlu
     app[nlu_key] = backend
     app[kb_key] = kb
-    app[dialogue_key] = DialogueEngine(app[sessions_key], ctx, backend, kb, public_url=settings.public_url,
-                                       reply_lease=timedelta(seconds=settings.reply_lease_seconds))
+    engines = {
+        slug: DialogueEngine(app[sessions_key], context_for(slug), backend, kb, public_url=settings.public_url,
+                             reply_lease=timedelta(seconds=settings.reply_lease_seconds))
+        for slug in settings.served_territories
+    }
+    app[dialogues_key] = engines
+    app[dialogue_key] = engines[settings.served_territories[0]]
     app.cleanup_ctx.append(_nlu_context)
 
 
@@ -82,8 +88,14 @@ def build_app(
     *, nlu: NluBackend | None = None,
 ) -> web.Application:
     """The whole application for `guichet serve` and for the tests (`nlu` replaces the NLU)."""
+    default = settings.served_territories[0]
+
+    def telegram_address_for(territory: str, chat: str) -> str:
+        """An agents' group is reached by its territory's bot (`domain.addresses`)."""
+        return qualify("" if territory == default else territory, chat)
+
     background = partial(setup_background, calendar_for=calendar_for, operator_for=operator_for,
-                         defer_loops=True)
+                         defer_loops=True, telegram_address_for=telegram_address_for)
     app = init_app(
         settings, engine, sessions,
         extensions=[

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from desk.errors import RecordNotFound
 from desk.models import Agent, Commune, Organisation, School
 from desk.security import hash_password
+from domain.vocabulary import AgentRole
 from handlers.agent_scope import Actor
 
 __all__ = [
@@ -95,8 +96,17 @@ async def agents(session: AsyncSession, actor: Actor) -> list[tuple[Agent, str]]
 
 
 async def agent(session: AsyncSession, actor: Actor, agent_id: int) -> Agent | None:
-    return await session.scalar(select(Agent).join(Organisation, Agent.organisation_id == Organisation.id)
-                                .where(Agent.id == agent_id, Organisation.territory_id == _territory(actor)))
+    """An agent of the territory; a national administrator is managed only by another one."""
+    stmt = (select(Agent).join(Organisation, Agent.organisation_id == Organisation.id)
+            .where(Agent.id == agent_id, Organisation.territory_id == _territory(actor)))
+    if not actor.is_national:
+        stmt = stmt.where(Agent.role != AgentRole.NATIONAL_ADMIN.value)
+    return await session.scalar(stmt)
+
+
+def role_choices(actor: Actor) -> list[str]:
+    """The roles `actor` may give: a territory's administrator cannot make a national one."""
+    return [role.value for role in AgentRole if actor.is_national or role is not AgentRole.NATIONAL_ADMIN]
 
 
 async def email_taken(session: AsyncSession, email: str, except_id: int | None = None) -> bool:
@@ -113,6 +123,10 @@ async def save_agent(
 
     An empty `password` keeps the current one (a new agent then has none that can match).
     """
+    if role not in role_choices(actor):
+        raise RecordNotFound(f"role {role}")
+    if existing is not None and existing.role == AgentRole.NATIONAL_ADMIN.value and not actor.is_national:
+        raise RecordNotFound(f"agent {existing.id}")
     territory_orgs = {i for i, _ in await organisation_choices(session, actor)}
     if organisation_id not in territory_orgs:
         raise RecordNotFound(f"organisation {organisation_id}")

@@ -38,8 +38,10 @@ async def authenticate(sessions: async_sessionmaker[AsyncSession], email: str, p
     return row.id if row is not None and valid else None
 
 
-async def actor_for_token(session: AsyncSession, token: str) -> Actor | None:
-    """The active agent a non-revoked API token acts as, or None; runs in the caller's session."""
+async def actor_for_token(session: AsyncSession, token: str, territory: str | None = None) -> Actor | None:
+    """The active agent a non-revoked API token acts as, or None; runs in the caller's session.
+
+    A national administrator's token works in `territory` (a slug) when given."""
     agent_id = await session.scalar(select(ApiToken.agent_id).where(
         ApiToken.token_hash == hash_token(token), ApiToken.revoked.is_(False)))
-    return await load_actor(session, agent_id) if agent_id is not None else None
+    return await load_actor(session, agent_id, territory) if agent_id is not None else None

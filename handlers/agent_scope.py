@@ -22,42 +22,74 @@ class Actor:
     role: AgentRole
     organisation_id: int
     organisation_name: str
+    #: The territory the agent works in: their organisation's, or the one a national
+    #: administrator chose (every query of the use cases is scoped by it).
     territory_id: int
     timezone: str = "Europe/Paris"
+    #: The slug of that territory ("" when not loaded from the database).
+    territory_slug: str = ""
 
     @property
     def is_admin(self) -> bool:
-        return self.role is AgentRole.ADMIN
+        return self.role in (AgentRole.ADMIN, AgentRole.NATIONAL_ADMIN)
+
+    @property
+    def is_national(self) -> bool:
+        """An administrator of every territory (`national_admin`), who may change territory."""
+        return self.role is AgentRole.NATIONAL_ADMIN
 
     @property
     def reads_territory(self) -> bool:
         """An administrator or the plan's coordinator reads the whole territory's tickets."""
-        return self.role in (AgentRole.ADMIN, AgentRole.COORDINATOR)
+        return self.role in (AgentRole.ADMIN, AgentRole.NATIONAL_ADMIN, AgentRole.COORDINATOR)
 
     @property
     def can_see_reports(self) -> bool:
-        return self.role in (AgentRole.SUPERVISOR, AgentRole.ADMIN, AgentRole.COORDINATOR)
+        return self.role in (AgentRole.SUPERVISOR, AgentRole.ADMIN, AgentRole.NATIONAL_ADMIN,
+                             AgentRole.COORDINATOR)
 
 
-def actor_of(agent: Agent, timezone: str = "Europe/Paris") -> Actor:
-    """Freeze an agent row (with its organisation loaded) into an Actor."""
+def actor_of(agent: Agent, timezone: str = "Europe/Paris", territory: Territory | None = None) -> Actor:
+    """Freeze an agent row (with its organisation loaded) into an Actor working in `territory`
+    (their organisation's when None)."""
     return Actor(
         id=agent.id, email=agent.email, name=agent.name, role=AgentRole(agent.role),
         organisation_id=agent.organisation_id, organisation_name=agent.organisation.name,
-        territory_id=agent.organisation.territory_id, timezone=timezone,
+        territory_id=territory.id if territory is not None else agent.organisation.territory_id,
+        timezone=territory.timezone if territory is not None else timezone,
+        territory_slug=territory.slug if territory is not None else "",
     )
 
 
-async def load_actor(session: AsyncSession, agent_id: int) -> Actor | None:
-    """The active agent with this id, or None (deleted, deactivated)."""
+async def load_actor(session: AsyncSession, agent_id: int, territory: str | None = None) -> Actor | None:
+    """The active agent with this id, or None (deleted, deactivated).
+
+    Every agent works in their organisation's territory, except a national administrator, who
+    works in `territory` (a slug) when it names one of the database's.
+    """
     row = (await session.execute(
-        select(Agent, Territory.timezone)
+        select(Agent, Territory)
         .join(Organisation, Agent.organisation_id == Organisation.id)
         .join(Territory, Organisation.territory_id == Territory.id)
         .options(contains_eager(Agent.organisation))
         .where(Agent.id == agent_id, Agent.active.is_(True))
     )).first()
-    return actor_of(row[0], row[1]) if row is not None else None
+    if row is None:
+        return None
+    agent, home = row[0], row[1]
+    if territory and territory != home.slug and agent.role == AgentRole.NATIONAL_ADMIN.value:
+        chosen = await session.scalar(select(Territory).where(Territory.slug == territory))
+        home = chosen or home
+    return actor_of(agent, territory=home)
+
+
+async def territory_choices(session: AsyncSession, actor: Actor) -> list[tuple[str, str]]:
+    """(slug, name) of the territories `actor` may work in: every one for a national
+    administrator, none otherwise (their territory is their organisation's)."""
+    if not actor.is_national:
+        return []
+    return [(r.slug, r.name) for r in (await session.execute(
+        select(Territory.slug, Territory.name).order_by(Territory.name))).all()]
 
 
 def ticket_scope(actor: Actor) -> ColumnElement[bool]:

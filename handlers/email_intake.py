@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -27,6 +28,7 @@ from desk.errors import DeskError, RecordNotFound
 from desk.models import (
     Attachment, InboundMessage, OutboxMessage, Requester, RequesterIdentity, Ticket, TicketEvent,
 )
+from domain.addresses import qualify
 from domain.formats import REFERENCE_PATTERN, UAI_TYPED_RE
 from domain.uai import is_valid_uai, normalise_uai
 from domain.vocabulary import TICKET_INTENTS, Channel, Equipment, InboundStatus, Intent, SlaPolicy, TicketStatus
@@ -121,6 +123,10 @@ class Unreadable(DeskError):
     """A mail that no retry can fix (no sender address): quarantined at once."""
 
 
+#: The territory of the mail being handled, per task: (its context, its namespace of addresses).
+_CURRENT: ContextVar[tuple[DeskContext, str] | None] = ContextVar("mail_territory", default=None)
+
+
 class EmailIntake:
     """Stores raw mail, then turns each into a ticket message, a new ticket, or a held mail."""
 
@@ -139,9 +145,14 @@ class EmailIntake:
         replies_per_hour: int = 5,
         lease: timedelta = timedelta(minutes=5),
         now: Callable[[], datetime] = utcnow,
+        territories: Mapping[str, tuple[DeskContext, str]] | None = None,
     ) -> None:
         self._sessions = sessions
-        self._ctx = ctx
+        self._default_ctx = ctx
+        #: Another territory's desk address -> (its context, its namespace of addresses): a mail
+        #: to that address is that territory's (`domain.addresses`); any other, the default's.
+        self._territories = {address.lower(): value for address, value in (territories or {}).items()}
+        self._territory_ids: dict[str, int] = {}
         self._nlu = nlu
         self._parse = parse
         self.our_address = our_address.lower()
@@ -152,7 +163,6 @@ class EmailIntake:
         self.replies_per_hour = replies_per_hour
         self.lease = lease
         self._now = now
-        self._territory_id: int | None = None
         self.inbox = Inbox(sessions, Channel.EMAIL, max_attempts=max_attempts, lease=lease)
 
     # --- storage and retries ----------------------------------------------------------------
@@ -231,11 +241,43 @@ class EmailIntake:
         if blob is None:
             raise Unreadable("raw message missing")
         mail = self._parse(blob.content)
-        if self._territory_id is None:
-            self._territory_id = (await repo.get_territory(session, self._ctx.territory.name)).id
-        territory_id = self._territory_id
+        ctx, namespace = self._territory_of(mail)
+        token = _CURRENT.set((ctx, namespace))
+        try:
+            await self._handle_for(session, row, mail, ctx)
+        finally:
+            _CURRENT.reset(token)
+
+    @property
+    def _ctx(self) -> DeskContext:
+        """The context of the territory of the mail being handled (the default one otherwise)."""
+        current = _CURRENT.get()
+        return current[0] if current is not None else self._default_ctx
+
+    @property
+    def _namespace(self) -> str:
+        current = _CURRENT.get()
+        return current[1] if current is not None else ""
+
+    def _territory_of(self, mail: IncomingMail) -> tuple[DeskContext, str]:
+        """The territory whose desk address the mail was sent to (To first, then Cc)."""
+        for address in mail.to + mail.cc:
+            if address in self._territories:
+                return self._territories[address]
+        return self._default_ctx, ""
+
+    def _address(self, sender: str) -> str:
+        """The sender's identity on this territory's mail door."""
+        return qualify(self._namespace, sender)
+
+    async def _handle_for(self, session: AsyncSession, row: InboundMessage, mail: IncomingMail,
+                          ctx: DeskContext) -> None:
+        name = ctx.territory.name
+        if name not in self._territory_ids:
+            self._territory_ids[name] = (await repo.get_territory(session, name)).id
+        territory_id = self._territory_ids[name]
         if mail.bounce is not None:  # before the sender check: a bare MAILER-DAEMON has no address
-            row.sender = mail.sender
+            row.sender = self._address(mail.sender) if mail.sender else None
             row.payload = {**row.payload, "subject": mail.subject, "automated": mail.automated}
             ticket = await record_bounce(session, territory_id, mail.bounce, mail.thread_refs)
             self._done(row, InboundStatus.IGNORED, ticket.id if ticket else None,
@@ -243,7 +285,7 @@ class EmailIntake:
             return
         if mail.sender is None:
             raise Unreadable(mail.unreadable or "no sender address (From header missing or unreadable)")
-        row.sender = mail.sender
+        row.sender = self._address(mail.sender)  # the territory's identity: exports and purges stay in it
         row.payload = {**row.payload, "subject": mail.subject, "automated": mail.automated,
                        "defects": list(mail.defects)}
         ticket = await self._thread(session, territory_id, mail)
@@ -280,7 +322,8 @@ class EmailIntake:
                 return await self._ticket(session, territory_id, reference)
         if mail.subject_ref:
             ticket = await self._ticket(session, territory_id, mail.subject_ref)
-            if ticket is not None and await _is_participant(session, ticket, mail.sender or ""):
+            if ticket is not None and await _is_participant(session, ticket, mail.sender or "",
+                                                                   self._address(mail.sender or "")):
                 return ticket
         return None
 
@@ -297,7 +340,7 @@ class EmailIntake:
         The teacher's short written answers do what the chat's buttons do: « oui » / « non »
         to « Le problème est-il résolu ? », « annulez ma demande », a note from 1 to 5.
         """
-        from_requester = await _is_requester(session, ticket, mail.sender or "")
+        from_requester = await _is_requester(session, ticket, self._address(mail.sender or ""))
         event = await repo.add_event(
             session, ticket, "message", body=_full_text(mail),
             actor_kind="requester" if from_requester else "participant",
@@ -346,14 +389,14 @@ class EmailIntake:
     async def _new_mail(self, session: AsyncSession, row: InboundMessage, territory_id: int,
                         mail: IncomingMail) -> None:
         sender = mail.sender or ""
-        requester = await repo.requester_by_identity(session, CHANNEL, sender)
+        requester = await repo.requester_by_identity(session, CHANNEL, self._address(sender))
         if requester is None and not _ACADEMIC.search(sender.rpartition("@")[2]):
             self._done(row, InboundStatus.HELD, None, note="unknown sender")
             await self._reply(session, row, mail, body=_unknown_sender_text(mail))
             return
         if requester is None:
             requester = Requester(territory_id=territory_id, name=mail.sender_name)
-            requester.identities = [RequesterIdentity(channel=CHANNEL, external_id=sender)]
+            requester.identities = [RequesterIdentity(channel=CHANNEL, external_id=self._address(sender))]
             session.add(requester)
             await session.flush()
         text = _triage_text(mail)
@@ -447,7 +490,7 @@ class EmailIntake:
         since = utcnow() - timedelta(hours=1)
         recent = await session.scalar(
             select(func.count()).select_from(OutboxMessage).where(
-                OutboxMessage.channel == CHANNEL, OutboxMessage.recipient == mail.sender,
+                OutboxMessage.channel == CHANNEL, OutboxMessage.recipient == self._address(mail.sender),
                 OutboxMessage.dedupe_key.like("mail-reply:%"), OutboxMessage.created_at >= since)
         ) or 0
         if recent >= self.replies_per_hour:
@@ -463,7 +506,7 @@ class EmailIntake:
             references.append(mail.message_id)
         # One answer per stored mail: the dedupe key is unique, and a retry rolls back first.
         session.add(OutboxMessage(
-            channel=CHANNEL, recipient=mail.sender, subject=subject[:300], body=body,
+            channel=CHANNEL, recipient=self._address(mail.sender), subject=subject[:300], body=body,
             ticket_id=ticket_id, dedupe_key=f"mail-reply:{row.id}",
             payload={
                 "kind": "mail-reply",
@@ -505,9 +548,10 @@ async def _is_requester(session: AsyncSession, ticket: Ticket, address: str) -> 
     return requester is not None and requester.id == ticket.requester_id
 
 
-async def _is_participant(session: AsyncSession, ticket: Ticket, address: str) -> bool:
-    """The requester, or someone in From/To/Cc of an earlier mail of this ticket."""
-    if await _is_requester(session, ticket, address):
+async def _is_participant(session: AsyncSession, ticket: Ticket, address: str, identity: str) -> bool:
+    """The requester (by their `identity` on the territory's door), or someone in From/To/Cc of an
+    earlier mail of this ticket."""
+    if await _is_requester(session, ticket, identity):
         return True
     events = (await session.scalars(
         select(TicketEvent).where(TicketEvent.ticket_id == ticket.id, TicketEvent.channel == CHANNEL)

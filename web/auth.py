@@ -17,7 +17,7 @@ from aiohttp import web
 from aiohttp_session.cookie_storage import EncryptedCookieStorage
 from cryptography.fernet import Fernet
 
-from handlers.agent_scope import Actor, load_actor
+from handlers.agent_scope import Actor, load_actor, territory_choices
 from web.app import sessions_key
 from web.sessions import get_session
 
@@ -26,10 +26,14 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "guichet_agents"
 SESSION_MAX_AGE = 12 * 3600
 AGENT_ID = "agent_id"
+#: The territory a national administrator chose to work in (a slug).
+TERRITORY = "territory"
 #: Paths under /agents reachable without being signed in.
 PUBLIC_PATHS = ("/agents/login", "/agents/static/")
 
 actor_key = web.RequestKey("agents_actor", Actor)
+#: (slug, name) of the territories a national administrator may switch to (read with the actor).
+territory_choices_key: web.RequestKey[list[tuple[str, str]]] = web.RequestKey("agents_territory_choices")
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -65,7 +69,10 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
     actor = None
     if isinstance(agent_id, int):
         async with request.app[sessions_key]() as db:
-            actor = await load_actor(db, agent_id)
+            chosen = session.get(TERRITORY)
+            actor = await load_actor(db, agent_id, chosen if isinstance(chosen, str) else None)
+            if actor is not None and actor.is_national:
+                request[territory_choices_key] = await territory_choices(db, actor)
     if actor is None:
         if agent_id is not None:
             session.invalidate()

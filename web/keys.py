@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # types only: the objects are passed in by the composition ro
     from web.health import Loops
 
 __all__ = [
-    "context_key", "dialogue_key", "dispatcher_key", "email_intake_key", "engine_key", "kb_key", "loops_key",
+    "context_key", "dialogue_key", "dialogues_key", "dispatcher_key", "email_intake_key", "engine_key", "kb_key", "loops_key",
     "nlu_key", "sessions_key", "settings_key", "telegram_key", "telegram_options_key", "watcher_key",
 ]
 
@@ -37,6 +37,9 @@ context_key = web.AppKey("desk_context", DeskContext)
 nlu_key = web.AppKey("nlu", NluBackend)
 kb_key = web.AppKey("kb", KnowledgeBase)
 dialogue_key = web.AppKey("dialogue_engine", DialogueEngine)
+#: The dialogue engine of each served territory by slug, the default territory's first
+#: (the same object as `dialogue_key`).
+dialogues_key: web.AppKey[dict[str, DialogueEngine]] = web.AppKey("dialogue_engines")
 dispatcher_key = web.AppKey("outbox_dispatcher", OutboxDispatcher)
 watcher_key = web.AppKey("sla_watcher", SlaWatcher)
 email_intake_key = web.AppKey("email_intake", EmailIntake)

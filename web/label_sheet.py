@@ -65,13 +65,23 @@ A4_3X8 = LabelStock("A4, 3 × 8 étiquettes de 70 × 37 mm", page_width=210, pag
 
 @dataclass(frozen=True, slots=True)
 class LabelLinks:
-    """Where a label's codes lead: the bot's deep link when it has a username, the web chat always."""
+    """Where a label's codes lead: the bot's deep link when it has a username, the web chat always
+    (the door of the device's territory: `chat_prefix` is `/t/<slug>` for another than the default)."""
 
     public_url: str
     bot_username: str | None = None
+    chat_prefix: str = ""
+
+    @classmethod
+    def for_territory(cls, public_url: str, bot_username: str | None, slug: str, default: str) -> LabelLinks:
+        """The links of a territory's labels: its own bot (`bot_username`, None when it has none)
+        and its own web-chat door."""
+        if not slug or slug == default:
+            return cls(public_url, bot_username)
+        return cls(public_url, bot_username, f"/t/{slug}")
 
     def webchat(self, tag: str) -> str:
-        return f"{self.public_url.rstrip('/')}/chat?asset={quote(tag, safe='')}"
+        return f"{self.public_url.rstrip('/')}{self.chat_prefix}/chat?asset={quote(tag, safe='')}"
 
     def telegram(self, tag: str) -> str | None:
         if not self.bot_username:

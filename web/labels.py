@@ -31,6 +31,7 @@ ROLE: dict[str, str] = {
     AgentRole.SUPERVISOR: "Superviseur·e",
     AgentRole.ADMIN: "Administrateur·rice",
     AgentRole.COORDINATOR: "Chargé·e de mission du plan (coordination)",
+    AgentRole.NATIONAL_ADMIN: "Administration nationale",
 }
 
 ORG_KIND: dict[str, str] = {

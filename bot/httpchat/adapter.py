@@ -14,6 +14,7 @@ from bot.messages import Inbound, Outbound
 from bot.notifications import render
 from bot.webchat import MAX_TEXT_CHARS, Engine, FrameError, new_token, valid_asset, valid_token
 from desk.clock import utcnow
+from domain.addresses import qualify
 from domain.vocabulary import Channel
 from handlers.notices import ReplyOutcome, mark_sent, pending_notices, replies_to, settle_replies
 
@@ -78,24 +79,27 @@ class HttpChat:
     """Turns requests into dialogue turns and records what reached the client."""
 
     def __init__(self, engine: Engine, sessions: async_sessionmaker[AsyncSession],
-                 now: Callable[[], datetime] = utcnow) -> None:
+                 now: Callable[[], datetime] = utcnow, *, namespace: str = "") -> None:
         self._engine = engine
         self._sessions = sessions
         self._now = now
+        #: The territory's namespace of session addresses ("" for the default territory).
+        self._namespace = namespace
 
     async def converse(self, request: Request) -> tuple[str, list[dict[str, Any]]]:
         """The session and the answers to one request (a new session is greeted first)."""
         token = request.session or new_token()
+        address = qualify(self._namespace, token)
         replies: list[dict[str, Any]] = []
         if request.session is None or request.start:
-            start = Inbound(CHANNEL, token, self._message_id(token, request, "start"), kind=m.KIND_START,
+            start = Inbound(CHANNEL, address, self._message_id(address, request, "start"), kind=m.KIND_START,
                             start_payload=f"asset-{request.asset}" if request.asset else None)
             replies += await self._turn(start)
         if request.button is not None:
-            replies += await self._turn(Inbound(CHANNEL, token, self._message_id(token, request, "button"),
+            replies += await self._turn(Inbound(CHANNEL, address, self._message_id(address, request, "button"),
                                                 button=request.button, kind=m.KIND_BUTTON))
         elif request.text is not None:
-            replies += await self._turn(Inbound(CHANNEL, token, self._message_id(token, request, "text"),
+            replies += await self._turn(Inbound(CHANNEL, address, self._message_id(address, request, "text"),
                                                 text=request.text))
         return token, replies
 
@@ -115,7 +119,7 @@ class HttpChat:
     async def waiting(self, token: str) -> list[dict[str, Any]]:
         """The notices that wait for this session, oldest first (not yet marked delivered)."""
         async with self._sessions() as session:
-            held = await pending_notices(session, CHANNEL, token, now=self._now())
+            held = await pending_notices(session, CHANNEL, qualify(self._namespace, token), now=self._now())
         return [frame(message.id, render(message, status)) for message, status in held]
 
     async def answered(self, frames: Sequence[dict[str, Any]], *, written: bool) -> None:

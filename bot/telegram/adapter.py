@@ -21,6 +21,7 @@ from bot.telegram.translate import (
     FileRef, IncomingMessage, membership_change, translate_update, with_attachments,
 )
 from desk.clock import utcnow
+from domain.addresses import qualify
 from handlers.notices import ReplyOutcome, ReplySettler, queue_for_retry, settle_replies
 from desk.outbox import PermanentFailure, TemporaryFailure
 from domain.vocabulary import Channel, InboundStatus
@@ -56,9 +57,12 @@ class TelegramAdapter:
 
     def __init__(
         self, bot: Bot, engine: Engine, sessions: async_sessionmaker[AsyncSession],
-        *, max_inline_wait: float = 2.0, settler: ReplySettler | None = None,
+        *, max_inline_wait: float = 2.0, settler: ReplySettler | None = None, namespace: str = "",
     ) -> None:
         self.bot = bot
+        #: The bot's territory namespace of addresses ("" for the default territory's bot): the
+        #: same chat id is another person's conversation on another territory's bot.
+        self.namespace = namespace
         self.engine = engine
         self.sessions = sessions
         self.max_inline_wait = max_inline_wait
@@ -85,8 +89,13 @@ class TelegramAdapter:
             # The agents' group only receives notifications; chatter there is not for the desk.
             return InboundStatus.IGNORED
         if update.edited_message is not None:
-            await record_edit(self.sessions, update.edited_message.to_dict())
+            await record_edit(self.sessions, update.edited_message.to_dict(), namespace=self.namespace)
         inbound = with_attachments(incoming, await self._download(incoming.files))
+        if self.namespace:
+            inbound = replace(
+                inbound, sender_id=qualify(self.namespace, inbound.sender_id),
+                reply_to=qualify(self.namespace, inbound.reply_to) if inbound.reply_to else None,
+                message_id=qualify(self.namespace, inbound.message_id))
         if row_id is not None and self.engine.closes_stored_rows:
             inbound = replace(inbound, stored_row=row_id)
         replies = await self.engine.handle(inbound)
@@ -117,9 +126,9 @@ class TelegramAdapter:
         if change is None:
             return
         if change.blocked:
-            await mark_unreachable(self.sessions, change.chat_id)
+            await mark_unreachable(self.sessions, change.chat_id, namespace=self.namespace)
             return
-        await set_reachable(self.sessions, Channel.TELEGRAM, str(change.chat_id), True)
+        await set_reachable(self.sessions, Channel.TELEGRAM, qualify(self.namespace, str(change.chat_id)), True)
 
     async def _download(self, files: Sequence[FileRef]) -> tuple[InboundAttachment, ...]:
         """Fetch the files Telegram lets bots download; larger ones arrive marked too_large."""
@@ -153,7 +162,7 @@ class TelegramAdapter:
         for index, outbound in enumerate(replies):
             try:
                 await deliver(self.bot, self.sessions, chat_id, outbound,
-                              max_inline_wait=self.max_inline_wait)
+                              max_inline_wait=self.max_inline_wait, namespace=self.namespace)
             except TemporaryFailure as exc:
                 log.info("reply to %s deferred to the outbox: %s", chat_id, exc)
                 rest = replies[index:]
@@ -181,7 +190,7 @@ class TelegramAdapter:
     async def _queue(self, chat_id: int, replies: Sequence[Outbound], *, key: str, first: int) -> None:
         if not replies:
             return
-        await queue_for_retry(self.sessions, Channel.TELEGRAM, str(chat_id), [
+        await queue_for_retry(self.sessions, Channel.TELEGRAM, qualify(self.namespace, str(chat_id)), [
             (outbound.text, {"outbound": outbound.to_json()}, f"{key}:{first + offset}")
             for offset, outbound in enumerate(replies)
         ])

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from bot.telegram.translate import update_key
 from desk.inbox import Inbox
+from domain.addresses import qualify
 from domain.vocabulary import Channel
 
 if TYPE_CHECKING:
@@ -48,9 +49,11 @@ def chat_of(data: dict[str, Any]) -> str | None:
     return _id_of(data.get("my_chat_member"), "chat")
 
 
-async def record_edit(sessions: async_sessionmaker[AsyncSession], edited: dict[str, Any]) -> bool:
+async def record_edit(sessions: async_sessionmaker[AsyncSession], edited: dict[str, Any], *,
+                      namespace: str = "") -> bool:
     """Put the new version of an edited message into the stored update of the original one."""
-    return await telegram_inbox(sessions).record_edit(str(edited["chat"]["id"]), int(edited["message_id"]), edited)
+    return await telegram_inbox(sessions).record_edit(qualify(namespace, str(edited["chat"]["id"])),
+                                                      int(edited["message_id"]), edited)
 
 
 async def store_update(sessions: async_sessionmaker[AsyncSession], data: dict[str, Any]) -> int | None:

@@ -19,6 +19,7 @@ from typing import Any, TYPE_CHECKING
 
 
 from bot.telegram.inbox import chat_of, telegram_inbox
+from domain.addresses import qualify
 from bot.telegram.translate import update_key
 from desk.clock import utcnow
 from desk.db import failure_reason, is_transient
@@ -38,11 +39,17 @@ class _Waiting:
     done: asyncio.Future[int | None] = field(default_factory=lambda: asyncio.get_running_loop().create_future())
 
 
+def _qualified(namespace: str, chat: str | None) -> str | None:
+    return qualify(namespace, chat) if chat is not None else None
+
+
 class UpdateIntake:
     """Stores updates in batches; `store(data)` returns the row id, or None for a redelivery."""
 
-    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], *, namespace: str = "") -> None:
         self.sessions = sessions
+        #: The bot's territory namespace of stored keys ("" for the default territory's bot).
+        self.namespace = namespace
         self._inbox = telegram_inbox(sessions)
         self._waiting: list[_Waiting] = []
         self._wake = asyncio.Event()
@@ -89,14 +96,14 @@ class UpdateIntake:
                 self.batches += 1
                 for item in batch:
                     # pop: an update_id twice in one batch is new once, then a redelivery
-                    row_id = ids.pop(update_key(int(item.data["update_id"])), None)
+                    row_id = ids.pop(qualify(self.namespace, update_key(int(item.data["update_id"]))), None)
                     if not item.done.done():
                         item.done.set_result(row_id)
 
     async def _insert(self, updates: list[dict[str, Any]]) -> dict[str, int]:
         now = utcnow()
         return await self._inbox.store_many([
-            {"external_id": update_key(int(data["update_id"])), "payload": data, "sender": chat_of(data),
-             "received_at": now}
+            {"external_id": qualify(self.namespace, update_key(int(data["update_id"]))), "payload": data,
+             "sender": _qualified(self.namespace, chat_of(data)), "received_at": now}
             for data in updates
         ])

@@ -24,6 +24,7 @@ from bot.telegram.inbox import UPDATE_PREFIX, telegram_inbox
 from bot.telegram.translate import MalformedUpdate, parse_update
 from desk.db import failure_reason, is_transient
 from desk.inbox import Inbox
+from domain.addresses import qualify
 from domain.vocabulary import InboundStatus
 from bot.telegram.adapter import TelegramAdapter
 
@@ -51,9 +52,11 @@ class UpdatePipeline:
 
     def __init__(
         self, adapter: TelegramAdapter, bot: Bot, sessions: async_sessionmaker[AsyncSession],
-        options: PipelineOptions | None = None,
+        options: PipelineOptions | None = None, *, namespace: str = "",
     ) -> None:
         self.adapter = adapter
+        #: Only this bot's stored updates are recovered (`domain.addresses`).
+        self.namespace = namespace
         self.bot = bot
         self.sessions = sessions
         self.options = options or PipelineOptions()
@@ -101,7 +104,7 @@ class UpdatePipeline:
     async def recover(self, *, older_than: timedelta = timedelta(0)) -> int:
         """Resubmit updates never finished (a crash, a full queue); the number resubmitted."""
         rows = await self.inbox.unfinished(
-            older_than=older_than, limit=self.options.queue_size, external_prefix=UPDATE_PREFIX,
+            older_than=older_than, limit=self.options.queue_size, external_prefix=qualify(self.namespace, UPDATE_PREFIX),
         )
         count = sum(1 for row_id, chat in rows if self.submit(row_id, chat))
         if count:

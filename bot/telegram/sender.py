@@ -19,6 +19,7 @@ from bot.telegram.translate import render
 from handlers.notices import ticket_status
 from handlers.requesters import mark_unreachable as mark_identity_unreachable
 from desk.outbox import Outgoing, PermanentFailure, TemporaryFailure
+from domain.addresses import qualify, split
 from domain.vocabulary import Channel
 
 if TYPE_CHECKING:
@@ -47,9 +48,11 @@ def retry_after_seconds(exc: RetryAfter) -> float:
     return value.total_seconds() if isinstance(value, timedelta) else float(value)
 
 
-async def mark_unreachable(sessions: async_sessionmaker[AsyncSession], chat_id: int | str) -> None:
-    """Flag the Telegram identity behind `chat_id` so nobody waits for a reply on it."""
-    await mark_identity_unreachable(sessions, Channel.TELEGRAM, str(chat_id))
+async def mark_unreachable(sessions: async_sessionmaker[AsyncSession], chat_id: int | str, *,
+                           namespace: str = "") -> None:
+    """Flag the Telegram identity behind `chat_id` (of the bot of `namespace`) so nobody waits
+    for a reply on it."""
+    await mark_identity_unreachable(sessions, Channel.TELEGRAM, qualify(namespace, str(chat_id)))
 
 
 async def deliver(
@@ -59,8 +62,10 @@ async def deliver(
     outbound: Outbound,
     *,
     max_inline_wait: float = 5.0,
+    namespace: str = "",
 ) -> None:
-    """Send one outbound message; raises TemporaryFailure or PermanentFailure (desk.outbox)."""
+    """Send one outbound message; raises TemporaryFailure or PermanentFailure (desk.outbox).
+    `namespace` is the bot's territory's, for the identity a refusal marks unreachable."""
     pieces = render(outbound)
     index, waited, migrated = 0, False, False
     while index < len(pieces):
@@ -76,7 +81,7 @@ async def deliver(
             await asyncio.sleep(seconds)
             continue
         except Forbidden as exc:
-            await mark_unreachable(sessions, chat_id)
+            await mark_unreachable(sessions, chat_id, namespace=namespace)
             raise Blocked(f"chat {chat_id}: {exc.message}") from exc
         except ChatMigrated as exc:
             if migrated:
@@ -96,16 +101,35 @@ class TelegramSender:
     (`bot.notifications`), cut to Telegram's limits by `translate.render`."""
 
     def __init__(
-        self, bot: Bot, sessions: async_sessionmaker[AsyncSession], *, max_inline_wait: float = 5.0
+        self, bot: Bot, sessions: async_sessionmaker[AsyncSession], *, max_inline_wait: float = 5.0,
+        namespace: str = "",
     ) -> None:
         self.bot = bot
         self.sessions = sessions
         self.max_inline_wait = max_inline_wait
+        self.namespace = namespace
 
     async def send(self, message: Outgoing) -> None:
         try:
-            chat_id = int(message.recipient)
+            chat_id = int(split(message.recipient)[1])
         except ValueError as exc:
             raise PermanentFailure(f"not a Telegram chat id: {message.recipient!r}") from exc
         outbound = render_notice(message, await ticket_status(self.sessions, message.ticket_id))
-        await deliver(self.bot, self.sessions, chat_id, outbound, max_inline_wait=self.max_inline_wait)
+        await deliver(self.bot, self.sessions, chat_id, outbound, max_inline_wait=self.max_inline_wait,
+                      namespace=self.namespace)
+
+
+class TelegramSenders:
+    """The outbox sender of channel "telegram" when several bots serve: each row goes out through
+    the bot of its recipient's territory (`domain.addresses`: `slug/chat id`, or the bare chat id
+    of the default territory's bot)."""
+
+    def __init__(self, senders: dict[str, TelegramSender]) -> None:
+        self.senders = senders
+
+    async def send(self, message: Outgoing) -> None:
+        namespace = split(message.recipient)[0]
+        sender = self.senders.get(namespace)
+        if sender is None:
+            raise PermanentFailure(f"no Telegram bot serves {namespace or 'the default territory'}")
+        await sender.send(message)

@@ -3,6 +3,11 @@
 `setup_email(app)` plugs it into the application from settings: the SMTP receiver when
 GUICHET_SMTP_INTAKE_PORT is set, the IMAP poller when GUICHET_IMAP_URL is set, and the
 threading e-mail sender on the outbox dispatcher when GUICHET_SMTP_URL is set.
+
+Several territories share the one intake: a mail sent to a territory's desk address
+(GUICHET_MAIL_ADDRESSES) is that territory's, with its rules and calendar; its senders'
+identities are qualified by the territory (`domain.addresses`), and what the desk writes them
+leaves from that territory's address.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ import asyncio
 import logging
 import secrets
 from collections.abc import AsyncIterator, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -20,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.email.notices import NoticeMailSender
 from bot.email import ImapConfig, ImapPoller, MailParser, TicketThreading, message_id_for, start_smtp_intake
-from desk.outbox import EmailSender
+from desk.outbox import EmailSender, Outgoing, Sender
+from domain.addresses import SEPARATOR
 from guichet.settings import Settings
 from handlers.context import DeskContext, context_for
 from handlers.email_intake import EmailIntake
@@ -48,8 +55,33 @@ def build_intake(
     return EmailIntake(
         sessions, ctx or context_for(settings.territory), nlu, MailParser(ours),
         our_address=ours, message_id_for=mint, tutorials=tutorials,
-        public_url=settings.public_url, **options,
+        public_url=settings.public_url, territories=_other_addresses(settings), **options,
     )
+
+
+def _other_addresses(settings: Settings) -> dict[str, tuple[DeskContext, str]]:
+    """The desk address of every served territory but the default one (whose address is
+    GUICHET_MAIL_FROM), with its context and namespace."""
+    default = settings.served_territories[0]
+    ours = settings.mail_from.lower()
+    return {address: (context_for(slug), slug) for slug, address in settings.desk_addresses().items()
+            if slug != default and address != ours}
+
+
+class TerritoryMailSender:
+    """Sends each mail from its territory's address: a recipient `slug/address` goes to `address`
+    from `slug`'s desk address, any other from the default one's."""
+
+    def __init__(self, senders: dict[str, Sender], default: Sender) -> None:
+        self._senders, self._default = senders, default
+
+    async def send(self, message: Outgoing) -> None:
+        namespace, sep, address = message.recipient.partition(SEPARATOR)
+        sender = self._senders.get(namespace) if sep else None
+        if sender is None:
+            await self._default.send(message)
+            return
+        await sender.send(replace(message, recipient=address))
 
 
 def setup_email(app: web.Application) -> None:
@@ -80,7 +112,11 @@ async def _sender_context(app: web.Application) -> AsyncIterator[None]:
     if dispatcher_key in app:
         threading = TicketThreading(app[sessions_key], settings.mail_from)
         smtp = EmailSender(settings.smtp_url or "", settings.mail_from, threading=threading)
-        app[dispatcher_key].register("email", NoticeMailSender(smtp, app[sessions_key], settings.public_url))
+        others: dict[str, Sender] = {
+            slug: EmailSender(settings.smtp_url or "", address, threading=threading)
+            for address, (_ctx, slug) in _other_addresses(settings).items()}
+        outgoing = TerritoryMailSender(others, smtp) if others else smtp
+        app[dispatcher_key].register("email", NoticeMailSender(outgoing, app[sessions_key], settings.public_url))
     else:
         log.warning("GUICHET_SMTP_URL is set but no outbox dispatcher runs: mail will wait")
     yield

@@ -1,8 +1,10 @@
 """The HTTP chat channel inside the web application: `POST`/`GET /chat/api/messages`.
 
 `setup_httpchat(app)` is the extension `guichet.wiring` plugs in (GUICHET_HTTPCHAT, on by
-default). The adapter (`bot.httpchat`) is built at start-up from the dialogue engine the
-composition root made; the channel registers no outbox sender: its rows wait for the poll.
+default), and `/t/<slug>/chat/api/messages` for each served territory (`/chat/api/messages` is
+the default territory's). The adapters (`bot.httpchat`) are built at start-up from the dialogue
+engines the composition root made; the channel registers no outbox sender: its rows wait for
+the poll.
 """
 
 from __future__ import annotations
@@ -15,13 +17,15 @@ from aiohttp import web
 
 from bot.httpchat import HttpChat, parse_request
 from bot.webchat import BAD_FRAME, FrameError, valid_token
-from web.keys import dialogue_key, sessions_key, settings_key
+from web.keys import dialogue_key, dialogues_key, sessions_key, settings_key
 
 __all__ = ["MESSAGES_PATH", "setup_httpchat"]
 
 log = logging.getLogger(__name__)
 
 MESSAGES_PATH = "/chat/api/messages"
+#: The same endpoints behind a territory's door.
+TERRITORY_MESSAGES_PATH = "/t/{territory}" + MESSAGES_PATH
 #: Largest request body accepted (a text of the web chat's maximum, in JSON, fits).
 MAX_BODY_BYTES = 256 * 1024
 _NO_STORE = {"Cache-Control": "no-store"}
@@ -30,18 +34,23 @@ STARTING = "Le guichet démarre, réessayez dans un instant."
 
 
 class _Routes:
-    """The two endpoints, bound to the adapter once the engine exists."""
+    """The two endpoints, bound to one adapter per territory once the engines exist."""
 
     def __init__(self) -> None:
-        self.chat: HttpChat | None = None
+        self.chats: dict[str, HttpChat] = {}
+        self.default = ""
 
-    def _adapter(self) -> HttpChat:
-        if self.chat is None:
+    def _adapter(self, request: web.Request) -> HttpChat:
+        slug = request.match_info.get("territory", self.default)
+        chat = self.chats.get(slug)
+        if chat is None:
+            if self.chats:
+                raise web.HTTPNotFound(text="Ce territoire n'est pas servi par ce guichet.")
             raise web.HTTPServiceUnavailable(text=STARTING)
-        return self.chat
+        return chat
 
     async def post(self, request: web.Request) -> web.StreamResponse:
-        chat = self._adapter()
+        chat = self._adapter(request)
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             return _error(413, BAD_FRAME)
         try:
@@ -57,7 +66,7 @@ class _Routes:
         return written or web.Response(status=204)
 
     async def get(self, request: web.Request) -> web.StreamResponse:
-        chat = self._adapter()
+        chat = self._adapter(request)
         token = valid_token(request.query.get("session"))
         if token is None:
             return _error(400, BAD_SESSION)
@@ -91,12 +100,17 @@ def setup_httpchat(app: web.Application) -> None:
     if not app[settings_key].httpchat:
         return
     routes = _Routes()
-    app.router.add_post(MESSAGES_PATH, routes.post)
-    app.router.add_get(MESSAGES_PATH, routes.get)
+    for path in (MESSAGES_PATH, TERRITORY_MESSAGES_PATH):
+        app.router.add_post(path, routes.post)
+        app.router.add_get(path, routes.get)
 
     async def adapter_context(app: web.Application) -> AsyncIterator[None]:
-        routes.chat = HttpChat(app[dialogue_key], app[sessions_key])
+        served = app[settings_key].served_territories
+        engines = app.get(dialogues_key) or {served[0]: app[dialogue_key]}
+        routes.default = served[0]
+        routes.chats = {slug: HttpChat(engine, app[sessions_key], namespace="" if slug == served[0] else slug)
+                        for slug, engine in engines.items()}
         yield
-        routes.chat = None
+        routes.chats = {}
 
     app.cleanup_ctx.append(adapter_context)

@@ -4,6 +4,12 @@
 GUICHET_TELEGRAM_TOKEN is set. With GUICHET_TELEGRAM_WEBHOOK_SECRET, Telegram delivers
 updates to `POST /telegram/webhook`; without it (development) the bot polls getUpdates.
 Either way an update is stored before it is acknowledged and processed in the background.
+
+Several territories: one bot per territory (GUICHET_TELEGRAM_TOKENS), each with its own
+intake, pipeline and adapter on its territory's dialogue engine; the default territory's bot
+keeps `/telegram/webhook` and bare chat ids, another's takes `/t/<slug>/telegram/webhook` and
+stores its chats as `slug/<chat id>` (`domain.addresses`). One outbox sender routes each row
+to the bot of its recipient's territory.
 """
 
 from __future__ import annotations
@@ -33,46 +39,88 @@ from bot.telegram.runtime import (
     TelegramRuntime,
     build_application,
 )
-from bot.telegram.sender import TelegramSender
+from bot.telegram.sender import TelegramSender, TelegramSenders
 from guichet.settings import Settings
 from handlers.notices import ReplySettler
-from web.keys import dialogue_key, dispatcher_key, sessions_key, settings_key, telegram_key, telegram_options_key
+from web.keys import (
+    dialogue_key, dialogues_key, dispatcher_key, sessions_key, settings_key, telegram_key, telegram_options_key,
+)
 
-__all__ = ["SECRET_HEADER", "WEBHOOK_PATH", "setup_telegram", "telegram_context", "telegram_webhook"]
+__all__ = ["SECRET_HEADER", "WEBHOOK_PATH", "setup_telegram", "telegram_bots_key", "telegram_context",
+           "telegram_webhook", "webhook_path"]
+
+#: The bot of each served territory that has a token, by slug (`telegram_key` is the first's).
+telegram_bots_key: web.AppKey[dict[str, TelegramRuntime]] = web.AppKey("telegram_bots")
+TERRITORY_WEBHOOK_PATH = "/t/{territory}" + WEBHOOK_PATH
+
+
+def webhook_path(slug: str, default: str) -> str:
+    """Where Telegram delivers the updates of `slug`'s bot."""
+    return WEBHOOK_PATH if slug == default else f"/t/{slug}{WEBHOOK_PATH}"
 
 log = logging.getLogger(__name__)
 
 
 def setup_telegram(app: web.Application) -> None:
-    """Plug the Telegram channel in when GUICHET_TELEGRAM_TOKEN is set."""
+    """Plug the Telegram channel in when a bot token is set (GUICHET_TELEGRAM_TOKEN(S))."""
     settings = app[settings_key]
-    if not settings.telegram_token:
+    tokens = settings.telegram_bot_tokens()
+    if not tokens:
         return
-    app[telegram_key] = TelegramRuntime()
+    bots = {slug: TelegramRuntime() for slug in tokens}
+    app[telegram_bots_key] = bots
+    app[telegram_key] = next(iter(bots.values()))
     if settings.telegram_webhook_secret:
-        app.router.add_post(WEBHOOK_PATH, telegram_webhook)
+        default = settings.served_territories[0]
+        if default in bots:
+            app.router.add_post(WEBHOOK_PATH, telegram_webhook)
+        if set(bots) - {default}:
+            app.router.add_post(TERRITORY_WEBHOOK_PATH, telegram_webhook)
     app.cleanup_ctx.append(telegram_context)
 
 
 async def telegram_context(app: web.Application) -> AsyncIterator[None]:
-    """The bot's life: getMe, recovery of stored updates, webhook or polling; stopped at cleanup."""
+    """Every bot's life: getMe, recovery of stored updates, webhook or polling; stopped at cleanup."""
+    settings = app[settings_key]
+    default = settings.served_territories[0]
+    bots = app[telegram_bots_key]
+    engines = app.get(dialogues_key) or {}
+    senders: dict[str, TelegramSender] = {}
+    stops = []
+    try:
+        for slug, runtime in bots.items():
+            namespace = "" if slug == default else slug
+            engine = app[dialogue_key] if slug == default else engines[slug]
+            stop = await _start_bot(app, runtime, settings.telegram_bot_tokens()[slug], engine,
+                                    namespace=namespace, path=webhook_path(slug, default))
+            stops.append(stop)
+            assert runtime.sender is not None
+            senders[namespace] = runtime.sender
+        if dispatcher_key in app:
+            app[dispatcher_key].register("telegram", TelegramSenders(senders))
+        yield
+    finally:
+        for stop in reversed(stops):
+            await stop()
+
+
+async def _start_bot(
+    app: web.Application, runtime: TelegramRuntime, token: str, engine: Any, *, namespace: str, path: str,
+) -> Callable[[], Any]:
+    """Start one bot; the coroutine function that stops it."""
     settings = app[settings_key]
     sessions = app[sessions_key]
     options = app.get(telegram_options_key) or TelegramOptions(rate_limit=settings.telegram_rate_limit)
-    runtime = app[telegram_key]
     polling = not settings.telegram_webhook_secret
-    assert settings.telegram_token
-    application = build_application(settings.telegram_token, settings.telegram_base_url,
+    application = build_application(token, settings.telegram_base_url,
                                      polling=polling, rate_limit=options.rate_limit)
-    engine = app[dialogue_key]
     settler = ReplySettler(sessions)
     adapter = TelegramAdapter(application.bot, engine, sessions, max_inline_wait=options.max_inline_wait,
-                              settler=settler)
-    pipeline = UpdatePipeline(adapter, application.bot, sessions, options.pipeline)
-    intake = UpdateIntake(sessions)
-    sender = TelegramSender(application.bot, sessions, max_inline_wait=options.max_inline_wait)
-    if dispatcher_key in app:
-        app[dispatcher_key].register("telegram", sender)
+                              settler=settler, namespace=namespace)
+    pipeline = UpdatePipeline(adapter, application.bot, sessions, options.pipeline, namespace=namespace)
+    intake = UpdateIntake(sessions, namespace=namespace)
+    sender = TelegramSender(application.bot, sessions, max_inline_wait=options.max_inline_wait,
+                            namespace=namespace)
 
     await application.initialize()  # getMe: a wrong token fails the start-up here
     await pipeline.start()  # its sweeper's first pass re-processes updates left `received`
@@ -87,13 +135,12 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         log.info("Telegram: polling %s as @%s", settings.telegram_base_url or DEFAULT_BASE_URL,
                  application.bot.username)
     else:
-        await _register_webhook(application, settings)
+        await _register_webhook(application, settings, path)
     runtime.application, runtime.adapter, runtime.pipeline = application, adapter, pipeline
     runtime.intake = intake
     runtime.sender, runtime.polling = sender, polling
-    try:
-        yield
-    finally:
+
+    async def stop() -> None:
         runtime.pipeline = runtime.intake = None
         if polling and application.updater is not None and application.updater.running:
             await application.updater.stop()
@@ -103,10 +150,13 @@ async def telegram_context(app: web.Application) -> AsyncIterator[None]:
         await application.stop()
         await application.shutdown()
 
+    return stop
 
-async def _register_webhook(application: Application[Any, Any, Any, Any, Any, Any], settings: Settings) -> None:
+
+async def _register_webhook(application: Application[Any, Any, Any, Any, Any, Any], settings: Settings,
+                            path: str = WEBHOOK_PATH) -> None:
     """Point Telegram at our webhook when the public URL is one Telegram accepts (HTTPS)."""
-    url = settings.public_url.rstrip("/") + WEBHOOK_PATH
+    url = settings.public_url.rstrip("/") + path
     if not url.startswith("https://"):
         log.info("Telegram: webhook expected at %s (set it with setWebhook; Telegram needs HTTPS)", url)
         return
@@ -154,7 +204,10 @@ async def telegram_webhook(request: web.Request) -> web.Response:
     if not expected or not hmac.compare_digest(given, expected):
         log.warning("Telegram webhook: wrong secret from %s", request.remote)
         raise web.HTTPForbidden()
-    runtime = request.app[telegram_key]
+    slug = request.match_info.get("territory", settings.served_territories[0])
+    runtime = request.app[telegram_bots_key].get(slug)
+    if runtime is None:
+        raise web.HTTPNotFound()
     pipeline, intake = runtime.pipeline, runtime.intake
     if pipeline is None or intake is None:
         raise web.HTTPServiceUnavailable()

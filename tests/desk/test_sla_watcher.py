@@ -247,3 +247,24 @@ async def test_agents_telegram_group_hears_the_breach_once(db) -> None:
     group = [m for m in await outbox(db) if m.channel == "telegram"]
     assert [m.recipient for m in group] == ["-100123"]
     assert group[0].ticket_id == ticket_id and "Délai dépassé" in group[0].body
+
+
+async def test_the_group_of_another_territory_is_reached_through_its_bot(db) -> None:
+    """With one bot per territory, the group's row names its territory's bot (`slug/chat id`)."""
+    from desk.models import Organisation, Ticket
+
+    _, ticket_id = await one_ticket(db)
+    async with db.sessions.begin() as session:
+        ticket = await session.get(Ticket, ticket_id)
+        org = await session.get(Organisation, ticket.organisation_id)
+        org.telegram_chat_id = -100123
+    seen: list[tuple[str, str]] = []
+
+    def address_for(slug: str, chat: str) -> str:
+        seen.append((slug, chat))
+        return f"autre/{chat}"
+
+    await watcher(db, Clock(paris(2026, 1, 14, 0, 30)), telegram_address_for=address_for).run_once()
+    group = [m for m in await outbox(db) if m.channel == "telegram"]
+    assert [m.recipient for m in group] == ["autre/-100123"]
+    assert seen and seen[0][1] == "-100123"

@@ -275,3 +275,25 @@ def test_labels_prints_a_school_sheet_and_refuses_an_unknown_uai(workdir: Path, 
     assert "indiquez --output FICHIER.pdf" in capsys.readouterr().err
     assert main(["labels", "--school", "0999999Z"], stdout=io.StringIO()) == 2
     assert capsys.readouterr().err.strip() == "guichet: aucune école de code UAI '0999999Z' dans le territoire 'sem'"
+
+
+def test_demo_and_import_with_two_territories(workdir: Path, monkeypatch) -> None:
+    """GUICHET_TERRITORIES: the demo fills the first territory and creates the others, whose
+    schools are imported with --territory; an agent can be made national administrator."""
+    monkeypatch.setenv("GUICHET_TERRITORIES", "sem,saint-denis")
+    out = io.StringIO()
+    assert main(["demo", "--assets", "20"], stdout=out) == 0
+    assert "/t/saint-denis/chat" in out.getvalue()
+    csv_file = workdir / "ecoles-974.csv"
+    csv_file.write_text(
+        "Identifiant_de_l_etablissement;Nom_etablissement;Type_etablissement;Statut_public_prive;"
+        "Code_commune;Nom_commune\n"
+        f"{make_uai('9740001')};École Lislet Geoffroy;Ecole;Public;97411;Saint-Denis\n",
+        encoding="utf-8",
+    )
+    out = io.StringIO()
+    assert main(["import", "schools", "--territory", "saint-denis", str(csv_file)], stdout=out) == 0
+    out = io.StringIO()
+    assert main(["agent", "add", "--territory", "saint-denis", "--org", "commune-saint-denis",
+                 "--email", "national@guichet.test", "--password", "mot-de-passe-national",
+                 "--role", "national_admin"], stdout=out) == 0

@@ -35,6 +35,8 @@ class Call:
     method: str
     params: dict[str, Any]
     at: float
+    #: The bot's token the request came with (one server serves several bots).
+    token: str = ""
 
 
 @dataclass
@@ -51,6 +53,8 @@ class FakeBotApi:
 
     token: str
     calls: list[Call] = field(default_factory=list)
+    #: Tokens of further bots this server answers (one bot per territory).
+    other_tokens: set[str] = field(default_factory=set)
     files: dict[str, StoredFile] = field(default_factory=dict)
     blocked_chats: set[int] = field(default_factory=set)
     #: chat id -> how many more sendMessage calls answer 429, and the retry_after to send.
@@ -78,12 +82,12 @@ class FakeBotApi:
     def calls_to(self, method: str) -> list[Call]:
         return [c for c in self.calls if c.method == method]
 
-    def sent_to(self, chat_id: int) -> list[dict[str, Any]]:
-        """Parameters of every sendMessage accepted for `chat_id`."""
+    def sent_to(self, chat_id: int, token: str | None = None) -> list[dict[str, Any]]:
+        """Parameters of every sendMessage accepted for `chat_id` (by the bot of `token` when given)."""
         return [
             c.params for c in self.calls
             if c.method == "sendMessage" and int(c.params["chat_id"]) == chat_id
-            and c.params.get("_status") == 200
+            and c.params.get("_status") == 200 and (token is None or c.token == token)
         ]
 
     async def wait_for(self, method: str, count: int = 1, timeout: float = 10.0, **match: Any) -> list[Call]:
@@ -128,11 +132,12 @@ class FakeBotApi:
         return params
 
     async def _method(self, request: web.Request) -> web.Response:
-        if request.match_info["token"] != self.token:
+        token = request.match_info["token"]
+        if token != self.token and token not in self.other_tokens:
             return _error(401, "Unauthorized")
         method = request.match_info["method"]
         params = await self._params(request) if request.can_read_body else {}
-        call = Call(method=method, params=params, at=time.monotonic())
+        call = Call(method=method, params=params, at=time.monotonic(), token=token)
         self.calls.append(call)
         handler = getattr(self, f"_do_{method}", None)
         if handler is None:

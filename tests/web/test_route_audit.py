@@ -21,6 +21,9 @@ from tests.web.world import SESSION_SECRET
 PUBLIC = {
     ("GET", "/"), ("GET", "/chat"), ("GET", "/chat/ws"), ("GET", "/chat/static"),
     ("GET", "/chat/api/messages"), ("POST", "/chat/api/messages"),
+    # Each served territory's door to the same chat (tests/guichet/test_territories.py).
+    ("GET", "/t/{territory}/chat"), ("GET", "/t/{territory}/chat/ws"),
+    ("GET", "/t/{territory}/chat/api/messages"), ("POST", "/t/{territory}/chat/api/messages"),
     ("GET", "/kb"), ("GET", "/kb/search"), ("GET", "/kb/kb.css"), ("GET", "/kb/{slug}"),
     ("POST", "/kb/{slug}/feedback"),
     # The e-mailed rating link: its random token is the capability (tests/web/test_rating_page.py).
@@ -31,7 +34,7 @@ PUBLIC = {
 }
 
 _PLACEHOLDER = re.compile(r"\{(\w+)[^}]*\}")
-_SAMPLES = {"reference": "SEM-2026-000001", "action": "claim", "id": "1", "uai": "0420001A", "slug": "imprimante"}
+_SAMPLES = {"reference": "SEM-2026-000001", "action": "claim", "id": "1", "uai": "0420001A", "slug": "imprimante", "territory": "sem"}
 
 TEMPLATES = Path(__file__).resolve().parents[2] / "web" / "templates"
 
@@ -72,7 +75,7 @@ async def test_every_route_is_public_by_design_or_protected(client) -> None:
 
 async def test_every_page_sends_the_security_headers(client) -> None:
     """Every GET answer — pages, probes, redirects, errors — forbids framing, sniffing and inline script."""
-    paths = [_url(c) for m, c in sorted(_routes(client.app)) if m == "GET" and c != "/chat/ws"]
+    paths = [_url(c) for m, c in sorted(_routes(client.app)) if m == "GET" and not c.endswith("/chat/ws")]
     paths += ["/no-such-page", "/kb/no-such-article"]
     for path in paths:
         response = await client.get(path, allow_redirects=False)

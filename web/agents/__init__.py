@@ -70,6 +70,7 @@ def setup_agents(app: web.Application) -> None:
     r.add_get("/agents/login", views_auth.login_form, name="agents_login")
     r.add_post("/agents/login", views_auth.login)
     r.add_post("/agents/logout", views_auth.logout, name="agents_logout")
+    r.add_post("/agents/territory", views_auth.choose_territory, name="agents_territory")
     r.add_get("/agents/events", views_queue.events, name="agents_events")
     views_calls.setup_calls(r)
     r.add_get("/agents/tickets/{reference}", views_ticket.ticket_page, name="agents_ticket")

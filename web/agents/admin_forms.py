@@ -66,12 +66,15 @@ def organisation_fields() -> list[Field]:
     ]
 
 
-def agent_fields(organisations: list[tuple[str, str]], *, creating: bool) -> list[Field]:
+def agent_fields(organisations: list[tuple[str, str]], *, creating: bool,
+                 roles: list[str] | None = None) -> list[Field]:
+    """The agent form; `roles` limits the roles offered (a national one only to a national admin)."""
+    offered = tuple((k, v) for k, v in labels.ROLE.items() if roles is None or k in roles)
     return [
         Field("name", "Nom affiché", autocomplete="name"),
         Field("email", "Adresse électronique", "email", autocomplete="email"),
         Field("organisation", "Organisation", "select", options=tuple(organisations)),
-        Field("role", "Rôle", "select", options=tuple(labels.ROLE.items())),
+        Field("role", "Rôle", "select", options=offered),
         Field("password", "Mot de passe", "password", required=creating, autocomplete="new-password",
               hint=None if creating else "Laissez vide pour garder le mot de passe actuel. 10 caractères au moins."),
         Field("active", "Compte actif", "checkbox", required=False, value=True),

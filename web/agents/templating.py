@@ -65,10 +65,15 @@ async def render(
     from web.csrf import session_token
 
     session = await get_session(request)
+    actor = request.get(actor_key)
     base: dict[str, Any] = {
-        "labels": labels, "actor": request.get(actor_key), "csrf_token": session_token(session),
-        "flash": session.pop("flash", None), "error": None,
+        "labels": labels, "actor": actor, "csrf_token": session_token(session),
+        "flash": session.pop("flash", None), "error": None, "territory_choices": [],
     }
+    if actor is not None and actor.is_national:  # the territory switch in the header
+        from web.auth import territory_choices_key
+
+        base["territory_choices"] = request.get(territory_choices_key, [])
     base.update(context or {})
     response = aiohttp_jinja2.render_template(template, request, base, app_key=jinja_key, status=status)
     response.headers["Cache-Control"] = "no-store"

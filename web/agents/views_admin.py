@@ -120,7 +120,7 @@ async def agent_form(request: web.Request) -> web.Response:
             if agent is None:
                 return await not_found(request, "Cet agent est introuvable.")
         options = [(str(i), n) for i, n in await admin.organisation_choices(db, actor)]
-        fields = forms.agent_fields(options, creating=agent is None)
+        fields = forms.agent_fields(options, creating=agent is None, roles=admin.role_choices(actor))
         title = f"Modifier « {agent.name} »" if agent else "Nouvel agent"
         if request.method == "GET":
             data: dict[str, Any] = {"name": agent.name, "email": agent.email, "role": agent.role,
@@ -133,7 +133,7 @@ async def agent_form(request: web.Request) -> web.Response:
             errors["password"] = f"Le mot de passe doit compter {MIN_PASSWORD} caractères au moins."
         if await admin.email_taken(db, values["email"], agent.id if agent else None):
             errors["email"] = "Un autre agent utilise déjà cette adresse."
-        if agent is not None and agent.id == actor.id and (values["role"] != "admin" or not values["active"]):
+        if agent is not None and agent.id == actor.id and (values["role"] not in ("admin", "national_admin") or not values["active"]):
             errors["role"] = "Vous ne pouvez pas retirer vos propres droits d'administration."
         if errors:
             values["password"] = ""

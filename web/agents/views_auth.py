@@ -7,7 +7,8 @@ from aiohttp import web
 from handlers.agent_auth import authenticate
 from web.app import sessions_key
 from web.agents.templating import render
-from web.auth import AGENT_ID, limiter_key
+from web.auth import AGENT_ID, TERRITORY, limiter_key, territory_choices_key
+from web.agents.templating import flash
 from web.inputs import read_form
 from web.sessions import get_session, new_session
 
@@ -55,6 +56,21 @@ async def login(request: web.Request) -> web.Response:
     session = await new_session(request)  # a fresh session (and CSRF token) at sign-in
     session[AGENT_ID] = agent_id
     raise web.HTTPSeeOther(target)
+
+
+async def choose_territory(request: web.Request) -> web.Response:
+    """A national administrator changes the territory they work in (404 for everyone else)."""
+    form = await read_form(request)
+    choices = dict(request.get(territory_choices_key, []))
+    slug = str(form.get("territory", "")).strip()
+    if not choices:
+        raise web.HTTPNotFound(text="Page introuvable.")
+    if slug not in choices:
+        await flash(request, "Ce territoire n'existe pas.", "error")
+        raise web.HTTPSeeOther("/agents")
+    (await get_session(request))[TERRITORY] = slug
+    await flash(request, f"Vous travaillez maintenant sur ce territoire : {choices[slug]}.")
+    raise web.HTTPSeeOther("/agents")
 
 
 async def logout(request: web.Request) -> web.Response:

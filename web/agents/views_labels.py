@@ -24,7 +24,10 @@ async def school_labels(request: web.Request) -> web.Response:
         except RecordNotFound:
             return await not_found(request, "Cette école est introuvable.")
     settings = request.app[settings_key]
-    html = render_sheet(sheet, LabelLinks(settings.public_url, settings.telegram_bot_username))
+    slug = request[actor_key].territory_slug or settings.served_territories[0]
+    links = LabelLinks.for_territory(settings.public_url, settings.bot_username_of(slug), slug,
+                                     settings.served_territories[0])
+    html = render_sheet(sheet, links)
     if request.query.get("format") == "pdf":
         # A tag the inventory holds is letters, digits and dashes: safe in a file name.
         suffix = f"-{sheet.assets[0].tag}" if sheet.tag and sheet.assets else ""

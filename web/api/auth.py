@@ -68,7 +68,8 @@ async def token_middleware(request: web.Request, handler: Handler) -> web.Stream
     if scheme.lower() != "bearer" or not token.strip():
         return api_error(401)
     async with request.app[sessions_key]() as db:
-        actor = await actor_for_token(db, token.strip())
+        # `?territoire=<slug>`: the territory a national administrator's call works in.
+        actor = await actor_for_token(db, token.strip(), request.query.get("territoire"))
     if actor is None:
         return api_error(401)
     request[api_actor_key] = actor

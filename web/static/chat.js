@@ -14,6 +14,7 @@
   var PLACEHOLDER_ANSWER = "Votre réponse…";
   var PLACEHOLDER_CHOICE = "Choisissez ci-dessus ou écrivez votre réponse…";
   var asset = document.querySelector("main.chat").getAttribute("data-asset") || "";
+  var socketPath = document.querySelector("main.chat").getAttribute("data-socket") || "/chat/ws";
   var socket = null;
   var retry = 0;
   var outbox = [];
@@ -148,7 +149,7 @@
 
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
-    var url = scheme + window.location.host + "/chat/ws?session=" + encodeURIComponent(token);
+    var url = scheme + window.location.host + socketPath + "?session=" + encodeURIComponent(token);
     if (asset) { url += "&asset=" + encodeURIComponent(asset); asset = ""; }
     socket = new WebSocket(url);
     socket.addEventListener("open", function () {
