@@ -27,7 +27,7 @@ from bot.ratelimit import RateLimit, SlidingWindow, Verdict
 from bot.state import DialogueState
 from bot.turn import DeflectionLog, KnowledgeBaseLike, Services, Turn, log_deflection
 from desk.clock import utcnow
-from desk.db import failure_reason, is_transient
+from desk.db import storage
 from desk.inbox import Inbox
 from domain.vocabulary import Channel, InboundStatus
 from handlers import conversations, notices
@@ -78,7 +78,11 @@ class DialogueEngine:
     closes_stored_rows = True
 
     async def handle(self, inbound: Inbound) -> list[Outbound]:
-        """Persist, then answer one message; [] for a duplicate. Never raises.
+        """Persist, then answer one message; [] for a duplicate. Never raises, but for one case:
+        a database failure (`desk.db.is_transient`) on a message the channel stored itself
+        (`inbound.stored_row`) is raised, not apologised for: that channel tries the same turn
+        again once the database is back (Telegram's pipeline), so the teacher gets the answer,
+        late, and no « incident » message for a fault the desk recovers from.
 
         A message the channel already stored (`inbound.stored_row`: Telegram keeps the raw
         update before answering its webhook) is not recorded twice: the turn claims that row
@@ -90,8 +94,12 @@ class DialogueEngine:
                 recorded = await self._record(inbound)
             else:
                 recorded = inbound.stored_row, await self._keep_attachments(inbound.stored_row, inbound)
-        except Exception:
-            log.exception("could not store inbound %s/%s", inbound.channel, inbound.message_id)
+        except Exception as exc:
+            if storage.failed(exc, f"the {inbound.channel.value} dialogue"):
+                if inbound.stored_row is not None:
+                    raise
+            else:
+                log.exception("could not store inbound %s/%s", inbound.channel, inbound.message_id)
             return [Outbound(bad_input.APOLOGY)]
         if recorded is None:
             return []
@@ -113,11 +121,14 @@ class DialogueEngine:
         try:
             return await self._answer(inbound, row_id, attachment_ids)
         except Exception as exc:
-            if is_transient(exc):
-                # The database failed, not the message: released, never marked done, so
-                # the channel's retry (Telegram's sweeper) answers it once storage is back.
-                log.warning("dialogue turn on inbound %s released (%s/%s): storage unavailable: %s",
-                            row_id, inbound.channel, inbound.message_id, failure_reason(exc))
+            if storage.failed(exc, f"the {inbound.channel.value} dialogue"):
+                # The database failed, not the message: never marked done. A channel that
+                # stored the row retries the turn itself; for the others the row is released
+                # so the channel's retry answers it once storage is back.
+                if inbound.stored_row is not None:
+                    raise
+                log.info("dialogue turn on inbound %s released (%s/%s): storage unavailable: %s",
+                         row_id, inbound.channel, inbound.message_id, type(exc).__name__)
                 await self._release(inbound, row_id, f"{type(exc).__name__}: {exc}")
                 return [Outbound(bad_input.APOLOGY)]
             log.exception("dialogue failed on inbound %s (%s/%s)", row_id, inbound.channel, inbound.message_id)
@@ -174,7 +185,7 @@ class DialogueEngine:
         try:
             await self._inbox(inbound.channel).release(row_id, error)
         except Exception:  # storage still down: the row stays `received`, which is the point
-            log.warning("inbound %s left received: storage unavailable", row_id)
+            log.info("inbound %s left received: storage unavailable", row_id)
 
     # --- one turn -------------------------------------------------------------------------------
 

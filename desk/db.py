@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import time
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +14,8 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from desk import sqlite_inline
+
+log = logging.getLogger(__name__)
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
@@ -58,7 +63,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 10)
     kwargs.setdefault("pool_pre_ping", True)
-    return create_async_engine(url, **kwargs)
+    engine = create_async_engine(url, **kwargs)
+    # A connection handed out (after its pre-ping) proves the server is back.
+    event.listen(engine.sync_engine, "checkout", lambda *_: storage.succeeded())
+    return engine
 
 
 def session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
@@ -94,3 +102,64 @@ def is_transient(exc: BaseException) -> bool:
     # SQLSTATE class 08 (connection exception) and 57P0x (server shutting down or starting).
     state = str(getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None) or "")
     return bool(exc.connection_invalidated) or state.startswith(("08", "57P0"))
+
+
+class StorageHealth:
+    """The database as this process sees it, logged once per change of state.
+
+    The code that meets a transient failure (`is_transient`) reports it with `failed` instead
+    of logging a traceback: the first one logs « database unavailable », the others are
+    silent; the next connection handed out by the pool logs « database available again ».
+    """
+
+    def __init__(self) -> None:
+        self.down_since: float | None = None
+        self.failures = 0
+
+    @property
+    def up(self) -> bool:
+        return self.down_since is None
+
+    def failed(self, exc: BaseException, where: str) -> bool:
+        """Note a failure met by `where`; True when it is the database's (transient), which the
+        caller then handles without a traceback; False for any other error."""
+        if not is_transient(exc):
+            return False
+        self.failures += 1
+        if self.down_since is None:
+            self.down_since = time.monotonic()
+            log.warning("database unavailable (%s, met by %s): work waits for it and is retried",
+                        failure_reason(exc), where)
+        return True
+
+    def succeeded(self) -> None:
+        if self.down_since is not None:
+            log.warning("database available again after %.1f s (%d failed operations meanwhile)",
+                        time.monotonic() - self.down_since, self.failures)
+            self.down_since = None
+            self.failures = 0
+
+
+#: The one instance of the process (every engine it opens reports to it).
+storage = StorageHealth()
+
+
+async def wait_until_up(sessions: async_sessionmaker[AsyncSession], *, first_delay: float = 0.2,
+                        max_delay: float = 1.0) -> None:
+    """Return once the database answers a probe again, probing with a growing delay.
+
+    For work that met an outage and will be tried again: trying it at once would fail the
+    same way (and count an attempt, or a message against a teacher's flood limit)."""
+    delay = first_delay
+    while True:
+        await asyncio.sleep(delay)
+        try:
+            async with sessions() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:
+            if not is_transient(exc):
+                raise
+            delay = min(delay * 2, max_delay)
+            continue
+        storage.succeeded()
+        return

@@ -6,6 +6,8 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
+from desk.db import storage
+
 log = logging.getLogger(__name__)
 
 
@@ -26,8 +28,9 @@ async def run_passes(
         busy = False
         try:
             busy = await one_pass() >= batch_size
-        except Exception:
-            log.exception("%s pass failed; retrying in %s s", name, interval)
+        except Exception as exc:
+            if not storage.failed(exc, name):  # an outage is logged once, not every pass
+                log.exception("%s pass failed; retrying in %s s", name, interval)
         if busy:
             await asyncio.sleep(0)
             continue

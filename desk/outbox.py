@@ -16,6 +16,7 @@ attempt number).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -32,6 +33,7 @@ from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk.clock import utcnow
+from desk.db import storage, wait_until_up
 from desk.errors import DeskError, RecordNotFound
 from desk.loops import run_passes
 from desk.models import OutboxMessage
@@ -185,8 +187,27 @@ class OutboxDispatcher:
                 return message, None
 
         outcomes = await asyncio.gather(*(deliver(m) for m in claimed))
-        await self._record(outcomes, report)
+        await self._record_when_possible(outcomes, report)
         return report
+
+    async def _record_when_possible(
+        self, outcomes: Sequence[tuple[Outgoing, BaseException | None]], report: DispatchReport
+    ) -> None:
+        """Record the outcomes; the messages went out, so a database outage meanwhile is waited
+        out (within the lease) rather than leaving them to be sent again when it runs out."""
+        loop = asyncio.get_running_loop()
+        until = loop.time() + self.lease.total_seconds()
+        counts = (report.sent, report.dead, report.retried)
+        while True:
+            try:
+                await self._record(outcomes, report)
+                return
+            except Exception as exc:
+                report.sent, report.dead, report.retried = counts
+                if not storage.failed(exc, "the outbox dispatcher") or loop.time() >= until:
+                    raise
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(wait_until_up(self._sessions), until - loop.time())
 
     async def _claim(self) -> tuple[list[Outgoing], list[int]]:
         """Mark due rows `sending` under a lease; rows whose last lease ran out with no attempts left die."""

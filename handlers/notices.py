@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from desk import repositories as repo
 from desk.clock import utcnow
+from desk.db import storage, wait_until_up
 from desk.models import InboundMessage, OutboxMessage, Ticket
 from desk.outbox import Outgoing, OutboxStatus
 from domain.vocabulary import Channel, TicketStatus
@@ -231,9 +233,11 @@ class ReplySettler:
     """
 
     def __init__(self, sessions: async_sessionmaker[AsyncSession],
-                 now: Callable[[], datetime] | None = None) -> None:
+                 now: Callable[[], datetime] | None = None, *, patience: float = 30.0) -> None:
         self._sessions = sessions
         self._now = now or utcnow
+        #: How long a batch met by a database outage is kept to be written once it is back.
+        self.patience = patience
         self._pending: list[ReplyOutcome] = []
         self._task: asyncio.Task[None] | None = None
 
@@ -246,13 +250,26 @@ class ReplySettler:
 
     async def _write(self) -> None:
         await asyncio.sleep(0)  # let the turns finishing now add theirs
-        while self._pending:
-            batch, self._pending = self._pending, []
+        kept: list[ReplyOutcome] = []
+        given_up_at = 0.0
+        while self._pending or kept:
+            batch, self._pending, kept = kept + self._pending, [], []
             try:
                 await _settle_many(self._sessions, batch, self._now())
             except Exception as exc:  # noqa: BLE001 - the lease is the fallback
+                loop = asyncio.get_running_loop()
+                if storage.failed(exc, "the reply recorder"):
+                    # The replies went out: recorded once the database is back, so the
+                    # dispatcher does not send them again when their lease runs out.
+                    given_up_at = given_up_at or loop.time() + self.patience
+                    if loop.time() < given_up_at:
+                        kept = batch
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(wait_until_up(self._sessions), given_up_at - loop.time())
+                        continue
                 log.warning("delivery of %d turns' replies not recorded (%s): the outbox will take them over",
                             len(batch), type(exc).__name__)
+            given_up_at = 0.0
 
     async def drain(self) -> None:
         while self._task is not None and not self._task.done():

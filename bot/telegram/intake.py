@@ -22,7 +22,7 @@ from bot.telegram.inbox import chat_of, telegram_inbox
 from domain.addresses import qualify
 from bot.telegram.translate import update_key
 from desk.clock import utcnow
-from desk.db import failure_reason, is_transient
+from desk.db import storage
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -84,10 +84,9 @@ class UpdateIntake:
                 try:
                     ids = await self._insert([item.data for item in batch])
                 except Exception as exc:
-                    if is_transient(exc):  # the database, not the updates: Telegram delivers again
-                        log.warning("could not store %s Telegram update(s), answered 503: %s",
-                                    len(batch), failure_reason(exc))
-                    else:
+                    # The webhook answers 503 and Telegram delivers them again; a database
+                    # outage is logged once (`storage`), anything else with its traceback.
+                    if not storage.failed(exc, "the Telegram webhook"):
                         log.exception("could not store %s Telegram update(s)", len(batch))
                     for item in batch:
                         if not item.done.done():

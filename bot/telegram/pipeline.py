@@ -22,7 +22,7 @@ from telegram import Bot
 
 from bot.telegram.inbox import UPDATE_PREFIX, telegram_inbox
 from bot.telegram.translate import MalformedUpdate, parse_update
-from desk.db import failure_reason, is_transient
+from desk.db import storage, wait_until_up
 from desk.inbox import Inbox
 from domain.addresses import qualify
 from domain.vocabulary import InboundStatus
@@ -124,9 +124,7 @@ class UpdatePipeline:
             try:
                 await self.recover(older_than=timedelta(0) if first else self.options.sweep_grace)
             except Exception as exc:
-                if is_transient(exc):  # the database is down or refuses writes: next pass
-                    log.warning("telegram sweeper could not read the inbox: %s", failure_reason(exc))
-                else:
+                if not storage.failed(exc, "the Telegram sweeper"):
                     log.exception("telegram sweeper failed")
             first = False
             with contextlib.suppress(TimeoutError):
@@ -149,7 +147,25 @@ class UpdatePipeline:
         A message for the dialogue is closed by the engine's own transaction, whose last
         statement is a conditional UPDATE of the row (so a row handled here and by another
         process is answered once); other updates are closed here.
+
+        When the database fails under the update (down, restarting, a connection cut), the
+        turn rolled back: nothing was said and the row was not closed. The worker waits until
+        the database answers again and tries the same update once more — it does not move to
+        the chat's next update meanwhile, so a conversation stays in order — without counting
+        an attempt (the update is fine) and without a traceback (`storage` logs the outage once).
+        The row is read again first: a turn whose commit went through before the connection
+        was cut is not answered twice.
         """
+        while True:
+            try:
+                return await self._attempt(row_id, data)
+            except Exception as exc:
+                if not storage.failed(exc, "the Telegram pipeline"):
+                    raise
+            await wait_until_up(self.sessions)
+            data = None
+
+    async def _attempt(self, row_id: int, data: dict[str, Any] | None) -> InboundStatus | None:
         if data is None:
             data = await self.inbox.pending_payload(row_id)
             if data is None:
@@ -163,6 +179,8 @@ class UpdatePipeline:
             log.warning("telegram update row %s quarantined, unreadable update: %s", row_id, exc)
             return await self.inbox.quarantine(row_id, f"Mise à jour Telegram illisible : {exc}")
         except Exception as exc:
+            if storage.failed(exc, "the Telegram pipeline"):
+                raise  # retried by `run` once the database is back
             log.exception("telegram update row %s failed", row_id)
             return await self.inbox.release(row_id, f"{type(exc).__name__}: {exc}")
         if status is not None:

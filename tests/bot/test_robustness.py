@@ -196,9 +196,12 @@ async def test_photo_with_nothing_to_attach_to_starts_a_report(chat: Chat, desk_
     assert chat.labels
 
 
-async def test_a_turn_failing_on_the_database_is_released_for_a_retry_not_closed(desk_db, nlu, kb, clock) -> None:
-    """Storage failing in the middle of a turn: the row goes back to `received` (the channel's
-    sweeper answers it later), never `processed` nor quarantined; the retry answers it once."""
+async def test_a_turn_failing_on_the_database_is_left_for_a_retry_not_closed(desk_db, nlu, kb, clock) -> None:
+    """Storage failing in the middle of a turn on a row the channel stored (Telegram): the error
+    goes back to the channel, which tries again once the database is back — no apology for a
+    fault the desk recovers from, the row neither closed, quarantined nor charged an attempt;
+    the retry answers it once."""
+    import pytest
     from sqlalchemy.exc import OperationalError
 
     class DatabaseGone:
@@ -209,12 +212,32 @@ async def test_a_turn_failing_on_the_database_is_released_for_a_retry_not_closed
     await chat.onboard()
     row_id = await _stored(desk_db, "update:7", {"update_id": 7})
     inbound = Inbound(Channel.TELEGRAM, "tg-1", "tg-1:7", text="le vidéoprojecteur ne s'allume plus", stored_row=row_id)
-    answer = await make_engine(desk_db, DatabaseGone(), kb, clock).handle(inbound)
-    assert "Désolé, un incident technique" in answer[0].text
+    with pytest.raises(OperationalError):
+        await make_engine(desk_db, DatabaseGone(), kb, clock).handle(inbound)
     async with desk_db.sessions() as session:
         row = await session.get(InboundMessage, row_id)
-        assert (row.status, row.attempts) == ("received", 1) and "OperationalError" in row.error
+        assert (row.status, row.attempts) == ("received", 0)
     retried = await make_engine(desk_db, nlu, kb, clock).handle(inbound)
     assert retried and "incident technique" not in retried[0].text
     async with desk_db.sessions() as session:
         assert (await session.get(InboundMessage, row_id)).status == "processed"
+
+
+async def test_a_turn_failing_on_the_database_is_released_when_the_channel_did_not_store_it(
+        desk_db, nlu, kb, clock) -> None:
+    """A channel that hands the engine a fresh message (web chat, mail): the teacher is told, and
+    the row the engine stored goes back to `received` for the channel's retry, never `processed`."""
+    from sqlalchemy.exc import OperationalError
+
+    class DatabaseGone:
+        async def aparse(self, text: str):
+            raise OperationalError("SELECT 1", {}, ConnectionRefusedError("connection refused"))
+
+    chat = Chat(make_engine(desk_db, nlu, kb, clock))
+    await chat.onboard()
+    inbound = Inbound(Channel.TELEGRAM, "tg-1", "tg-1:8", text="le vidéoprojecteur ne s'allume plus")
+    answer = await make_engine(desk_db, DatabaseGone(), kb, clock).handle(inbound)
+    assert "Désolé, un incident technique" in answer[0].text
+    async with desk_db.sessions() as session:
+        row = (await session.scalars(select(InboundMessage).where(InboundMessage.external_id == "tg-1:8"))).one()
+        assert (row.status, row.attempts) == ("received", 1) and "OperationalError" in row.error
