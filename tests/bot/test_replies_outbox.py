@@ -179,8 +179,39 @@ async def test_the_settler_survives_an_unreachable_database(chat: Chat, desk_db,
         def begin(self):
             raise ConnectionRefusedError("database restarting")
 
-    settler = ReplySettler(Down(), now=lambda: clock.now)  # type: ignore[arg-type]
+        __call__ = begin
+
+    settler = ReplySettler(Down(), now=lambda: clock.now, patience=0.3)  # type: ignore[arg-type]
     settler.record(ReplyOutcome(sent=(replies[0].outbox_id,)))
-    await settler.drain()  # logged, not raised: the lease brings the rows back
+    await settler.drain()  # waited out, then logged, not raised: the lease brings the rows back
     dispatcher, recorder = _dispatcher(desk_db, clock, REPLY_LEASE + timedelta(seconds=1))
     assert (await dispatcher.run_once()).sent == len(replies)
+
+
+async def test_the_settler_records_the_deliveries_once_the_database_is_back(chat: Chat, desk_db, clock) -> None:
+    """A short outage while a door records what it sent: the batch is kept and written once the
+    database answers, so the dispatcher has nothing to send again when the lease runs out."""
+    replies = await chat.say("bonjour")
+
+    class Flaky:
+        failures = 3
+
+        def _check(self) -> None:
+            if self.failures:
+                self.failures -= 1
+                raise ConnectionRefusedError("database restarting")
+
+        def begin(self):
+            self._check()
+            return desk_db.sessions.begin()
+
+        def __call__(self):
+            self._check()
+            return desk_db.sessions()
+
+    settler = ReplySettler(Flaky(), now=lambda: clock.now)  # type: ignore[arg-type]
+    settler.record(ReplyOutcome(sent=tuple(r.outbox_id for r in replies)))
+    await settler.drain()
+    assert {row.status for row in await _rows(desk_db)} == {OutboxStatus.SENT}
+    dispatcher, _ = _dispatcher(desk_db, clock, REPLY_LEASE + timedelta(seconds=1))
+    assert (await dispatcher.run_once()).sent == 0
