@@ -2,6 +2,10 @@
 
     .venv/bin/python bench/webhook_bench.py                # SQLite in a temporary directory
     .venv/bin/python bench/webhook_bench.py --postgres     # a fresh PostgreSQL database, dropped after
+    .venv/bin/python bench/webhook_bench.py --postgres --processes 2   # two serve processes, one database
+
+With `--processes N`, N `guichet serve` processes share the database and the updates are
+posted to their webhooks in turn, as a load balancer would; CPU is summed over them.
 
 The desk runs as in production: `guichet serve` in its own process (Telegram's servers are
 elsewhere, so this process holds only the load generator and the fake Bot API server). Every
@@ -171,10 +175,19 @@ class Pending:
 
 
 class Target:
-    """Where updates go and how to know each was answered end to end."""
+    """Where updates go (one server, or several in turn) and how to know each was answered end to end."""
 
-    def __init__(self, server: Server, api: FakeBotApi | None, pending: Pending | None) -> None:
-        self.server, self.url, self.api, self.pending = server, server.url, api, pending
+    def __init__(self, servers: list[Server], api: FakeBotApi | None, pending: Pending | None) -> None:
+        self.servers, self.api, self.pending = servers, api, pending
+        self._turn = 0
+
+    @property
+    def url(self) -> str:
+        self._turn += 1
+        return self.servers[self._turn % len(self.servers)].url
+
+    def cpu(self) -> float:
+        return sum(server.cpu() for server in self.servers)
 
     async def wait_processed(self) -> float:
         """Wait until no update waits and replies stopped arriving; when the last one came."""
@@ -218,11 +231,11 @@ async def max_throughput(target: Target, updates: list[dict[str, Any]]) -> tuple
             while not queue.empty():
                 await _post(http, target.url, queue.get_nowait())
 
-        start, cpu = time.monotonic(), target.server.cpu()
+        start, cpu = time.monotonic(), target.cpu()
         await asyncio.gather(*(client() for _ in range(CONCURRENCY)))
         accepted = time.monotonic() - start
         done = max(await target.wait_processed(), start + accepted) - start
-        cpu_ms = 1000 * (target.server.cpu() - cpu) / len(updates)
+        cpu_ms = 1000 * (target.cpu() - cpu) / len(updates)
     return len(updates) / accepted, len(updates) / done, cpu_ms
 
 
@@ -319,16 +332,20 @@ async def run(args: argparse.Namespace) -> None:
         await engine.dispose()
         await bot_api.start()
 
-        port = _free_port()
-        servers.append(Server([sys.executable, "-m", "guichet.cli", "serve"],
-                              _guichet_env(url, bot_api, port), port))
-        bare_port = _free_port()
-        servers.append(Server([sys.executable, "-c", BARE_ENDPOINT, str(bare_port)],
-                              dict(os.environ), bare_port))
+        if args.processes > 1 and not args.postgres:
+            raise SystemExit("--processes above 1 needs --postgres (SQLite is the one-process default)")
+        for _ in range(args.processes):
+            port = _free_port()
+            servers.append(Server([sys.executable, "-m", "guichet.cli", "serve"],
+                                  _guichet_env(url, bot_api, port), port))
+        bare_ports = [_free_port() for _ in range(args.processes)]
+        for bare_port in bare_ports:
+            servers.append(Server([sys.executable, "-c", BARE_ENDPOINT, str(bare_port)],
+                                  dict(os.environ), bare_port))
         for server in servers:
             await server.ready()
-        guichet = Target(servers[0], bot_api.api, pending)
-        bare = Target(servers[1], None, None)
+        guichet = Target(servers[:args.processes], bot_api.api, pending)
+        bare = Target(servers[args.processes:], None, None)
 
         users_max = range(1_000_001, 1_000_001 + args.users)
         users_paced = range(2_000_001, 2_000_001 + int(args.rate * args.seconds))
@@ -374,6 +391,7 @@ async def run(args: argparse.Namespace) -> None:
 def _print(results: dict[str, Result], args: argparse.Namespace) -> None:
     g, b = results["guichet"], results["bare aiohttp"]
     print(f"\nTelegram webhook benchmark — {'PostgreSQL' if args.postgres else 'SQLite'}, "
+          f"{args.processes} process{'es' if args.processes > 1 else ''} each side, "
           f"{args.updates} updates for max throughput, {args.rate:g} updates/s for {args.seconds:g} s")
     print(f"{'':28}{'bare aiohttp':>14}{'guichet':>12}{'ratio':>9}")
     rows = [
@@ -403,6 +421,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=500, help="distinct teachers in that run")
     parser.add_argument("--rate", type=float, default=50.0, help="updates/s of the latency run")
     parser.add_argument("--seconds", type=float, default=10.0, help="duration of the latency run")
+    parser.add_argument("--processes", type=int, default=1,
+                        help="serve processes sharing the database, posted to in turn (PostgreSQL only)")
     asyncio.run(run(parser.parse_args()))
 
 
