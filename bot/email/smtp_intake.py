@@ -9,7 +9,7 @@ from typing import Any
 from aiosmtpd.smtp import SMTP, Envelope, Session
 
 from bot.email.parse import external_id
-from desk.db import STORAGE_ERRORS
+from desk.db import STORAGE_ERRORS, storage
 from handlers.email_intake import EmailIntake
 
 __all__ = ["IntakeHandler", "LenientSMTP", "start_smtp_intake", "MAX_LINE_BYTES", "MAX_MESSAGE_BYTES"]
@@ -46,12 +46,14 @@ class IntakeHandler:
         try:
             receipt = await self.intake.store(raw, external_id=key, source="smtp", claim=True)
         except (*STORAGE_ERRORS, asyncio.TimeoutError) as exc:
-            log.warning("mail not stored, sender asked to retry: %s", type(exc).__name__)
+            if not storage.failed(exc, "the SMTP intake"):  # an outage is logged once
+                log.warning("mail not stored, sender asked to retry: %s", type(exc).__name__)
             return "451 4.3.0 Temporary failure, please try again later"
         try:
             await self.intake.process(receipt.inbound_id, claimed=receipt.created)
-        except Exception:  # noqa: BLE001 - stored: the retry sweep will try again
-            log.exception("mail %s stored but not processed yet", receipt.inbound_id)
+        except Exception as exc:  # noqa: BLE001 - stored: the retry sweep will try again
+            if not storage.failed(exc, "the SMTP intake"):
+                log.exception("mail %s stored but not processed yet", receipt.inbound_id)
         return f"250 2.0.0 OK queued as {receipt.inbound_id}"
 
 
