@@ -46,7 +46,7 @@ COUNTS: dict[str, int] = {}
 
 SCALARS = (st.none() | st.booleans() | st.integers() | st.integers(min_value=2**31 - 2, max_value=2**70)
            | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=40)
-           | st.sampled_from(["", "\x00", "\ud800"[:0] + "\u202e", "a" * 5000, "2026-13-45", "-1", "1e308"]))
+           | st.sampled_from(["", "\x00", "\u202e", "a" * 5000, "2026-13-45", "-1", "1e308"]))
 JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(
     st.text(max_size=12), inner, max_size=5), max_leaves=12)
 
