@@ -109,7 +109,9 @@ class StorageHealth:
 
     The code that meets a transient failure (`is_transient`) reports it with `failed` instead
     of logging a traceback: the first one logs « database unavailable », the others are
-    silent; the next connection handed out by the pool logs « database available again ».
+    silent; the next connection handed out by the pool (PostgreSQL, after its pre-ping) or the
+    next piece of work that succeeds (the webhook's intake, a turn, a loop's pass) logs
+    « database available again ».
     """
 
     def __init__(self) -> None:
@@ -131,6 +133,10 @@ class StorageHealth:
             log.warning("database unavailable (%s, met by %s): work waits for it and is retried",
                         failure_reason(exc), where)
         return True
+
+    def reset(self) -> None:
+        """Forget the state without a log line (tests: each starts with the database up)."""
+        self.down_since, self.failures = None, 0
 
     def succeeded(self) -> None:
         if self.down_since is not None:
@@ -161,5 +167,6 @@ async def wait_until_up(sessions: async_sessionmaker[AsyncSession], *, first_del
                 raise
             delay = min(delay * 2, max_delay)
             continue
-        storage.succeeded()
+        # Not `storage.succeeded()`: a database that reads but cannot write (SQLite on a full
+        # disk, read-only) answers the probe; the work that succeeds says it is back.
         return

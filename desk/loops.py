@@ -28,6 +28,7 @@ async def run_passes(
         busy = False
         try:
             busy = await one_pass() >= batch_size
+            storage.succeeded()
         except Exception as exc:
             if not storage.failed(exc, name):  # an outage is logged once, not every pass
                 log.exception("%s pass failed; retrying in %s s", name, interval)

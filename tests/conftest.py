@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from desk.db import create_engine, session_factory
+from desk.db import create_engine, session_factory, storage
 from desk.migrate import upgrade
 from desk.models import Base
 
@@ -78,6 +78,13 @@ async def _empty_tables(engine: AsyncEngine) -> None:
         else:
             for table in tables:
                 await conn.execute(text(f"DELETE FROM {table}"))
+
+
+@pytest.fixture(autouse=True)
+def _database_up() -> None:
+    """Each test starts with the process's view of the database « up » (`desk.db.storage`), whatever
+    outage an earlier test simulated."""
+    storage.reset()
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

@@ -93,6 +93,7 @@ class UpdateIntake:
                             item.done.set_exception(exc)
                     continue
                 self.batches += 1
+                storage.succeeded()
                 for item in batch:
                     # pop: an update_id twice in one batch is new once, then a redelivery
                     row_id = ids.pop(qualify(self.namespace, update_key(int(item.data["update_id"]))), None)

@@ -156,13 +156,21 @@ class UpdatePipeline:
         The row is read again first: a turn whose commit went through before the connection
         was cut is not answered twice.
         """
+        backoff = 0.0
         while True:
             try:
-                return await self._attempt(row_id, data)
+                status = await self._attempt(row_id, data)
             except Exception as exc:
                 if not storage.failed(exc, "the Telegram pipeline"):
                     raise
+            else:
+                storage.succeeded()
+                return status
             await wait_until_up(self.sessions)
+            # A database that answers reads but refuses writes (SQLite on a full disk) passes
+            # the probe at once: later tries of the same update wait longer each time.
+            await asyncio.sleep(backoff)
+            backoff = min(max(backoff * 2, 0.5), 30.0)
             data = None
 
     async def _attempt(self, row_id: int, data: dict[str, Any] | None) -> InboundStatus | None:
