@@ -93,6 +93,11 @@ def _counted(name: str) -> None:
     COUNTS[name] = COUNTS.get(name, 0) + 1
 
 
+def _start(name: str) -> float:
+    COUNTS[name] = 0
+    return time.monotonic()
+
+
 def _report(name: str, started: float) -> None:
     print(f"\nfuzz {name}: {COUNTS.get(name, 0)} cases, 0 unhandled exceptions, {time.monotonic() - started:.1f} s")
 
@@ -118,7 +123,7 @@ UPDATES = [
 
 def test_fuzz_telegram_updates() -> None:
     bot = Bot("123456:FUZZ-token")
-    started = time.monotonic()
+    started = _start("telegram")
 
     @FUZZ
     @given(data=mutated(UPDATES) | st.dictionaries(st.text(max_size=16), JSON, max_size=6))
@@ -143,7 +148,7 @@ FRAMES = [{"text": "bonjour"}, {"button": "report:send"}, {"text": "x", "id": "a
 
 
 def test_fuzz_web_chat_frames() -> None:
-    started = time.monotonic()
+    started = _start("web chat")
 
     @FUZZ
     @given(raw=mutated(FRAMES).map(lambda v: json.dumps(v, ensure_ascii=False)) | st.text(max_size=200),
@@ -175,7 +180,7 @@ HEADER_TEXT = st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size
 
 def test_fuzz_email_parser() -> None:
     parser = MailParser("guichet@sem.test")
-    started = time.monotonic()
+    started = _start("e-mail")
     well_formed = st.builds(
         _mail, st.text(max_size=300), HEADER_TEXT, st.sampled_from(["marie@ac-lyon.fr", "", "<>", "x@y", "Marie <m@a.fr>"]),
         st.dictionaries(st.sampled_from(["In-Reply-To", "References", "Reply-To", "Cc", "Content-Language"]),
@@ -223,7 +228,7 @@ def csv_bytes(draw: st.DrawFn, sample: str) -> bytes:
 
 
 def test_fuzz_csv_imports(db) -> None:
-    started = time.monotonic()
+    started = _start("CSV")
     with asyncio.Runner() as runner:
         engine = create_engine(db.url)
         sessions = session_factory(engine)
@@ -262,7 +267,7 @@ QUERIES = ["page", "commune", "status", "school", "q", "limit", "tag", "organisa
 
 
 def test_fuzz_api(db) -> None:
-    started = time.monotonic()
+    started = _start("API")
     with asyncio.Runner() as runner:
         engine = create_engine(db.url)
         sessions = session_factory(engine)
