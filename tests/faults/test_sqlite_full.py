@@ -52,12 +52,14 @@ async def test_a_database_that_cannot_write_refuses_with_503_and_loses_nothing(
         await teacher.onboard(school.uai)
     sent_before = {t.user_id: len(telegram.api.sent_to(t.user_id)) for t in teachers}
 
-    if refuse == "full":
+    if refuse == "full":  # no free page left in the file, and no room to grow it
+        await _pragma(demo, "PRAGMA wal_checkpoint(TRUNCATE)")
+        await _pragma(demo, "VACUUM")
         refuse = f"PRAGMA max_page_count = {await _scalar(demo, 'PRAGMA page_count')}"
     await _pragma(demo, refuse)
     # Large enough to need new pages whatever free room the file has left.
     reports = [u.text_update(t._next(), t.user_id, f"le vidéoprojecteur de la classe {i} ne s'allume plus. "
-                             + "Il fait un bruit. " * 300) for i, t in enumerate(teachers)]
+                             + "Il fait un bruit. " * 1200) for i, t in enumerate(teachers)]
     caplog.clear()
     with caplog.at_level(logging.INFO):
         statuses = [await telegram.post(update) for update in reports]
