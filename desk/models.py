@@ -242,7 +242,8 @@ class Ticket(Base):
         Index("ix_tickets_retention", "territory_id", "anonymised_at", "status"),
         # The agents' queue walks these in its order (handlers.agent_queue): one organisation's
         # tickets, or the whole territory's for its readers, by status, priority, then urgency.
-        Index("ix_tickets_queue_org", "organisation_id", "status", "priority", "sla_deadline", "opened_at", "id"),
+        Index("ix_tickets_queue_org", "organisation_id", "territory_id", "status", "priority", "sla_deadline",
+              "opened_at", "id"),
         Index("ix_tickets_queue_territory", "territory_id", "status", "priority", "sla_deadline", "opened_at",
               "id"),
     )

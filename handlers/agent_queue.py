@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, tuple_, union_all
+from sqlalchemy import (
+    ColumnElement, Integer, Select, String, and_, column, func, literal, or_, select, true, tuple_, union_all, values,
+)
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, joinedload, selectinload
 
@@ -25,6 +27,7 @@ from desk.models import (
     TicketEvent,
     Territory,
 )
+from desk.types import UtcDateTime
 from domain.impact import Impact
 from domain.vocabulary import PAUSED_TICKET_STATUSES, AgentRole, OrgKind, TicketStatus
 from handlers.claims import ClaimFile, claim_file_for, is_claim_file, late_steps_of
@@ -223,8 +226,20 @@ def _statuses(f: QueueFilters) -> list[str]:
     return list(OPEN_VALUES)
 
 
+#: Bounds of the open-ended bands, never a real deadline.
+_EARLIEST = datetime(1, 1, 2, tzinfo=UTC)
+_LATEST = datetime(9999, 12, 30, tzinfo=UTC)
+
+
+def _arms(f: QueueFilters, now: datetime, cursor: QueueCursor | None) -> list[tuple[str, int, int]]:
+    """The (status, priority, band) ranges a page reads, in no particular order; none before the cursor."""
+    key = None if cursor is None else (band_of(cursor.due, now), cursor.priority)
+    return [(status, priority, band) for status in _statuses(f) for priority in PRIORITIES for band in BANDS
+            if key is None or (band, priority) >= key]
+
+
 def _page_ids(actor: Actor, f: QueueFilters, now: datetime, cursor: QueueCursor | None,
-              offset: int, limit: int) -> Select:
+              offset: int, limit: int, dialect: str = "postgresql") -> Select:
     """The ids of one queue page in order, read from the queue's indexes.
 
     The order (band, priority, deadline, opened_at, id) depends on `now` through the band, so no
@@ -233,31 +248,87 @@ def _page_ids(actor: Actor, f: QueueFilters, now: datetime, cursor: QueueCursor 
     range gives at most `offset + limit` rows from the index, and only these few are merged and
     sorted: the cost of a page does not grow with the table. The keyset cursor drops the ranges
     before it and starts its own range after its row.
+
+    PostgreSQL reads the ranges through one LATERAL subquery over a VALUES list (planned once,
+    whatever the number of ranges); SQLite through a UNION ALL of one subquery per range.
     """
     key = None if cursor is None else (band_of(cursor.due, now), cursor.priority)
-    arms = []
-    for status in _statuses(f):
-        for priority in PRIORITIES:
-            for band in BANDS:
-                if key is not None and (band, priority) < key:
-                    continue
-                arm = _filtered(
-                    select(Ticket.id, literal(band).label("band"), Ticket.priority, Ticket.sla_deadline,
-                           Ticket.opened_at)
-                    .where(ticket_scope(actor), Ticket.status == status, Ticket.priority == priority,
-                           _band_range(band, now)),
-                    actor, f, with_status=False,
-                )
-                if cursor is not None and (band, priority) == key:
-                    arm = arm.where(
-                        tuple_(Ticket.opened_at, Ticket.id) > tuple_(cursor.opened_at, cursor.id) if band == 3
-                        else tuple_(Ticket.sla_deadline, Ticket.opened_at, Ticket.id)
-                        > tuple_(cursor.due, cursor.opened_at, cursor.id)
-                    )
-                arms.append(select(
-                    arm.order_by(Ticket.sla_deadline, Ticket.opened_at, Ticket.id).limit(offset + limit).subquery()
-                ))
-    merged = union_all(*arms).subquery()
+    arms = _arms(f, now, cursor)
+    if dialect == "postgresql":
+        return _page_ids_lateral(actor, f, now, cursor, key, arms, offset, limit)
+    parts = []
+    for status, priority, band in arms:
+        arm = _filtered(
+            select(Ticket.id, literal(band).label("band"), Ticket.priority, Ticket.sla_deadline, Ticket.opened_at)
+            .where(ticket_scope(actor), Ticket.status == status, Ticket.priority == priority,
+                   _band_range(band, now)),
+            actor, f, with_status=False,
+        )
+        if cursor is not None and (band, priority) == key:
+            arm = arm.where(
+                tuple_(Ticket.opened_at, Ticket.id) > tuple_(cursor.opened_at, cursor.id) if band == 3
+                else tuple_(Ticket.sla_deadline, Ticket.opened_at, Ticket.id)
+                > tuple_(cursor.due, cursor.opened_at, cursor.id)
+            )
+        parts.append(select(
+            arm.order_by(Ticket.sla_deadline, Ticket.opened_at, Ticket.id).limit(offset + limit).subquery()
+        ))
+    merged = union_all(*parts).subquery()
+    return (
+        select(merged.c.id, merged.c.priority, merged.c.sla_deadline, merged.c.opened_at)
+        .order_by(merged.c.band, merged.c.priority, merged.c.sla_deadline, merged.c.opened_at, merged.c.id)
+        .offset(offset).limit(limit)
+    )
+
+
+def _page_ids_lateral(actor: Actor, f: QueueFilters, now: datetime, cursor: QueueCursor | None,
+                      key: tuple[int, int] | None, arms: list[tuple[str, int, int]],
+                      offset: int, limit: int) -> Select:
+    """`_page_ids` on PostgreSQL: each range one execution of the same index scan."""
+    bounds = {0: (_EARLIEST, now), 1: (now, now + AT_RISK_WINDOW), 2: (now + AT_RISK_WINDOW, _LATEST)}
+    timed_rows, untimed_rows = [], []
+    for status, priority, band in arms:
+        at_cursor = cursor is not None and (band, priority) == key
+        opened, ident = (cursor.opened_at, cursor.id) if at_cursor and cursor else (_EARLIEST, 0)
+        if band == 3:
+            untimed_rows.append((status, priority, opened, ident))
+        else:
+            low, high = bounds[band]
+            due = cursor.due if at_cursor and cursor and cursor.due is not None else low
+            timed_rows.append((status, priority, band, low, high, due, opened, ident))
+    parts = []
+    if timed_rows:
+        timed = values(
+            column("status", String), column("priority", Integer), column("band", Integer),
+            column("low", UtcDateTime()), column("high", UtcDateTime()), column("c_due", UtcDateTime()),
+            column("c_opened", UtcDateTime()), column("c_id", Integer), name="timed_arms",
+        ).data(timed_rows)
+        scan = _filtered(
+            select(Ticket.id, Ticket.priority, Ticket.sla_deadline, Ticket.opened_at)
+            .where(ticket_scope(actor), Ticket.status == timed.c.status, Ticket.priority == timed.c.priority,
+                   Ticket.sla_deadline > timed.c.low, Ticket.sla_deadline <= timed.c.high,
+                   tuple_(Ticket.sla_deadline, Ticket.opened_at, Ticket.id)
+                   > tuple_(timed.c.c_due, timed.c.c_opened, timed.c.c_id)),
+            actor, f, with_status=False,
+        ).order_by(Ticket.sla_deadline, Ticket.opened_at, Ticket.id).limit(offset + limit).lateral("timed")
+        parts.append(select(scan.c.id, timed.c.band.label("band"), scan.c.priority, scan.c.sla_deadline,
+                            scan.c.opened_at).select_from(timed).join(scan, true()))
+    if untimed_rows:
+        untimed = values(
+            column("status", String), column("priority", Integer), column("c_opened", UtcDateTime()),
+            column("c_id", Integer), name="untimed_arms",
+        ).data(untimed_rows)
+        scan = _filtered(
+            select(Ticket.id, Ticket.priority, Ticket.sla_deadline, Ticket.opened_at)
+            .where(ticket_scope(actor), Ticket.status == untimed.c.status, Ticket.priority == untimed.c.priority,
+                   Ticket.sla_deadline.is_(None),
+                   tuple_(Ticket.opened_at, Ticket.id) > tuple_(untimed.c.c_opened, untimed.c.c_id)),
+            actor, f, with_status=False,
+        # By the (all NULL) deadline first: the index's own order, so no sort of the range.
+        ).order_by(Ticket.sla_deadline, Ticket.opened_at, Ticket.id).limit(offset + limit).lateral("untimed")
+        parts.append(select(scan.c.id, literal(3).label("band"), scan.c.priority, scan.c.sla_deadline,
+                            scan.c.opened_at).select_from(untimed).join(scan, true()))
+    merged = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
     return (
         select(merged.c.id, merged.c.priority, merged.c.sla_deadline, merged.c.opened_at)
         .order_by(merged.c.band, merged.c.priority, merged.c.sla_deadline, merged.c.opened_at, merged.c.id)
@@ -279,7 +350,8 @@ async def list_queue(
     cursor = QueueCursor.decode(filters.after)
     page = 1 if cursor is not None else max(1, filters.page)
     offset = 0 if cursor is not None else (page - 1) * per_page
-    keys = (await session.execute(_page_ids(actor, filters, now, cursor, offset, per_page + 1))).all()
+    dialect = session.get_bind().dialect.name
+    keys = (await session.execute(_page_ids(actor, filters, now, cursor, offset, per_page + 1, dialect))).all()
     shown = keys[:per_page]
     loaded = {ticket.id: ticket for ticket in (await session.scalars(
         select(Ticket).where(Ticket.id.in_([k.id for k in shown])).options(

@@ -50,7 +50,7 @@ def upgrade() -> None:
         update = sa.text(BACKFILL)
         for start in range(low, high + 1, BATCH):
             bind.execute(update, {"false": False, "low": start, "high": start + BATCH - 1})
-    op.create_index('ix_tickets_queue_org', 'tickets', ['organisation_id', *COLUMNS], unique=False)
+    op.create_index('ix_tickets_queue_org', 'tickets', ['organisation_id', 'territory_id', *COLUMNS], unique=False)
     op.create_index('ix_tickets_queue_territory', 'tickets', ['territory_id', *COLUMNS], unique=False)
 
 
