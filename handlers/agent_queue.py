@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
-    ColumnElement, Integer, Select, String, and_, column, func, literal, or_, select, true, tuple_, union_all, values,
+    ColumnElement, Integer, Select, String, and_, bindparam, column, func, literal, or_, select, true, tuple_,
+    union_all,
 )
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import defer, joinedload, selectinload
 
@@ -281,6 +284,15 @@ def _page_ids(actor: Actor, f: QueueFilters, now: datetime, cursor: QueueCursor 
     )
 
 
+def _arm_table(name: str, rows: list[tuple], columns: list[tuple[str, type]]) -> Any:
+    """The ranges as a table: `unnest` of one array parameter per column (the SQL stays the same
+    whatever the ranges, so SQLAlchemy compiles it once and PostgreSQL plans one scan)."""
+    arrays = [bindparam(None, [row[i] for row in rows], type_=ARRAY(kind()))
+              for i, (_, kind) in enumerate(columns)]
+    return func.unnest(*arrays).table_valued(
+        *(column(col, kind()) for col, kind in columns)).render_derived(name=name)
+
+
 def _page_ids_lateral(actor: Actor, f: QueueFilters, now: datetime, cursor: QueueCursor | None,
                       key: tuple[int, int] | None, arms: list[tuple[str, int, int]],
                       offset: int, limit: int) -> Select:
@@ -298,11 +310,9 @@ def _page_ids_lateral(actor: Actor, f: QueueFilters, now: datetime, cursor: Queu
             timed_rows.append((status, priority, band, low, high, due, opened, ident))
     parts = []
     if timed_rows:
-        timed = values(
-            column("status", String), column("priority", Integer), column("band", Integer),
-            column("low", UtcDateTime()), column("high", UtcDateTime()), column("c_due", UtcDateTime()),
-            column("c_opened", UtcDateTime()), column("c_id", Integer), name="timed_arms",
-        ).data(timed_rows)
+        timed = _arm_table("timed_arms", timed_rows, [
+            ("status", String), ("priority", Integer), ("band", Integer), ("low", UtcDateTime),
+            ("high", UtcDateTime), ("c_due", UtcDateTime), ("c_opened", UtcDateTime), ("c_id", Integer)])
         scan = _filtered(
             select(Ticket.id, Ticket.priority, Ticket.sla_deadline, Ticket.opened_at)
             .where(ticket_scope(actor), Ticket.status == timed.c.status, Ticket.priority == timed.c.priority,
@@ -314,10 +324,8 @@ def _page_ids_lateral(actor: Actor, f: QueueFilters, now: datetime, cursor: Queu
         parts.append(select(scan.c.id, timed.c.band.label("band"), scan.c.priority, scan.c.sla_deadline,
                             scan.c.opened_at).select_from(timed).join(scan, true()))
     if untimed_rows:
-        untimed = values(
-            column("status", String), column("priority", Integer), column("c_opened", UtcDateTime()),
-            column("c_id", Integer), name="untimed_arms",
-        ).data(untimed_rows)
+        untimed = _arm_table("untimed_arms", untimed_rows, [
+            ("status", String), ("priority", Integer), ("c_opened", UtcDateTime), ("c_id", Integer)])
         scan = _filtered(
             select(Ticket.id, Ticket.priority, Ticket.sla_deadline, Ticket.opened_at)
             .where(ticket_scope(actor), Ticket.status == untimed.c.status, Ticket.priority == untimed.c.priority,
