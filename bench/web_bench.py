@@ -291,17 +291,11 @@ async def explain(url: str, email: str) -> list[str]:
     return [row[0] for row in rows]
 
 
-async def measure(base_url: str, tickets: int, args: argparse.Namespace) -> dict[str, float]:
-    """Seed one database of `tickets` tickets, drive it, print its table; the p95 of each endpoint."""
-    url = await create_database(base_url)
+async def measure(url: str, emails: list[str], tickets: int, args: argparse.Namespace) -> dict[str, list[float]]:
+    """Serve one seeded database, drive it, print its table; the timings of each endpoint."""
     server = None
     clients: list[aiohttp.ClientSession] = []
     try:
-        started = time.perf_counter()
-        emails = await seed(url, tickets, args.agents)
-        print(f"\n== {tickets} tickets: seeded in {time.perf_counter() - started:.1f} s", flush=True)
-        if args.explain:
-            print("\n".join("   " + line for line in await explain(url, emails[0])), flush=True)
         port = free_port()
         env = {**os.environ, "GUICHET_DATABASE_URL": url, "GUICHET_HTTP_PORT": str(port),
                "GUICHET_HTTP_HOST": "127.0.0.1", "GUICHET_BACKGROUND": "false", "GUICHET_LOG_LEVEL": "WARNING",
@@ -348,24 +342,27 @@ async def measure(base_url: str, tickets: int, args: argparse.Namespace) -> dict
         timings = await drive(clients, args.seconds, args.interval, mixed)
         timings["healthz"] = health["healthz"]
         total = sum(len(timings.get(k, [])) for k in ("queue", "ticket"))
-        print(f"{args.agents} agents, one request every {args.interval:g} s each, {args.seconds:.0f} s "
+        print(f"\n== {tickets} tickets: {args.agents} agents, one request every {args.interval:g} s each, {args.seconds:.0f} s "
               f"({total / args.seconds:.1f} pages/s), {tickets} tickets (8 % open), PostgreSQL, "
               f"{os.cpu_count()} CPUs, load average {' '.join(f'{v:.2f}' for v in os.getloadavg())}")
-        print(f"{'endpoint':10} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p95/healthz':>12}")
-        h95 = pct(timings["healthz"], 95)
-        out = {}
-        for kind in ("healthz", "queue", "ticket"):
-            values = timings[kind]
-            out[kind] = p95 = pct(values, 95)
-            print(f"{kind:10} {len(values):8d} {pct(values, 50):8.1f} {p95:8.1f} {pct(values, 99):8.1f} {p95 / h95:12.1f}")
-        return out
+        table(timings)
+        return timings
     finally:
         for client in clients:
             await client.close()
         if server is not None:
             server.terminate()
             server.wait(timeout=10)
-        await drop_database(base_url, url)
+
+
+def table(timings: dict[str, list[float]]) -> None:
+    print(f"{'endpoint':10} {'requests':>8} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'p95/healthz':>12}")
+    h95 = pct(timings["healthz"], 95)
+    for kind in ("healthz", "queue", "ticket"):
+        values = timings[kind]
+        p95 = pct(values, 95)
+        print(f"{kind:10} {len(values):8d} {pct(values, 50):8.1f} {p95:8.1f} {pct(values, 99):8.1f} {p95 / h95:12.1f}",
+              flush=True)
 
 
 async def main() -> int:
@@ -379,7 +376,32 @@ async def main() -> int:
     parser.add_argument("--explain", action="store_true", help="print the plan of the first queue page per size")
     args = parser.parse_args()
     base_url = os.environ.get("GUICHET_BENCH_POSTGRES_URL", DEFAULT_URL)
-    results = {size: await measure(base_url, size, args) for size in args.tickets}
+    databases: dict[int, tuple[str, list[str]]] = {}
+    try:
+        for size in args.tickets:
+            url = await create_database(base_url)
+            databases[size] = (url, [])
+            started = time.perf_counter()
+            databases[size] = (url, await seed(url, size, args.agents))
+            print(f"seeded {size} tickets in {time.perf_counter() - started:.1f} s", flush=True)
+            if args.explain:
+                print("\n".join("   " + line for line in await explain(url, databases[size][1][0])), flush=True)
+        # Every size is driven twice, in order then in reverse order, so that a change of the
+        # machine's load during the run weighs on every size alike; each size's samples are pooled.
+        pooled: dict[int, dict[str, list[float]]] = {size: {} for size in args.tickets}
+        order = args.tickets + args.tickets[::-1] if len(args.tickets) > 1 else args.tickets
+        for size in order:
+            url, emails = databases[size]
+            for kind, values in (await measure(url, emails, size, args)).items():
+                pooled[size].setdefault(kind, []).extend(values)
+    finally:
+        for url, _ in databases.values():
+            await drop_database(base_url, url)
+    results = {size: {kind: pct(values, 95) for kind, values in timings.items()} for size, timings in pooled.items()}
+    if len(order) > 1:
+        for size in args.tickets:
+            print(f"\n== {size} tickets, both rounds pooled")
+            table(pooled[size])
     first = args.tickets[0]
     print(f"\n{'tickets':>10} {'healthz p95':>12} {'queue p95':>10} {'ticket p95':>11} "
           f"{'queue/healthz':>14} {'ticket/healthz':>15} {'queue ×':>8} {'ticket ×':>9}")
