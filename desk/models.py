@@ -22,9 +22,10 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship, validates
 
 from desk.types import UtcDateTime
+from domain.impact import Impact
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -239,6 +240,12 @@ class Ticket(Base):
         Index("ix_tickets_org_status", "organisation_id", "status"),
         Index("ix_tickets_requester_status", "requester_id", "status"),
         Index("ix_tickets_retention", "territory_id", "anonymised_at", "status"),
+        # The agents' queue walks these in its order (handlers.agent_queue): one organisation's
+        # tickets, or the whole territory's for its readers, by status, priority, then urgency.
+        Index("ix_tickets_queue_org", "organisation_id", "territory_id", "status", "priority", "sla_deadline",
+              "opened_at", "id"),
+        Index("ix_tickets_queue_territory", "territory_id", "status", "priority", "sla_deadline", "opened_at",
+              "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -275,6 +282,10 @@ class Ticket(Base):
     rating_token: Mapped[str | None] = mapped_column(String(43), unique=True, index=True)
     #: When the texts were anonymised (retention or erasure): the figures stay, the words go.
     anonymised_at: Mapped[datetime | None] = mapped_column()
+    #: The commitment instant the queue orders by: the earliest unfired target or breach deadline
+    #: of the ticket's clock rows (NULL: no clock, or paused). Denormalised from `sla_clocks` by
+    #: `desk.sla_store.refresh_queue_deadlines`, which every writer of clock rows calls.
+    sla_deadline: Mapped[datetime | None] = mapped_column()
 
     organisation: Mapped[Organisation] = relationship()
     school: Mapped[School | None] = relationship()
@@ -284,6 +295,14 @@ class Ticket(Base):
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan"
     )
+
+    @validates("priority")
+    def _known_priority(self, _key: str, value: int) -> int:
+        # The queue reads one index range per priority (handlers.agent_queue): an unknown
+        # value would never be listed.
+        if value not in {int(i) for i in Impact}:
+            raise ValueError(f"unknown ticket priority {value!r}")
+        return int(value)
 
 
 class TicketEvent(Base):

@@ -19,9 +19,11 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, Protocol
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from desk.lifecycle import OPEN_STATUSES
 from desk.models import SlaClock, Ticket, TicketEvent
@@ -33,7 +35,9 @@ __all__ = [
     "Threshold",
     "clock_deadlines",
     "deadlines_by_threshold",
+    "queue_deadline_of",
     "recompute_clocks",
+    "refresh_queue_deadlines",
     "schedule_clocks",
     "ticket_clocks",
 ]
@@ -100,6 +104,58 @@ def clock_deadlines(
     return out
 
 
+def queue_deadline_of(ticket_id: ColumnElement[int]) -> ColumnElement[datetime]:
+    """The commitment instant a ticket races against, as SQL over its clock rows (`tickets.sla_deadline`).
+
+    The earliest deadline among the unfired target and breach rows, or the breach's once fired
+    (the warning is the watcher's business, not a commitment). A breached ticket keeps its past
+    breach deadline, so the queue puts it first (most overdue first); a paused clock (NULL
+    deadlines) or no clock gives NULL. The one definition: the writers below, the migration's
+    back-fill (revision 0014) and the queue all read it from here.
+    """
+    clocks = SlaClock.__table__.c
+    return (
+        select(func.min(clocks.deadline))
+        .where(
+            clocks.ticket_id == ticket_id,
+            or_(
+                and_(clocks.threshold == Threshold.TARGET.value, clocks.fired.is_(False)),
+                clocks.threshold == Threshold.BREACH.value,
+            ),
+        )
+        .scalar_subquery()
+    )
+
+
+async def refresh_queue_deadlines(session: AsyncSession, ticket_ids: Iterable[int]) -> dict[int, datetime | None]:
+    """Recompute `tickets.sla_deadline` of these tickets from their clock rows, in the caller's transaction.
+
+    Every writer of `sla_clocks` calls it after its writes (opening, pausing, resuming,
+    stopping, the watcher's firing and pausing); tickets loaded in the session get the new
+    value too. Returns {ticket id: deadline}.
+    """
+    ids = sorted({int(i) for i in ticket_ids})
+    if not ids:
+        return {}
+    tickets = Ticket.__table__.c
+    out: dict[int, datetime | None] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        result = await session.execute(
+            update(Ticket.__table__)
+            .where(tickets.id.in_(chunk))
+            # updated_at listed as itself: a clock change is not an update of the ticket (no onupdate).
+            .values(sla_deadline=queue_deadline_of(tickets.id), updated_at=tickets.updated_at)
+            .returning(tickets.id, tickets.sla_deadline)
+        )
+        out.update({row[0]: row[1] for row in result.all()})
+    for ticket_id, deadline in out.items():
+        loaded = session.identity_map.get(identity_key(Ticket, ticket_id))
+        if loaded is not None:
+            set_committed_value(loaded, "sla_deadline", deadline)
+    return out
+
+
 def _insert(session: AsyncSession) -> Any:
     """The dialect's INSERT, which offers ON CONFLICT DO NOTHING on both databases."""
     name = session.get_bind().dialect.name
@@ -120,6 +176,7 @@ async def _store(
         .execution_options(synchronize_session=False)
     )
     if not deadlines:
+        await refresh_queue_deadlines(session, [ticket_id])
         return
     rows = [
         {"ticket_id": ticket_id, "policy": policy_name, "threshold": t.value, "due_at": at, "deadline": at,
@@ -141,6 +198,7 @@ async def _store(
             .values(due_at=at, deadline=at)
             .execution_options(synchronize_session=False)
         )
+    await refresh_queue_deadlines(session, [ticket_id])
 
 
 async def open_clocks(
@@ -156,6 +214,7 @@ async def open_clocks(
         [{"ticket_id": ticket.id, "policy": name, "threshold": t.value, "due_at": at, "deadline": at,
           "fired": False} for t, at in deadlines.items()],
     )
+    await refresh_queue_deadlines(session, [ticket.id])
 
 
 async def schedule_clocks(

@@ -37,7 +37,7 @@ from desk.clock import utcnow
 from desk.lifecycle import OPEN_STATUSES
 from desk.loops import run_passes
 from desk.models import Agent, Organisation, OutboxMessage, SlaClock, Territory, Ticket, TicketEvent
-from desk.sla_store import Threshold
+from desk.sla_store import Threshold, refresh_queue_deadlines
 from desk.sla_text import THRESHOLD_LABELS, format_due_fr, policy_label
 from domain.vocabulary import PAUSED_TICKET_STATUSES, AgentRole, Channel, TicketStatus
 
@@ -213,6 +213,9 @@ class SlaWatcher:
             if to_fire:
                 queued, digests = await self._fire(session, to_fire, tickets, now)
                 report.fired, report.queued, report.digests = len(to_fire), queued, digests
+            # Dropping, pausing and firing (a fired target) move the queue's deadline; holding does not.
+            changed = set(drop) | set(pause) | {c.id for c in to_fire}
+            await refresh_queue_deadlines(session, {c.ticket_id for c in claimed if c.id in changed})
         if report.fired or report.held:
             log.info("SLA watcher: %s", report)
         return report

@@ -181,3 +181,88 @@ async def test_wrong_policy_is_refused(db) -> None:
             assert "replacement" in str(exc)
         else:
             raise AssertionError("a mismatched policy was accepted")
+
+
+async def stored_deadline(db, ticket_id: int) -> tuple[datetime | None, datetime | None]:
+    """(tickets.sla_deadline, the same computed from the clock rows now), read in a fresh session."""
+    from sqlalchemy import select
+
+    from desk.sla_store import queue_deadline_of
+
+    async with db.sessions() as session:
+        row = (await session.execute(
+            select(Ticket.sla_deadline, queue_deadline_of(Ticket.id)).where(Ticket.id == ticket_id)
+        )).one()
+    return row[0], row[1]
+
+
+async def test_queue_deadline_follows_the_lifecycle(db) -> None:
+    """tickets.sla_deadline is the target while it runs, NULL while waiting, shifted after the wait,
+    NULL once resolved, back (without the resolved days) when reopened; always what the rows say."""
+    opened = paris(2026, 1, 12, 9)  # Monday: target Wednesday 09:00, breach Thursday 09:00
+    steps: list[tuple[S | None, datetime, datetime | None]] = [
+        (None, opened, paris(2026, 1, 14, 9)),
+        (S.WAITING, paris(2026, 1, 12, 10), None),
+        (S.IN_PROGRESS, paris(2026, 1, 12, 15), paris(2026, 1, 14, 14)),
+        (S.RESOLVED, paris(2026, 1, 13, 9), None),
+        (S.REOPENED, paris(2026, 1, 14, 9), paris(2026, 1, 15, 14)),
+    ]
+    async with db.sessions.begin() as session:
+        ticket = await open_ticket(session, await seed_world(session), opened)
+        ticket_id = ticket.id
+    for status, at, expected in steps:
+        async with db.sessions.begin() as session:
+            ticket = await session.get(Ticket, ticket_id)
+            if status is not None:
+                await session.refresh(ticket, ["events"])
+                change_status(ticket, status, at=at)
+                await recompute_clocks(session, ticket, REPLACEMENT, CALENDAR, at)
+            assert ticket.sla_deadline == expected, status  # the loaded ticket is kept in line too
+        stored, computed = await stored_deadline(db, ticket_id)
+        assert stored == computed == expected, status
+
+
+async def test_queue_deadline_keeps_the_ticket_untouched(db) -> None:
+    """Refreshing the deadline is not an update of the ticket: updated_at stays."""
+    from desk.sla_store import refresh_queue_deadlines
+
+    async with db.sessions.begin() as session:
+        ticket = await open_ticket(session, await seed_world(session), paris(2026, 1, 12, 9))
+        ticket_id, updated = ticket.id, ticket.updated_at
+    async with db.sessions.begin() as session:
+        assert await refresh_queue_deadlines(session, [ticket_id]) == {ticket_id: paris(2026, 1, 14, 9)}
+    async with db.sessions() as session:
+        assert (await session.get(Ticket, ticket_id)).updated_at == updated
+
+
+async def test_migration_0014_back_fills_the_queue_deadline(db) -> None:
+    """Revision 0014 on a database with tickets: the column is filled from the clock rows
+    (a fired target gives way to the breach; no clock, NULL) and both queue indexes exist."""
+    from sqlalchemy import inspect, select
+
+    from desk.migrate import downgrade, upgrade
+
+    async with db.sessions.begin() as session:
+        world = await seed_world(session)
+        running = await open_ticket(session, world, paris(2026, 1, 12, 9))
+        past_target = await open_ticket(session, world, paris(2026, 1, 12, 9), subject="Tablette")
+        await session.execute(update(SlaClock).where(SlaClock.ticket_id == past_target.id,
+                                                     SlaClock.threshold == "target").values(fired=True))
+        no_clock = await repo.create_ticket(
+            session, territory=world.territory, organisation=world.commune, intent="consumables",
+            role="school_authority", subject="Cartouches", school=world.school)
+        ids = (running.id, past_target.id, no_clock.id)
+    await downgrade(db.engine, "0009")
+    async with db.engine.connect() as conn:
+        columns = await conn.run_sync(lambda c: {col["name"] for col in inspect(c).get_columns("tickets")})
+    assert "sla_deadline" not in columns
+    await upgrade(db.engine)
+    async with db.sessions() as session:
+        found = dict((await session.execute(
+            select(Ticket.id, Ticket.sla_deadline).where(Ticket.id.in_(ids)))).all())
+    assert found == {ids[0]: paris(2026, 1, 14, 9), ids[1]: paris(2026, 1, 15, 9), ids[2]: None}
+    async with db.engine.connect() as conn:
+        indexes = await conn.run_sync(lambda c: {i["name"]: i["column_names"] for i in inspect(c).get_indexes("tickets")})
+    assert indexes["ix_tickets_queue_org"] == ["organisation_id", "territory_id", "status", "priority",
+                                              "sla_deadline", "opened_at", "id"]
+    assert indexes["ix_tickets_queue_territory"][:4] == ["territory_id", "status", "priority", "sla_deadline"]

@@ -268,3 +268,37 @@ async def test_the_group_of_another_territory_is_reached_through_its_bot(db) -> 
     group = [m for m in await outbox(db) if m.channel == "telegram"]
     assert [m.recipient for m in group] == ["autre/-100123"]
     assert seen and seen[0][1] == "-100123"
+
+
+async def test_watcher_moves_the_queue_deadline(db) -> None:
+    """A fired target hands the queue's deadline to the breach; a fired breach keeps it; a paused row clears it."""
+    from tests.desk.test_sla_store import stored_deadline
+
+    _, ticket_id = await one_ticket(db)  # target Tue 00:00, breach Wed 00:00
+    assert await stored_deadline(db, ticket_id) == (paris(2026, 1, 13, 0),) * 2
+    await watcher(db, Clock(paris(2026, 1, 13, 8))).run_once()  # warning and target fire
+    assert await stored_deadline(db, ticket_id) == (paris(2026, 1, 14, 0),) * 2
+    await watcher(db, Clock(paris(2026, 1, 14, 0, 30))).run_once()  # breach fires: still the queue's deadline
+    assert await stored_deadline(db, ticket_id) == (paris(2026, 1, 14, 0),) * 2
+
+    async with db.sessions.begin() as session:
+        world = await seed_world_again(session)
+        waiting = await open_ticket(session, world, FRIDAY_MIDNIGHT, subject="Tablette")
+        change_status(waiting, S.WAITING, at=paris(2026, 1, 12, 9))  # no recompute: the watcher pauses it
+        waiting_id = waiting.id
+    await watcher(db, Clock(paris(2026, 1, 12, 12, 5))).run_once()  # only the warning is due: paused
+    assert await stored_deadline(db, waiting_id) == (paris(2026, 1, 13, 0),) * 2
+    await watcher(db, Clock(paris(2026, 1, 14, 0, 30))).run_once()  # target and breach due: paused too
+    assert await stored_deadline(db, waiting_id) == (None, None)
+
+
+async def seed_world_again(session) -> World:
+    """The world seeded by `one_ticket`, read back."""
+    from desk.models import Agent, Organisation, School, Territory
+
+    territory = await session.scalar(select(Territory))
+    sem = await session.scalar(select(Organisation).where(Organisation.slug == "sem"))
+    commune = await session.scalar(select(Organisation).where(Organisation.slug == "commune-firminy"))
+    school = await session.scalar(select(School))
+    agents = {a.email: a for a in await session.scalars(select(Agent))}
+    return World(territory, sem, commune, school, agents)

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from desk import repositories as repo
 from desk.clock import utcnow
 from desk.models import Agent, Asset, Attachment, Commune, School, SlaClock
+from desk.sla_store import refresh_queue_deadlines
 from desk.security import hash_password
 from domain.uai import make_uai
 from guichet.settings import Settings
@@ -120,6 +121,8 @@ async def seed(sessions: async_sessionmaker[AsyncSession], *, school_name_a: str
                 opened_at=spec["opened"], sla_policy="replacement")
             s.add(SlaClock(ticket_id=ticket.id, policy="replacement", threshold="breach", due_at=spec["due"],
                           deadline=spec["due"]))
+            await s.flush()
+            await refresh_queue_deadlines(s, [ticket.id])
             world.refs[key] = ticket.reference
             if key in ("a", "b"):
                 message = next(e for e in ticket.events if e.kind == "message")

@@ -57,6 +57,7 @@ def filters_from(query: Any) -> QueueFilters:
         assigned=assigned if assigned in ("me", "none") else None,
         q=(query.get("q") or "").strip()[:200] or None,
         page=max(1, _int(query.get("page")) or 1),
+        after=(query.get("apres") or query.get("after") or "").strip()[:80] or None,
     )
 
 
@@ -67,15 +68,22 @@ async def queue(request: web.Request) -> web.Response:
         page = await list_queue(db, actor, filters)
         communes = await territory_communes(db, actor.territory_id)
         last_event = await latest_event_id(db)
-    params = {k: v for k, v in request.query.items() if k not in ("page", "fragment") and v}
+    params = {k: v for k, v in request.query.items() if k not in ("page", "apres", "after", "fragment") and v}
 
     def page_link(number: int) -> str:
         return "/agents?" + urlencode({**params, "page": number})
 
+    def after_link(cursor: str) -> str:
+        return "/agents?" + urlencode({**params, "apres": cursor})
+
+    # The live refresh reloads the page the agent is reading (the same cursor, or the same page).
+    here = {"apres": filters.after} if filters.after else {"page": page.page}
+
     context = {
         "page": page, "filters": filters, "communes": communes, "last_event": last_event,
         "statuses": list(TicketStatus), "intents": QUEUE_INTENTS, "equipment": list(Equipment),
-        "page_link": page_link, "open_total": sum(
+        "page_link": page_link, "after_link": after_link, "first_link": "/agents?" + urlencode(params),
+        "fragment_query": urlencode({**params, **here, "fragment": 1}), "open_total": sum(
             page.counts.get(s, 0) for s in labels.OPEN_STATUSES),
         "now_query": urlencode(params),
     }

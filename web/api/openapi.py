@@ -89,6 +89,9 @@ def openapi_document() -> dict[str, Any]:
                     {"name": "q", "in": "query", "schema": {"type": "string"},
                      "description": "Recherche dans la référence, l'objet, la description et le nom de l'école"},
                     *_PAGE,
+                    {"name": "after", "in": "query", "schema": {"type": "string"},
+                     "description": "Curseur `next_after` de la page précédente : la page suivante, lue dans "
+                                    "l'index (préférable à `page` pour parcourir toute la file)"},
                 ],
                 "responses": {"200": {"description": "Une page de demandes", "content": {"application/json": {"schema": {
                     "type": "object", "required": ["items", "page", "per_page", "next_page", "counts"],
@@ -96,8 +99,12 @@ def openapi_document() -> dict[str, Any]:
                         "items": {"type": "array", "items": {"$ref": "#/components/schemas/Ticket"}},
                         "page": {"type": "integer"}, "per_page": {"type": "integer"},
                         "next_page": {"type": ["integer", "null"]},
+                        "next_after": {"type": ["string", "null"],
+                                       "description": "Curseur de la page suivante, à passer dans `after`"},
                         "counts": {"type": "object", "additionalProperties": {"type": "integer"},
-                                   "description": "Demandes par statut avec les mêmes filtres"}}}}}},
+                                   "description": "Demandes par statut avec les mêmes filtres, comptées jusqu'à "
+                                                  "`counts_capped_at` + 1 (au-delà : « plus de »)"},
+                        "counts_capped_at": {"type": "integer"}}}}}},
                     **_ERRORS},
             }, "post": {
                 "operationId": "create_ticket", "tags": ["demandes"],

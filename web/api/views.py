@@ -66,7 +66,8 @@ async def list_tickets(request: web.Request) -> web.Response:
         "items": [schemas.row_json(r) for r in page.rows],
         "page": page.page, "per_page": paging[1],
         "next_page": page.page + 1 if page.has_next else None,
-        "counts": page.counts,
+        "next_after": page.next_after,
+        "counts": page.counts, "counts_capped_at": page.count_cap,
     })
 
 
