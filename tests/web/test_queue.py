@@ -55,10 +55,14 @@ async def test_filters_and_search(signed_in, world) -> None:
     assert await refs("materiel=projector") == [world.refs["a"]]
     assert await refs("q=toner") == [world.refs["a3"]]
     assert await refs("q=" + world.refs["a2"]) == [world.refs["a2"]]
-    assert await refs("q=Jules") == [world.refs["a"], world.refs["a2"], world.refs["a3"]]
+    # The claim set a2's own deadlines (on the territory's calendar, so their place depends on the
+    # weekday): the search keeps the whole queue's order, whatever it is today.
+    queue = await refs("")
+    assert sorted(queue) == [world.refs["a"], world.refs["a2"], world.refs["a3"]]
+    assert await refs("q=Jules") == queue
     assert await refs(f"ecole={world.schools['b']}") == []
     assert await refs("q=100%25_") == []
-    assert await refs("statut=nimporte&page=abc") == [world.refs["a"], world.refs["a2"], world.refs["a3"]]
+    assert await refs("statut=nimporte&page=abc") == queue
 
 
 async def test_category_filter_lists_ticket_categories_only(signed_in, world) -> None:
