@@ -84,6 +84,9 @@ def read_rows(text: str) -> tuple[list[str], Iterator[CsvRow]]:
                 continue
             if not any(c.strip() for c in cells):
                 continue
+            if any("\x00" in c for c in cells):  # no database stores it; a binary file, not a cell
+                yield CsvRow(line=index, values={}, error="ligne illisible : caractère nul dans un champ")
+                continue
             values = {k: (cells[i].strip() if i < len(cells) else "") for i, k in enumerate(keys)}
             if len(cells) > len(keys):
                 values["__extra__"] = ";".join(cells[len(keys):])

@@ -158,6 +158,28 @@ async def test_a_row_too_large_or_malformed_is_rejected_and_the_import_goes_on(d
     assert not [r for r in caplog.records if r.exc_info]
 
 
+async def test_a_nul_character_in_a_cell_rejects_that_row_only(db, caplog) -> None:
+    """No database stores a NUL (PostgreSQL refuses it): the row is rejected in French, the
+    others are imported, nothing is raised (found by the CSV fuzzing on PostgreSQL)."""
+    async with db.sessions.begin() as session:
+        territory = await _territory(session)
+        await import_schools(session, territory, schools_csv().encode())
+    assets = (
+        "tag,type,model,uai,room,owner\n"
+        f"SEM-000001,projector,Epson EB-W51,{U1},CM2,sem\n"
+        f"SEM-000002,laptop,\x00,{U1},CM2,sem\n"
+        f"SEM-000003,tablet,Galaxy Tab,{U1},CM2,sem\n"
+    )
+    async with db.sessions.begin() as session:
+        territory = await _territory(session)
+        report = await import_assets(session, territory, assets.encode())
+    assert report.created == 2
+    assert [(r.line, r.reason) for r in report.rejected] == [(3, "ligne illisible : caractère nul dans un champ")]
+    async with db.sessions() as session:
+        assert await repo.asset_by_tag(session, territory.id, "SEM-000002") is None
+    assert not [r for r in caplog.records if r.exc_info]
+
+
 async def test_an_unreadable_header_refuses_the_file_in_french(db) -> None:
     """A header whose field is over the limit: the file is refused with a French reason, no traceback."""
     async with db.sessions.begin() as session:
