@@ -34,7 +34,9 @@ def _id_of(holder: object, key: str) -> str | None:
     """The integer id of `holder[key]`, as text; None when either is not what Telegram sends."""
     item = holder.get(key) if isinstance(holder, dict) else None
     value = item.get("id") if isinstance(item, dict) else None
-    return str(value) if isinstance(value, int) and not isinstance(value, bool) else None
+    if not isinstance(value, int) or isinstance(value, bool) or not -2**63 < value < 2**63:
+        return None  # Telegram's ids fit in 52 bits; a bigger number is not a chat
+    return str(value)
 
 
 def chat_of(data: dict[str, Any]) -> str | None:

@@ -6,7 +6,10 @@ transaction (on PostgreSQL a pool check-out, BEGIN, INSERT and COMMIT round trip
 single writer task takes whatever is waiting, inserts it in one transaction (one multi-row
 INSERT … ON CONFLICT DO NOTHING RETURNING) and wakes every waiting request. A lone update is
 written at once (no timer, no added latency); under load the batches grow by themselves.
-A failed write fails every request of its batch, and Telegram delivers those updates again.
+A write the database fails (down, restarting, locked) fails every request of its batch with a
+503, and Telegram delivers those updates again. A write it refuses for one update's data (a value
+PostgreSQL cannot store) is tried again update by update, so that one update alone is refused —
+with a 400 and one log line, since no redelivery can store it — and the others are stored.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ from bot.telegram.inbox import chat_of, telegram_inbox
 from domain.addresses import qualify
 from bot.telegram.translate import update_key
 from desk.clock import utcnow
-from desk.db import storage
+from desk.db import failure_reason, storage
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -41,6 +44,10 @@ class _Waiting:
 
 def _qualified(namespace: str, chat: str | None) -> str | None:
     return qualify(namespace, chat) if chat is not None else None
+
+
+class UnstorableUpdate(ValueError):
+    """The database refuses this update's data (not its own state): no redelivery can store it."""
 
 
 class UpdateIntake:
@@ -84,21 +91,47 @@ class UpdateIntake:
                 try:
                     ids = await self._insert([item.data for item in batch])
                 except Exception as exc:
-                    # The webhook answers 503 and Telegram delivers them again; a database
-                    # outage is logged once (`storage`), anything else with its traceback.
-                    if not storage.failed(exc, "the Telegram webhook"):
-                        log.exception("could not store %s Telegram update(s)", len(batch))
-                    for item in batch:
-                        if not item.done.done():
-                            item.done.set_exception(exc)
+                    if storage.failed(exc, "the Telegram webhook"):
+                        # The webhook answers 503 and Telegram delivers them again; the outage
+                        # is logged once (`storage`).
+                        for item in batch:
+                            if not item.done.done():
+                                item.done.set_exception(exc)
+                        continue
+                    await self._one_by_one(batch, exc)
                     continue
                 self.batches += 1
                 storage.succeeded()
-                for item in batch:
-                    # pop: an update_id twice in one batch is new once, then a redelivery
-                    row_id = ids.pop(qualify(self.namespace, update_key(int(item.data["update_id"]))), None)
-                    if not item.done.done():
-                        item.done.set_result(row_id)
+                self._settle(batch, ids)
+
+    def _settle(self, batch: list[_Waiting], ids: dict[str, int]) -> None:
+        for item in batch:
+            # pop: an update_id twice in one batch is new once, then a redelivery
+            row_id = ids.pop(qualify(self.namespace, update_key(int(item.data["update_id"]))), None)
+            if not item.done.done():
+                item.done.set_result(row_id)
+
+    async def _one_by_one(self, batch: list[_Waiting], first: Exception) -> None:
+        """The database refused the batch for its data: each update alone, so only the one it
+        cannot store is refused."""
+        for item in batch:
+            try:
+                ids = await self._insert([item.data]) if len(batch) > 1 else None
+                if ids is None:
+                    raise first
+            except Exception as exc:
+                if storage.failed(exc, "the Telegram webhook"):
+                    failure: Exception = exc
+                else:
+                    log.warning("Telegram update %s refused: the database cannot store it (%s)",
+                                item.data.get("update_id"), failure_reason(exc))
+                    failure = UnstorableUpdate(failure_reason(exc))
+                if not item.done.done():
+                    item.done.set_exception(failure)
+                continue
+            self.batches += 1
+            storage.succeeded()
+            self._settle([item], ids)
 
     async def _insert(self, updates: list[dict[str, Any]]) -> dict[str, int]:
         now = utcnow()

@@ -28,7 +28,7 @@ from telegram.ext import Application, ContextTypes, TypeHandler
 
 from bot.telegram.adapter import TelegramAdapter
 from bot.telegram.inbox import chat_of
-from bot.telegram.intake import UpdateIntake
+from bot.telegram.intake import UnstorableUpdate, UpdateIntake
 from bot.telegram.pipeline import UpdatePipeline
 from bot.telegram.runtime import (
     ALLOWED_UPDATES,
@@ -175,7 +175,10 @@ def _polled(
 
     async def on_update(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         data = update.to_dict()
-        row_id = await intake.store(data)
+        try:
+            row_id = await intake.store(data)
+        except UnstorableUpdate:  # logged by the intake, with the database's reason
+            return
         if row_id is not None:
             pipeline.submit(row_id, chat_of(data), data)
 
@@ -217,12 +220,14 @@ async def telegram_webhook(request: web.Request) -> web.Response:
         log.warning("Telegram webhook: rejected a body that is not JSON (%s: %.200s)", type(exc).__name__, exc)
         raise web.HTTPBadRequest(text="Corps de requête illisible : JSON attendu.") from None
     update_id = data.get("update_id") if isinstance(data, dict) else None
-    if not isinstance(update_id, int) or isinstance(update_id, bool) or update_id < 0:
+    if not isinstance(update_id, int) or isinstance(update_id, bool) or not 0 <= update_id < 2**63:
         log.warning("Telegram webhook: rejected a JSON body without a valid update_id")
         raise web.HTTPBadRequest(text="Ce n'est pas une mise à jour Telegram : update_id manquant ou invalide.")
     with structlog.contextvars.bound_contextvars(update_id=update_id):
         try:
             row_id = await intake.store(data)
+        except UnstorableUpdate:  # logged by the intake; a redelivery would be refused the same way
+            raise web.HTTPBadRequest(text="Mise à jour Telegram refusée : ses données ne peuvent pas être enregistrées.") from None
         except Exception:  # the database is down: logged by the intake; Telegram will retry
             raise web.HTTPServiceUnavailable(text="stockage indisponible") from None
         if row_id is not None:

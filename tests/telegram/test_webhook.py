@@ -135,3 +135,41 @@ async def test_a_storage_failure_answers_503_and_the_redelivery_is_kept(make_tel
     assert await telegram.post(update) == 200
     await telegram.settle()
     assert [i.text for i in engine.seen] == ["l'imprimante est en panne"]
+
+
+async def test_one_update_the_database_refuses_does_not_fail_its_batch(make_telegram: MakeTelegram, monkeypatch, caplog) -> None:
+    """A batch holding one update whose data the database refuses (not an outage): the others
+    are stored and answered 200, that one alone gets a 400 and one log line, no traceback."""
+    from desk import repositories as repo
+
+    engine = RecordingEngine()
+    telegram = await make_telegram(engine=engine)
+    real = repo.insert_inbound_many
+
+    async def picky(session, rows, *args, **kwargs):
+        if any(row["external_id"] == "update:2013" for row in rows):
+            raise ValueError("value too long for type character varying(254)")
+        return await real(session, rows, *args, **kwargs)
+
+    monkeypatch.setattr(repo, "insert_inbound_many", picky)
+    updates = [u.text_update(2000 + i, USER + i % 8, f"message {i}") for i in range(30)]
+    statuses = await asyncio.gather(*(telegram.post(update) for update in updates))
+    assert statuses == [400 if i == 13 else 200 for i in range(30)]
+    rows = await _rows(telegram)
+    assert sorted(r.external_id for r in rows) == sorted(f"update:{2000 + i}" for i in range(30) if i != 13)
+    await telegram.settle()
+    assert sorted(i.text for i in engine.seen) == sorted(f"message {i}" for i in range(30) if i != 13)
+    refused = [r for r in caplog.records if "2013 refused" in r.getMessage()]
+    assert len(refused) == 1 and not [r for r in caplog.records if r.exc_info]
+
+
+async def test_out_of_range_ids_are_refused_or_stored_without_a_sender(make_telegram: MakeTelegram) -> None:
+    """An update_id beyond 64 bits is not an update (400); a chat id no chat can have is stored
+    (nothing is lost) with no sender, on SQLite and PostgreSQL alike."""
+    telegram = await make_telegram(engine=RecordingEngine())
+    assert await telegram.post(u.text_update(2**63, USER, "bonjour")) == 400
+    huge = u.text_update(3001, USER, "bonjour")
+    huge["message"]["chat"]["id"] = 10**300
+    assert await telegram.post(huge) == 200
+    rows = await _rows(telegram)
+    assert [(r.external_id, r.sender) for r in rows] == [("update:3001", None)]
