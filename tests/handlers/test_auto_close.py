@@ -169,3 +169,41 @@ async def test_every_page_of_resolved_tickets_is_reached(db, monkeypatch) -> Non
     monkeypatch.setattr(auto_close, "_BATCH", 1)
     closer = AutoCloser(db.sessions, default_territory="sem", now=lambda: datetime(2026, 5, 11, 6, tzinfo=UTC))
     assert await closer.run_once() == (2, 0)
+
+
+async def test_two_processes_notify_and_close_each_ticket_once(db) -> None:
+    """Two closers running together (two `serve` processes on one database): each of 30 quiet
+    tickets gets one notice, one outbox message and one closure, whoever reaches it first."""
+    import asyncio
+
+    first = await _resolved_ticket(db)
+    async with db.sessions.begin() as s:
+        model = await s.get(Ticket, first)
+        territory = await s.get(Territory, model.territory_id)
+        sem = await s.get(Organisation, model.organisation_id)
+        school = await s.get(School, model.school_id)
+        teacher = await s.get(Requester, model.requester_id)
+        for _ in range(29):
+            ticket = await repo.create_ticket(s, territory=territory, organisation=sem, intent="hardware_failure",
+                                              role="operator", subject="Vidéoprojecteur", school=school,
+                                              requester=teacher, channel="telegram",
+                                              opened_at=RESOLVED - timedelta(days=2))
+            change_status(ticket, "resolved", at=RESOLVED)
+    clock = Clock(datetime(2026, 5, 11, 6, 0, tzinfo=UTC))
+    closers = [AutoCloser(db.sessions, default_territory="sem", now=clock) for _ in range(2)]
+    told = await asyncio.gather(*(c.run_once() for c in closers))
+    assert sum(n for n, _ in told) == 30 and sum(c for _, c in told) == 0
+    clock.now = datetime(2026, 5, 12, 6, 0, tzinfo=UTC)
+    closed = await asyncio.gather(*(c.run_once() for c in closers))
+    assert sum(n for n, _ in closed) == 0 and sum(c for _, c in closed) == 30
+    async with db.sessions() as s:
+        tickets = (await s.scalars(select(Ticket))).all()
+        assert len(tickets) == 30 and {t.status for t in tickets} == {"closed"}
+        outbox = (await s.scalars(select(OutboxMessage))).all()
+        assert len(outbox) == 30 and len({o.ticket_id for o in outbox}) == 30
+        events = (await s.scalars(select(TicketEvent).where(TicketEvent.kind.in_([CLOSE_NOTICE, "status"]),
+                                                             TicketEvent.to_status.is_(None) | (TicketEvent.to_status == "closed")))).all()
+        per_ticket = {}
+        for e in events:
+            per_ticket.setdefault(e.ticket_id, []).append(e.kind)
+        assert all(sorted(kinds) == [CLOSE_NOTICE, "status"] for kinds in per_ticket.values()) and len(per_ticket) == 30
