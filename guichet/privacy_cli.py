@@ -8,7 +8,7 @@ from typing import TextIO
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from handlers.privacy import erase_requester, export_requester, find_requester, purge, retention_for
+from handlers.privacy import erase_requester, export_requester, find_requesters, purge, retention_for
 
 
 async def run(sessions: async_sessionmaker[AsyncSession], territory: str, command: str, *, dry_run: bool = False,
@@ -23,7 +23,13 @@ async def run(sessions: async_sessionmaker[AsyncSession], territory: str, comman
         print(prefix + report.summary_fr() + ".", file=stdout)
         return 0
     async with sessions.begin() as session:
-        requester = await find_requester(session, requester_key or "")
+        found = await find_requesters(session, requester_key or "")
+        if len(found) > 1:
+            print(f"guichet: {requester_key} désigne {len(found)} demandeurs (un par territoire) : "
+                  + ", ".join(f"n° {r.id}" for r in found) + ". Donnez le numéro de celui à traiter.",
+                  file=sys.stderr)
+            return 1
+        requester = found[0] if found else None
         if requester is None:
             print(f"guichet: demandeur inconnu : {requester_key} (un numéro, une adresse électronique "
                   "ou canal:identifiant, par exemple telegram:12345)", file=sys.stderr)

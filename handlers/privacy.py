@@ -38,11 +38,12 @@ from desk.models import (
     Ticket,
     TicketEvent,
 )
+from domain.addresses import SEPARATOR, split
 from domain.vocabulary import InboundStatus, TicketStatus
 from routing.privacy import RetentionRules, add_months
 
 __all__ = [
-    "ANONYMISED", "PrivacyPurger", "PurgeReport", "erase_requester", "export_requester", "find_requester", "purge",
+    "ANONYMISED", "PrivacyPurger", "PurgeReport", "erase_requester", "export_requester", "find_requester", "find_requesters", "purge",
     "retention_for",
 ]
 
@@ -315,19 +316,33 @@ def retention_for(default_territory: str) -> Callable[[str], RetentionRules]:
 # --- a teacher's rights ----------------------------------------------------------------------------
 
 
-async def find_requester(session: AsyncSession, key: str) -> Requester | None:
-    """A requester by id, e-mail address or `channel:identity` (e.g. `telegram:12345`)."""
+async def find_requesters(session: AsyncSession, key: str) -> list[Requester]:
+    """The requesters a key names: an id, an e-mail address or `channel:identity` (e.g.
+    `telegram:12345`), bare or qualified by a territory (`slug/address`, `domain.addresses`).
+    A bare address finds the teacher in every territory she used; one per territory."""
     key = key.strip()
     if key.isdigit():
-        return await session.get(Requester, int(key))
+        found = await session.get(Requester, int(key))
+        return [found] if found is not None else []
     if "@" in key:
         channel, external = "email", key.lower()
     elif ":" in key:
         channel, _, external = key.partition(":")
     else:
-        return None
-    return await session.scalar(select(Requester).join(RequesterIdentity).where(
-        RequesterIdentity.channel == channel, func.lower(RequesterIdentity.external_id) == external.lower()))
+        return []
+    external = external.lower()
+    stored = func.lower(RequesterIdentity.external_id)
+    matches = stored == external
+    if split(external)[0] == "":  # bare: the default territory's, or any territory's `slug/address`
+        matches = matches | stored.endswith(SEPARATOR + external, autoescape=True)
+    return list((await session.scalars(select(Requester).join(RequesterIdentity).where(
+        RequesterIdentity.channel == channel, matches).distinct().order_by(Requester.id))).all())
+
+
+async def find_requester(session: AsyncSession, key: str) -> Requester | None:
+    """The one requester a key names; None when none or several (see `find_requesters`)."""
+    found = await find_requesters(session, key)
+    return found[0] if len(found) == 1 else None
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -252,3 +252,31 @@ async def test_cli_purge_dry_run_export_and_erase(db) -> None:
     async with db.sessions() as s:
         assert (await s.get(Requester, ids["alice"])).name is None
     assert await run(db.sessions, "sem", "erase", requester_key="inconnu@x.fr", stdout=io.StringIO()) == 1
+
+
+async def test_a_bare_address_finds_the_teacher_of_another_territory(db, capsys) -> None:
+    """With several territories, a teacher of a non-default one is stored as `slug/address`:
+    the bare address finds her; when it names one teacher per territory, the CLI asks for the number."""
+    from guichet.privacy_cli import run
+
+    async with db.sessions.begin() as s:
+        ids = await _world(s)
+        other = await repo.ensure_territory(s, "saint-denis", "Saint-Denis")
+        claire = Requester(territory_id=other.id, name="Claire Payet")
+        claire.identities = [RequesterIdentity(channel="email", external_id="saint-denis/claire.payet@ac-reunion.fr"),
+                             RequesterIdentity(channel="telegram", external_id="saint-denis/777001")]
+        s.add(claire)
+        await s.flush()
+        ids["claire"] = claire.id
+    async with db.sessions() as s:
+        assert (await find_requester(s, "Claire.Payet@ac-reunion.fr")).id == ids["claire"]
+        assert (await find_requester(s, "saint-denis/claire.payet@ac-reunion.fr")).id == ids["claire"]
+        assert (await find_requester(s, "telegram:saint-denis/777001")).id == ids["claire"]
+        assert await find_requester(s, "telegram:777001") is None  # Alice here, Claire there
+        assert await find_requester(s, "%@ac-reunion.fr") is None
+    assert await run(db.sessions, "sem", "export", requester_key="telegram:777001", stdout=io.StringIO()) == 1
+    err = capsys.readouterr().err
+    assert f"n° {ids['alice']}" in err and f"n° {ids['claire']}" in err and "Donnez le numéro" in err
+    out = io.StringIO()
+    assert await run(db.sessions, "sem", "export", requester_key="claire.payet@ac-reunion.fr", stdout=out) == 0
+    assert json.loads(out.getvalue())["requester"]["name"] == "Claire Payet"
