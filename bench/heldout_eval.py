@@ -3,9 +3,11 @@ equipment, macro-F1, how often it asks a clarifying question and how often it wa
 with `--rasa`, Rasa 3.6 DIET trained on the same nlu/data is scored on the same messages in the
 same run (in process, in its own venv: `scripts/rasa.sh setup && scripts/rasa.sh train` first).
 
-    python bench/heldout_eval.py [--territory sem] [--rasa] [--errors]
+    python bench/heldout_eval.py [--territory sem] [--rasa] [--errors] [--file F ...]
 
-The held-out file is never training data (tests/nlu/test_heldout.py checks it does not leak).
+By default every held-out set of nlu/heldout/ is scored, each on its own (set A `messages.yml`,
+set B `messages_b.yml` when present); `--file` names one or more. The held-out files are never
+training data (tests/nlu/test_heldout.py checks they do not leak).
 """
 
 from __future__ import annotations
@@ -28,7 +30,7 @@ from nlu import LocalNlu, ParseResult, needs_clarification  # noqa: E402
 from nlu.evaluate import intent_metrics  # noqa: E402
 from routing import load_territory  # noqa: E402
 
-HELDOUT = ROOT / "nlu" / "heldout" / "messages.yml"
+HELDOUT_DIR = ROOT / "nlu" / "heldout"
 
 # Runs in Rasa's Python 3.10 venv: parse each text of stdin (JSON list) with the trained model.
 RASA_SCORER = r"""
@@ -88,29 +90,36 @@ def main() -> None:
     parser.add_argument("--territory", default="sem")
     parser.add_argument("--rasa", action="store_true", help="also score Rasa 3.6 DIET in this run")
     parser.add_argument("--errors", action="store_true", help="list every miss")
+    parser.add_argument("--file", action="append", type=Path,
+                        help="a held-out YAML file (default: every messages*.yml of nlu/heldout)")
     args = parser.parse_args()
-    items = yaml.safe_load(HELDOUT.read_text(encoding="utf-8"))["messages"]
     territory = load_territory(args.territory)
     nlu = LocalNlu()
     nlu.model()
+    for path in args.file or sorted(HELDOUT_DIR.glob("messages*.yml")):
+        print(f"== {path.relative_to(ROOT) if path.is_relative_to(ROOT) else path}")
+        evaluate_file(path, territory, nlu, args.rasa, args.errors)
+
+
+def evaluate_file(path: Path, territory, nlu: LocalNlu, rasa: bool, errors: bool) -> None:
+    items = yaml.safe_load(path.read_text(encoding="utf-8"))["messages"]
     t0 = time.perf_counter()
     local = [nlu.parse(it["text"]) for it in items]
     per_msg_ms = (time.perf_counter() - t0) * 1000 / len(items)
-    reports = [score("guichet", items, local, territory, args.errors)]
+    reports = [score("guichet", items, local, territory, errors)]
     split = [problems(territory, nlu, it["text"], it["school_status"], it["asset_owner"]) for it in items]
     two = [(it, p) for it, p in zip(items, split) if it.get("second")]
     reports[0]["two_problems_found"] = f"{sum(any((q['intent'], q['org']) == (it['second']['intent'], it['second']['org']) for q in p) for it, p in two)}/{len(two)}"
     reports[0]["false_splits"] = f"{sum(bool(p) for it, p in zip(items, split) if not it.get('second'))}/{len(items) - len(two)}"
     reports[0]["mean_parse_ms"] = round(per_msg_ms, 3)
-    if args.rasa:
-        reports.append(score("rasa-3.6-diet", items, rasa_results([it["text"] for it in items]), territory, args.errors))
+    if rasa:
+        reports.append(score("rasa-3.6-diet", items, rasa_results([it["text"] for it in items]), territory, errors))
     for rep in reports:
         print(json.dumps(rep, ensure_ascii=False))
-    if args.rasa:
+    if rasa:
         diff = reports[0]["macro_f1"] - reports[1]["macro_f1"]
         print(f"macro-F1 guichet {reports[0]['macro_f1']:.3f} vs Rasa DIET {reports[1]['macro_f1']:.3f}: "
               f"{diff * 100:+.1f} points (target +5)")
-
 
 if __name__ == "__main__":
     main()

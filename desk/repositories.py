@@ -119,7 +119,7 @@ async def asset_by_tag(session: AsyncSession, territory_id: int, tag: str) -> As
 
 
 # Statements of the dialogue's hot path are built once, with bound parameters: building a
-# statement and its cache key costs more than running it on SQLite (docs/BENCHMARKS.md).
+# statement and its cache key costs more than running it on SQLite (docs/BENCHMARKS-history.md).
 _REQUESTER_BY_IDENTITY = (
     select(Requester)
     .join(RequesterIdentity)

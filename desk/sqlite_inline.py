@@ -3,7 +3,7 @@
 aiosqlite sends every call (execute, fetch, commit…) to a worker thread and back. Each hop
 costs a thread wake-up and a GIL hand-over; on a busy event loop the hand-over waits for the
 loop's current step, and a two-statement transaction took 23 ms of wall time and 28 ms of CPU
-instead of 0.06 ms run directly (see docs/BENCHMARKS.md, « SQLite driver »). SQLite answers
+instead of 0.06 ms run directly (see docs/BENCHMARKS-history.md, « Telegram webhook »). SQLite answers
 the desk's short statements in microseconds, so running them inline is both faster and
 cheaper; a long statement (a report over years of tickets) holds the loop for its duration,
 which is the embedded default's trade-off — PostgreSQL is the production database.

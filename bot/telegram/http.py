@@ -2,7 +2,7 @@
 
 PTB talks to the Bot API through a `BaseRequest`; its default, `HTTPXRequest`, spends about
 as much CPU per sendMessage as the rest of the reply path (httpx, httpcore, anyio and h11
-layers: see docs/BENCHMARKS.md, « Telegram webhook »). PTB documents `BaseRequest` as the
+layers: see docs/BENCHMARKS-history.md, « Telegram webhook »). PTB documents `BaseRequest` as the
 place to plug another HTTP library in; the server already runs on aiohttp, whose client is a
 thin layer over the same event loop. The wire format is HTTPXRequest's: parameters as a form
 (each value JSON-encoded by PTB), files as multipart/form-data.
