@@ -207,6 +207,9 @@ class Agent(Base):
     role: Mapped[str] = mapped_column(String(16), default="agent")
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=_now)
+    #: Incremented when the agent signs out: sessions opened before carry an older epoch
+    #: and are refused (a saved copy of the cookie no longer works).
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     organisation: Mapped[Organisation] = relationship()
 

@@ -61,8 +61,10 @@ def actor_of(agent: Agent, timezone: str = "Europe/Paris", territory: Territory 
     )
 
 
-async def load_actor(session: AsyncSession, agent_id: int, territory: str | None = None) -> Actor | None:
-    """The active agent with this id, or None (deleted, deactivated).
+async def load_actor(session: AsyncSession, agent_id: int, territory: str | None = None,
+                     *, session_epoch: int | None = None) -> Actor | None:
+    """The active agent with this id, or None (deleted, deactivated, or — when `session_epoch`
+    is given — signed out since that session was opened).
 
     Every agent works in their organisation's territory, except a national administrator, who
     works in `territory` (a slug) when it names one of the database's.
@@ -72,7 +74,8 @@ async def load_actor(session: AsyncSession, agent_id: int, territory: str | None
         .join(Organisation, Agent.organisation_id == Organisation.id)
         .join(Territory, Organisation.territory_id == Territory.id)
         .options(contains_eager(Agent.organisation))
-        .where(Agent.id == agent_id, Agent.active.is_(True))
+        .where(Agent.id == agent_id, Agent.active.is_(True),
+               *(() if session_epoch is None else (Agent.session_epoch == session_epoch,)))
     )).first()
     if row is None:
         return None

@@ -26,6 +26,8 @@ log = logging.getLogger(__name__)
 SESSION_COOKIE = "guichet_agents"
 SESSION_MAX_AGE = 12 * 3600
 AGENT_ID = "agent_id"
+#: The agent's session epoch at sign-in (`Agent.session_epoch`): signing out ends older sessions.
+SESSION_EPOCH = "epoch"
 #: The territory a national administrator chose to work in (a slug).
 TERRITORY = "territory"
 #: Paths under /agents reachable without being signed in.
@@ -66,11 +68,13 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
         return await handler(request)
     session = await get_session(request)
     agent_id = session.get(AGENT_ID)
+    epoch = session.get(SESSION_EPOCH)
     actor = None
-    if isinstance(agent_id, int):
+    if isinstance(agent_id, int) and isinstance(epoch, int):
         async with request.app[sessions_key]() as db:
             chosen = session.get(TERRITORY)
-            actor = await load_actor(db, agent_id, chosen if isinstance(chosen, str) else None)
+            actor = await load_actor(db, agent_id, chosen if isinstance(chosen, str) else None,
+                                     session_epoch=epoch)
             if actor is not None and actor.is_national:
                 request[territory_choices_key] = await territory_choices(db, actor)
     if actor is None:
@@ -87,18 +91,21 @@ async def auth_middleware(request: web.Request, handler: Handler) -> web.StreamR
 
 @dataclass
 class LoginLimiter:
-    """At most `max_failures` failed sign-ins per (e-mail, address) in a sliding window.
+    """At most `max_failures` failed sign-ins per (e-mail, address), and `max_address_failures`
+    per address whatever the e-mails tried (no spraying of many accounts from one address), in a
+    sliding window. A success clears its own (e-mail, address) count only.
 
     In-process: each `guichet serve` process counts its own failures.
     """
 
     max_failures: int = 5
+    max_address_failures: int = 20
     window_seconds: float = 15 * 60
     clock: Callable[[], float] = time.monotonic
     max_keys: int = 50_000
-    _failures: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
+    _failures: dict[tuple[str | None, str], deque[float]] = field(default_factory=dict)
 
-    def _recent(self, key: tuple[str, str]) -> deque[float]:
+    def _recent(self, key: tuple[str | None, str]) -> deque[float]:
         horizon = self.clock() - self.window_seconds
         stamps = self._failures.get(key, deque())
         while stamps and stamps[0] <= horizon:
@@ -106,14 +113,15 @@ class LoginLimiter:
         return stamps
 
     def blocked(self, email: str, address: str) -> bool:
-        return len(self._recent((email, address))) >= self.max_failures
+        return (len(self._recent((email, address))) >= self.max_failures
+                or len(self._recent((None, address))) >= self.max_address_failures)
 
     def failed(self, email: str, address: str) -> None:
-        key = (email, address)
-        stamps = self._recent(key)
-        stamps.append(self.clock())
-        self._failures[key] = stamps
-        if len(self._failures) > self.max_keys:
+        for key in ((email, address), (None, address)):  # None: the address, any e-mail
+            stamps = self._recent(key)
+            stamps.append(self.clock())
+            self._failures[key] = stamps
+        while len(self._failures) > self.max_keys:
             self._failures.pop(next(iter(self._failures)))
 
     def succeeded(self, email: str, address: str) -> None:

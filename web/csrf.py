@@ -39,13 +39,25 @@ def session_token(session: Session) -> str:
 
 
 def _origin(value: str) -> str | None:
-    url = URL(value)
-    return str(url.origin()) if url.is_absolute() and url.host else None
+    """The origin of an absolute URL, or None for anything else — a malformed one included."""
+    try:
+        url = URL(value)
+        return str(url.origin()) if url.is_absolute() and url.host else None
+    except ValueError:  # « …:50355.evil.example », « http://[::1 »: not an origin of ours
+        return None
+
+
+def _reached(request: web.Request) -> str | None:
+    """The address this request reached, or None when its Host header makes no URL."""
+    try:
+        return _origin(str(request.url))
+    except ValueError:
+        return None
 
 
 def trusted_origins(request: web.Request, settings: Settings) -> set[str]:
     """The public address, and the address this request reached (behind a proxy keeping Host)."""
-    return {o for o in (_origin(settings.public_url), _origin(str(request.url))) if o}
+    return {o for o in (_origin(settings.public_url), _reached(request)) if o}
 
 
 def same_origin(request: web.Request, settings: Settings) -> bool:

@@ -16,6 +16,7 @@ from bot.webchat import MAX_TEXT_CHARS, Engine, FrameError, new_token, valid_ass
 from desk.clock import utcnow
 from domain.addresses import qualify
 from domain.vocabulary import Channel
+from handlers.conversations import known_conversation
 from handlers.notices import ReplyOutcome, mark_sent, pending_notices, replies_to, settle_replies
 
 if TYPE_CHECKING:
@@ -88,10 +89,14 @@ class HttpChat:
 
     async def converse(self, request: Request) -> tuple[str, list[dict[str, Any]]]:
         """The session and the answers to one request (a new session is greeted first)."""
-        token = request.session or new_token()
+        given = request.session
+        if given is not None and not await known_conversation(
+                self._sessions, CHANNEL.value, qualify(self._namespace, given)):
+            given = None  # a token the desk never issued opens a new session of ours
+        token = given or new_token()
         address = qualify(self._namespace, token)
         replies: list[dict[str, Any]] = []
-        if request.session is None or request.start:
+        if given is None or request.start:
             start = Inbound(CHANNEL, address, self._message_id(address, request, "start"), kind=m.KIND_START,
                             start_payload=f"asset-{request.asset}" if request.asset else None)
             replies += await self._turn(start)

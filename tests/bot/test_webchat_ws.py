@@ -14,7 +14,8 @@ from guichet.settings import load_settings
 from guichet.wiring import build_app
 from tests.bot.conftest import FIRMINY_JF
 
-TOKEN = "test-session-token-0123456789"
+#: A well-formed token the desk never issued: a page may not choose the address it talks as.
+MADE_UP = "test-session-token-0123456789"
 
 
 @pytest.fixture
@@ -46,9 +47,9 @@ async def test_root_redirects_and_page_is_french_and_accessible(client) -> None:
 
 async def test_conversation_over_websocket(client) -> None:
     """Greeting with the session, buttons as label/payload, a report to a reference."""
-    ws = await client.ws_connect(f"/chat/ws?session={TOKEN}")
+    ws = await client.ws_connect("/chat/ws")
     greeting = await _receive(ws)
-    assert greeting["session"] == TOKEN and "Bonjour ! Je suis le guichet numérique des écoles." in plain(greeting["text"])
+    assert len(greeting["session"]) >= 32 and "Bonjour ! Je suis le guichet numérique des écoles." in plain(greeting["text"])
     assert greeting["buttons"] == [] and greeting["links"] == []
     await ws.send_json({"text": FIRMINY_JF})
     pick = await _receive(ws)
@@ -74,7 +75,7 @@ async def test_conversation_over_websocket(client) -> None:
 
 async def test_malformed_frames_get_a_polite_error_and_the_socket_stays_open(client) -> None:
     """Not JSON, not an object, wrong types, binary: a French error object each time, then a normal answer."""
-    ws = await client.ws_connect(f"/chat/ws?session={TOKEN}")
+    ws = await client.ws_connect("/chat/ws")
     await _receive(ws)
     for bad in ("pas du json", "[1, 2]", '{"text": 42}', '{"foo": "bar"}', '{"button": {"x": 1}}', '{"text": "a", "id": "<script>"}'):
         await ws.send_str(bad)
@@ -90,14 +91,14 @@ async def test_malformed_frames_get_a_polite_error_and_the_socket_stays_open(cli
 
 async def test_session_resumes_and_pending_notices_are_delivered(client, desk_db) -> None:
     """Reconnecting with the same session sends no second greeting, only what waited in the outbox."""
-    ws = await client.ws_connect(f"/chat/ws?session={TOKEN}")
-    await _receive(ws)
+    ws = await client.ws_connect("/chat/ws")
+    token = (await _receive(ws))["session"]
     await ws.send_json({"text": FIRMINY_JF})
     await _receive(ws)
     await ws.close()
     async with desk_db.sessions.begin() as session:
-        session.add(OutboxMessage(channel="webchat", recipient=TOKEN, body="Un technicien passe demain matin."))
-    ws = await client.ws_connect(f"/chat/ws?session={TOKEN}")
+        session.add(OutboxMessage(channel="webchat", recipient=token, body="Un technicien passe demain matin."))
+    ws = await client.ws_connect(f"/chat/ws?session={token}")
     notice = await _receive(ws)
     assert notice["text"] == "Un technicien passe demain matin."
     await ws.send_json({"button": "school:none"})
@@ -117,9 +118,9 @@ async def test_webchat_sender_keeps_messages_for_absent_pages(client) -> None:
     sender = client.app[chat_sender_key]
     with pytest.raises(TemporaryFailure):
         await sender.send(Outgoing(1, "webchat", "nobody-is-here-0000000", None, "Bonjour", None, None, 1))
-    ws = await client.ws_connect(f"/chat/ws?session={TOKEN}")
-    await _receive(ws)
-    await sender.send(Outgoing(2, "webchat", TOKEN, None, "Réponse de l'agent", None, None, 1))
+    ws = await client.ws_connect("/chat/ws")
+    token = (await _receive(ws))["session"]
+    await sender.send(Outgoing(2, "webchat", token, None, "Réponse de l'agent", None, None, 1))
     assert (await _receive(ws))["text"] == "Réponse de l'agent"
     await ws.close()
 
@@ -128,12 +129,33 @@ async def test_answers_are_on_record_and_marked_sent_once_pushed(client, desk_db
     """Each answer was written to the outbox by its turn and marked sent once on the page."""
     from sqlalchemy import select
 
-    ws = await client.ws_connect(f"/chat/ws?session={TOKEN}")
+    ws = await client.ws_connect("/chat/ws")
     frames = [await _receive(ws)]
+    token = frames[0]["session"]
     await ws.send_json({"text": FIRMINY_JF})
     frames.append(await _receive(ws))
     await ws.close()
     async with desk_db.sessions() as session:
         rows = (await session.scalars(select(OutboxMessage).order_by(OutboxMessage.id))).all()
     assert [r.payload["outbound"]["text"] for r in rows] == [f["text"] for f in frames]
-    assert {(r.channel, r.recipient, r.status, r.attempts) for r in rows} == {("webchat", TOKEN, "sent", 1)}
+    assert {(r.channel, r.recipient, r.status, r.attempts) for r in rows} == {("webchat", token, "sent", 1)}
+
+
+async def test_a_token_the_desk_never_issued_opens_a_session_of_ours(client, desk_db) -> None:
+    """A page that names a well-formed token of its own is greeted under a new token of the desk's,
+    and nothing is recorded under the one it chose; the issued token resumes as usual."""
+    from sqlalchemy import select
+
+    from desk.models import Conversation
+
+    ws = await client.ws_connect(f"/chat/ws?session={MADE_UP}")
+    greeting = await _receive(ws)
+    issued = greeting["session"]
+    assert issued != MADE_UP and "Bonjour" in plain(greeting["text"])
+    await ws.close()
+    async with desk_db.sessions() as session:
+        assert set(await session.scalars(select(Conversation.external_id))) == {issued}
+    ws = await client.ws_connect(f"/chat/ws?session={issued}")
+    await ws.send_json({"text": "bonjour"})
+    assert (await _receive(ws)).get("session") in (None, issued)
+    await ws.close()

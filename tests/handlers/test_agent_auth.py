@@ -6,12 +6,14 @@ from sqlalchemy import update
 
 from desk.models import Agent, ApiToken
 from desk.security import new_token
-from handlers.agent_auth import actor_for_token, authenticate
+from handlers.agent_auth import actor_for_token, authenticate, end_sessions
+from handlers.agent_scope import load_actor
 from tests.web.world import PASSWORD
 
 
 async def test_authenticate_only_an_active_agent_with_the_right_password(db, world) -> None:
-    assert await authenticate(db.sessions, "agent.a@guichet.test", PASSWORD) == world.agents["a"]
+    signed_in = await authenticate(db.sessions, "agent.a@guichet.test", PASSWORD)
+    assert signed_in is not None and signed_in.agent_id == world.agents["a"] and signed_in.session_epoch == 0
     assert await authenticate(db.sessions, "agent.a@guichet.test", "mauvais-mot-de-passe") is None
     assert await authenticate(db.sessions, "inconnu@guichet.test", PASSWORD) is None
     async with db.sessions.begin() as s:
@@ -36,3 +38,15 @@ async def test_a_token_acts_as_its_active_agent_until_revoked(db, world) -> None
         await s.execute(update(Agent).where(Agent.id == world.agents["b"]).values(active=False))
     async with db.sessions() as s:
         assert await actor_for_token(s, token) is None
+
+
+async def test_ending_the_sessions_refuses_every_earlier_session(db, world) -> None:
+    """After `end_sessions`, an actor is loaded only with the new epoch; tokens are unaffected."""
+    agent = world.agents["a"]
+    await end_sessions(db.sessions, agent)
+    signed_in = await authenticate(db.sessions, "agent.a@guichet.test", PASSWORD)
+    assert signed_in is not None and signed_in.session_epoch == 1
+    async with db.sessions() as s:
+        assert await load_actor(s, agent, session_epoch=0) is None
+        assert (await load_actor(s, agent, session_epoch=1)).id == agent
+        assert (await load_actor(s, agent)).id == agent  # API tokens carry no session

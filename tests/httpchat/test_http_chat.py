@@ -149,6 +149,15 @@ async def test_a_forged_session_opens_a_new_one(client: Any) -> None:
     assert data["session"] != "../../" and len(data["replies"]) >= 2  # greeting, then the answer
 
 
+async def test_a_well_formed_token_the_desk_never_issued_opens_a_new_session(client: Any) -> None:
+    """A client cannot choose the address it talks as: an unknown token is replaced by one of ours."""
+    made_up = "client-chosen-token-0123456789"
+    data = await _post(client, {"session": made_up, "text": "bonjour"})
+    assert data["session"] != made_up and len(data["replies"]) >= 2  # greeting, then the answer
+    again = await _post(client, {"session": data["session"], "text": "bonjour"})
+    assert again["session"] == data["session"]
+
+
 async def test_the_channel_can_be_turned_off(db: Any, aiohttp_client: Any) -> None:
     client = await _client(db, aiohttp_client, httpchat=False)
     assert (await client.post(PATH, json={"start": True})).status == 404

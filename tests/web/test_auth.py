@@ -92,6 +92,26 @@ def test_limiter_forgets_after_the_window() -> None:
     assert not limiter.blocked("a@b.fr", "1.2.3.4")
 
 
+async def test_many_e_mails_sprayed_from_one_address_are_limited(anonymous) -> None:
+    """Twenty failures from one address, each for another e-mail, block that address — even
+    for a right password — while one e-mail's own count stays at one."""
+    await anonymous.refresh_token()
+    statuses = [(await anonymous.post("/agents/login", {"email": f"inconnu{i}@guichet.test", "password": "x"})).status
+                for i in range(21)]
+    assert statuses[:19] == [401] * 19 and statuses[19:] == [429, 429]
+    blocked = await anonymous.post("/agents/login", {"email": "agent.a@guichet.test", "password": PASSWORD})
+    assert blocked.status == 429
+
+
+def test_a_success_does_not_clear_the_address_count() -> None:
+    """Signing in to one's own account does not reset what the address sprayed on others."""
+    limiter = LoginLimiter(max_address_failures=3)
+    for i in range(3):
+        limiter.failed(f"user{i}@b.fr", "1.2.3.4")
+    limiter.succeeded("user0@b.fr", "1.2.3.4")
+    assert limiter.blocked("someone@b.fr", "1.2.3.4") and not limiter.blocked("someone@b.fr", "5.6.7.8")
+
+
 async def test_limiter_is_per_app(app) -> None:
     """Each application has its own limiter under a typed key."""
     assert isinstance(app[limiter_key], LoginLimiter)
@@ -104,6 +124,20 @@ async def test_logout_is_a_post_and_ends_the_session(signed_in) -> None:
     response = await client.post("/agents/logout", allow_redirects=False)
     assert response.status == 303 and "sortie=1" in response.headers["Location"]
     assert (await client.get("/agents", allow_redirects=False)).status == 303
+
+
+async def test_a_cookie_saved_before_logout_no_longer_opens_the_queue(signed_in, anonymous, world) -> None:
+    """Signing out ends the session on the server: a copy of the cookie taken before is refused,
+    and a new sign-in works again."""
+    client = await signed_in("agent.a@guichet.test")
+    saved = {c.key: c.value for c in client.client.session.cookie_jar}
+    assert saved and (await client.get("/agents", allow_redirects=False)).status == 200
+    assert (await client.post("/agents/logout", allow_redirects=False)).status == 303
+    anonymous.client.session.cookie_jar.update_cookies(saved)
+    stale = await anonymous.get(f"/agents/tickets/{world.refs['a']}", allow_redirects=False)
+    assert stale.status == 303 and "/agents/login" in stale.headers["Location"]
+    again = await signed_in("agent.a@guichet.test")
+    assert (await again.get("/agents", allow_redirects=False)).status == 200
 
 
 async def test_post_without_csrf_token_is_refused_in_french(signed_in, world) -> None:
@@ -123,6 +157,9 @@ async def test_post_with_wrong_token_or_foreign_origin_is_refused(signed_in, wor
     path = f"/agents/tickets/{world.refs['a']}/claim"
     assert (await client.post(path, {"_csrf": "faux"}, token=False)).status == 403
     assert (await client.post(path, headers={"Origin": "https://evil.example"})).status == 403
+    # malformed origins (a port that is not a number, an unclosed IPv6 bracket) are foreign, not a 500
+    for origin in (client.origin + ".evil.example", "http://127.0.0.1:50355.evil.example", "http://[::1"):
+        assert (await client.post(path, headers={"Origin": origin})).status == 403, origin
     assert (await client.post(path, headers={})).status == 403
     referer = await client.post(path, headers={"Referer": client.origin + "/agents"}, allow_redirects=False)
     assert referer.status == 303

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers.agent_auth import authenticate
+from handlers.agent_auth import authenticate, end_sessions
 from web.app import sessions_key
 from web.agents.templating import render
-from web.auth import AGENT_ID, TERRITORY, limiter_key, territory_choices_key
+from web.auth import AGENT_ID, SESSION_EPOCH, TERRITORY, actor_key, limiter_key, territory_choices_key
 from web.agents.templating import flash
 from web.inputs import read_form
 from web.sessions import get_session, new_session
@@ -46,15 +46,16 @@ async def login(request: web.Request) -> web.Response:
 
     if limiter.blocked(email, address):
         return await refuse(TOO_MANY, 429)
-    agent_id = await authenticate(request.app[sessions_key], email, password)
-    if agent_id is None:
+    signed_in = await authenticate(request.app[sessions_key], email, password)
+    if signed_in is None:
         limiter.failed(email, address)
         if limiter.blocked(email, address):
             return await refuse(TOO_MANY, 429)
         return await refuse(WRONG, 401)
     limiter.succeeded(email, address)
     session = await new_session(request)  # a fresh session (and CSRF token) at sign-in
-    session[AGENT_ID] = agent_id
+    session[AGENT_ID] = signed_in.agent_id
+    session[SESSION_EPOCH] = signed_in.session_epoch
     raise web.HTTPSeeOther(target)
 
 
@@ -74,5 +75,7 @@ async def choose_territory(request: web.Request) -> web.Response:
 
 
 async def logout(request: web.Request) -> web.Response:
+    """Sign out: this cookie is cleared and every session of the agent ends, saved copies included."""
+    await end_sessions(request.app[sessions_key], request[actor_key].id)
     (await get_session(request)).invalidate()
     raise web.HTTPSeeOther(request.app.router["agents_login"].url_for().with_query(sortie="1"))

@@ -103,15 +103,20 @@ async def chat_ws(request: web.Request) -> web.WebSocketResponse:
     hub, sender = app[chat_hub_key], app[chat_sender_key]
     ws = web.WebSocketResponse(heartbeat=30.0, max_msg_size=MAX_FRAME_BYTES)
     await ws.prepare(request)
-    token = valid_token(request.query.get("session"))
-    fresh = token is None
-    token = token or new_token()
+    # A page resumes a session the desk issued (its conversation exists); any other token — one
+    # the page made up, or one of another database — opens a new session with a token of ours,
+    # so a page cannot choose the address it talks as.
+    given = valid_token(request.query.get("session"))
+    if given is not None and not await known_session(app[sessions_key], door.address(given)):
+        given = None
+    fresh = given is None
+    token = given or new_token()
     # The page knows its token; the desk stores the territory's address of it.
     address = door.address(token)
     asset = valid_asset(request.query.get("asset"))
     hub.add(address, ws)
     try:
-        if fresh or asset or not await known_session(app[sessions_key], address):
+        if fresh or asset:
             replies = await engine.handle(start_inbound(address, asset))
             await sender.answer(ws, replies, first={"session": token})
             if not replies:
