@@ -16,10 +16,8 @@ It pickles without any scikit-learn object, so the model cache can hold it besid
 
 from __future__ import annotations
 
-import itertools
 import re
 from array import array
-from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -33,6 +31,8 @@ if TYPE_CHECKING:
 
 #: Words whose char_wb columns are memoised (bounded: the memo is cleared when full).
 WORD_MEMO_SIZE = 200_000
+#: Rows whose gathered coefficient rows are summed in one product (sized for the CPU cache).
+_ROWS_PER_PRODUCT = 32
 
 
 @dataclass
@@ -43,43 +43,48 @@ class _CharBlock:
     min_n: int
     max_n: int
     lowercase: bool
-    memo: dict[str, list[int]] = field(default_factory=dict, repr=False)
+    memo: dict[str, bytes] = field(default_factory=dict, repr=False)
 
-    def word_columns(self, word: str) -> list[int]:
+    def word_columns(self, word: str) -> bytes:
+        """The vocabulary columns of one word's n-grams, as machine integers (int32), memoised."""
         cols = self.memo.get(word)
         if cols is not None:
             return cols
         vocab = self.vocabulary
         w = f" {word} "
         w_len = len(w)
-        cols = []
+        found = array("i")
         for n in range(self.min_n, self.max_n + 1):
             # The same n-grams as scikit-learn's `_char_wb_ngrams`.
             offset = 0
             col = vocab.get(w[offset : offset + n])
             if col is not None:
-                cols.append(col)
+                found.append(col)
             while offset + n < w_len:
                 offset += 1
                 col = vocab.get(w[offset : offset + n])
                 if col is not None:
-                    cols.append(col)
+                    found.append(col)
             if offset == 0:
                 break
         if len(self.memo) >= WORD_MEMO_SIZE:
             self.memo.clear()
-        self.memo[word] = cols
+        self.memo[word] = cols = found.tobytes()
         return cols
 
-    def columns(self, text: str) -> list[int]:
+    def column_bytes(self, text: str) -> bytes:
+        """The columns of every n-gram of `text` (repeats included), as int32 machine integers."""
         if self.lowercase:
             text = text.lower()
-        out: list[int] = []
         memo = self.memo
-        for word in text.split():  # split() already ignores runs of white space
-            cols = memo.get(word)
-            out += cols if cols is not None else self.word_columns(word)
-        return out
+        get = memo.get
+        # split() already ignores runs of white space
+        return b"".join([
+            cols if (cols := get(word)) is not None else self.word_columns(word) for word in text.split()
+        ])
+
+    def columns(self, text: str) -> list[int]:
+        return array("i", self.column_bytes(text)).tolist()
 
     def shifted(self, offset: int) -> _CharBlock:
         """The same block with its columns moved by `offset` (columns of the whole feature union)."""
@@ -111,6 +116,9 @@ class _WordBlock:
             else:
                 grams += map(" ".join, zip(*(tokens[k:] for k in range(n))))
         return [c for c in map(vocab.get, grams) if c is not None]
+
+    def column_bytes(self, text: str) -> bytes:
+        return array("i", self.columns(text)).tobytes()
 
     def shifted(self, offset: int) -> _WordBlock:
         """The same block with its columns moved by `offset` (columns of the whole feature union)."""
@@ -183,36 +191,60 @@ class CompiledClassifier:
         blocks = self._union_blocks()
         n_blocks = len(blocks)
         n_rows = len(texts)
-        # Machine integers from the start: numpy reads them without converting Python ints.
-        cols_all = array("q")
-        tf_all = array("q")
+        n_features = len(self.idf)
+        # Each row's columns (n-gram repeats included) as int32 machine integers: the char block's
+        # are memoised per word as bytes, so a row is a join of a few byte strings.
+        rows: list[bytes] = []
         lengths: list[int] = []
+        normalize = self.normalize
         for text in texts:
-            normalized = self.normalize(text)
-            cols: list[int] = []
-            for block in blocks:
-                cols += block.columns(normalized)
-            counts = Counter(cols)  # the blocks' columns are disjoint: one count for the row
-            cols_all.extend(counts)
-            tf_all.extend(counts.values())
-            lengths.append(len(counts))
+            normalized = normalize(text)
+            row = b"".join([block.column_bytes(normalized) for block in blocks])
+            rows.append(row)
+            lengths.append(len(row) >> 2)
         logits = np.tile(self.intercept, (n_rows, 1))
-        if cols_all:
-            cols_arr = np.frombuffer(cols_all, dtype=np.int64).astype(np.intp, copy=False)
-            seg = np.repeat(np.arange(0, n_rows * n_blocks, n_blocks, dtype=np.intp), lengths)
+        total = sum(lengths)
+        if total:
+            # Count each row's columns at once: sort the (row, column) keys of the whole batch.
+            wide = n_rows * n_features >= 2**31
+            cols = np.frombuffer(b"".join(rows), dtype=np.int32)
+            keys = np.repeat(np.arange(n_rows, dtype=np.int64 if wide else np.int32), lengths)
+            keys *= n_features
+            keys += cols
+            keys.sort()
+            first = np.empty(total, dtype=bool)
+            first[0] = True
+            np.not_equal(keys[1:], keys[:-1], out=first[1:])
+            starts = np.flatnonzero(first)
+            unique = keys[starts]
+            tf = np.diff(np.append(starts, total))
+            row_of = unique // n_features
+            cols_arr = (unique - row_of * n_features).astype(np.intp)
+            row_of = row_of.astype(np.intp)
+            seg = row_of * n_blocks
             for offset in self.offsets[1:]:  # the block of each column, from the blocks' offsets
                 seg += cols_arr >= offset
-            vals = (1.0 + np.log(np.frombuffer(tf_all, dtype=np.int64).astype(np.float64))) * self.idf[cols_arr]
+            vals = (1.0 + np.log(tf)) * self.idf[cols_arr]
             norms = np.sqrt(np.bincount(seg, weights=vals * vals, minlength=n_rows * n_blocks))
             norms[norms == 0.0] = 1.0
             vals /= norms[seg]
-            # Row by row: each row's coefficient rows stay in cache (one product for the whole
-            # batch would first copy nnz x classes floats).
-            bounds = np.r_[0, np.cumsum(lengths)].tolist()
+            # The logits as segment sums of the coefficient rows, a few rows at a time (the
+            # gathered coefficients of a block of rows stay in cache).
+            per_row = np.bincount(row_of, minlength=n_rows)
+            bounds = np.zeros(n_rows + 1, dtype=np.intp)
+            np.cumsum(per_row, out=bounds[1:])
             coef_t = self.coef_t
-            for row, (lo, hi) in enumerate(itertools.pairwise(bounds)):
-                if hi > lo:
-                    logits[row] += vals[lo:hi] @ coef_t[cols_arr[lo:hi]]
+            bounds_list = bounds.tolist()
+            for lo in range(0, n_rows, _ROWS_PER_PRODUCT):
+                hi = min(n_rows, lo + _ROWS_PER_PRODUCT)
+                a, b = bounds_list[lo], bounds_list[hi]
+                if b == a:
+                    continue
+                gathered = coef_t[cols_arr[a:b]]
+                gathered *= vals[a:b, None]
+                filled = per_row[lo:hi] > 0
+                block = logits[lo:hi]
+                block[filled] += np.add.reduceat(gathered, bounds[lo:hi][filled] - a, axis=0)
         logits -= logits.max(axis=1, keepdims=True)
         exp = np.exp(logits)
         return exp / exp.sum(axis=1, keepdims=True)
