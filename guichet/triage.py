@@ -19,6 +19,9 @@ from nlu.problems import problem_spans
 from routing import Territory, TerritoryError, decide, load_territory
 
 BATCH = 512
+# The members by value (a dictionary lookup instead of the enum's call).
+_EQUIPMENT = {e.value: e for e in Equipment}
+_STATUS = {s.value: s for s in SchoolStatus}
 
 
 def _entity_json(result: ParseResult) -> list[dict[str, Any]]:
@@ -36,8 +39,8 @@ def triage_one(
     decision = decide(
         territory,
         intent=result.intent,
-        equipment=Equipment(equipment) if equipment else None,
-        school_status=SchoolStatus(school_status),
+        equipment=(_EQUIPMENT.get(equipment) or Equipment(equipment)) if equipment else None,
+        school_status=_STATUS.get(school_status) or SchoolStatus(school_status),
         asset_owner=AssetOwner(asset_owner) if asset_owner else None,
         text=result.text,
     )

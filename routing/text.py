@@ -50,3 +50,17 @@ class Keyword:
     def found_in(self, normalised_text: str) -> bool:
         """Whether the keyword occurs in a text already passed through `normalise`."""
         return self.pattern.search(normalised_text) is not None
+
+
+#: One alternation per tuple of keywords (a match of it is a match of one of them).
+_ANY_OF: dict[tuple[Keyword, ...], re.Pattern[str]] = {}
+
+
+def any_found_in(keywords: tuple[Keyword, ...], normalised_text: str) -> bool:
+    """Whether one of `keywords` occurs in the text: one search of their alternation."""
+    pattern = _ANY_OF.get(keywords)
+    if pattern is None:
+        if any(k.pattern.flags != re.UNICODE or k.pattern.groups for k in keywords):
+            return any(k.found_in(normalised_text) for k in keywords)  # not merged: flags or groups
+        pattern = _ANY_OF[keywords] = re.compile("|".join(f"(?:{k.pattern.pattern})" for k in keywords))
+    return pattern.search(normalised_text) is not None
