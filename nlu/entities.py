@@ -57,6 +57,7 @@ _SCHOOL_NAME = re.compile(
 )
 #: Tokens whose gazetteer reading is memoised per extractor (bounded: cleared when full).
 _FIXED_MEMO_SIZE = 100_000
+_DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"(?<![\w.,/-])(\d{1,4})(?![\w.,/-]|\s*[h:]\d)")
 
 
@@ -167,6 +168,7 @@ class EntityExtractor:
         self._starts = frozenset(starts)
         self._fixed: dict[str, tuple[str, float]] = {}  # token -> `_fixed_word(token)`
         self._code_hint = _any_of(p for patterns in self.regexes.values() for p in patterns)
+        self._codes_need_digit = all(_needs_digit(p) for patterns in self.regexes.values() for p in patterns)
 
     def __getstate__(self) -> dict[str, object]:
         state = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -382,6 +384,8 @@ class EntityExtractor:
     def codes(self, text: str) -> list[EntitySpan]:
         """Asset tags, school codes (UAI), ticket references and other regex entities."""
         spans: list[EntitySpan] = []
+        if self.__dict__.get("_codes_need_digit") and _DIGIT.search(text) is None:
+            return spans
         hint = self.__dict__.get("_code_hint")
         if hint is not None and hint.search(text) is None:
             return spans
@@ -543,6 +547,41 @@ def _any_of(patterns: Iterable[re.Pattern[str]]) -> re.Pattern[str] | None:
         return re.compile("|".join(parts))
     except re.error:
         return None
+
+
+def _needs_digit(pattern: re.Pattern[str]) -> bool:
+    """Whether every match of `pattern` holds a digit: one of its top-level items is a digit
+    (`\\d`, `[0-9]`-like sets of digits only, a digit literal) or a repeat of one at least once."""
+    try:
+        from re import _constants as c, _parser as p  # the standard library's own parser
+    except ImportError:  # pragma: no cover - another Python: no shortcut
+        return False
+
+    def is_digit(op: object, av: object) -> bool:
+        if op is c.LITERAL:
+            return chr(av).isdigit() and chr(av).isascii()  # type: ignore[arg-type]
+        if op is c.IN:
+            items = list(av)  # type: ignore[call-overload]
+            return bool(items) and all(
+                (o is c.CATEGORY and a is c.CATEGORY_DIGIT)
+                or (o is c.LITERAL and chr(a).isdigit() and chr(a).isascii())
+                or (o is c.RANGE and a[0] >= ord("0") and a[1] <= ord("9"))
+                for o, a in items
+            )
+        return False
+
+    try:
+        parsed = p.parse(pattern.pattern, pattern.flags)
+    except Exception:  # pragma: no cover - compiled already, but be safe
+        return False
+    for op, av in parsed:
+        if is_digit(op, av):
+            return True
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+            inner = list(av[2])
+            if len(inner) == 1 and is_digit(*inner[0]):
+                return True
+    return False
 
 
 def _is_form_part(extractor: EntityExtractor, token: str) -> bool:
