@@ -83,6 +83,11 @@ class _CharBlock:
             cols if (cols := get(word)) is not None else self.word_columns(word) for word in text.split()
         ])
 
+    def word_bytes(self, words: list[str]) -> bytes:
+        """`column_bytes` of a text already lowercased and split into words."""
+        get = self.memo.get
+        return b"".join([cols if (cols := get(word)) is not None else self.word_columns(word) for word in words])
+
     def columns(self, text: str) -> list[int]:
         return array("i", self.column_bytes(text)).tolist()
 
@@ -119,6 +124,17 @@ class _WordBlock:
 
     def column_bytes(self, text: str) -> bytes:
         return array("i", self.columns(text)).tobytes()
+
+    def word_bytes(self, tokens: list[str]) -> bytes:
+        """`column_bytes` of a text whose tokens are `tokens` (already lowercased)."""
+        vocab = self.vocabulary
+        grams: list[str] = list(tokens) if self.min_n == 1 else []
+        for n in range(max(self.min_n, 2), min(self.max_n, len(tokens)) + 1):
+            if n == 2:
+                grams += [a + " " + b for a, b in zip(tokens, tokens[1:])]
+            else:
+                grams += map(" ".join, zip(*(tokens[k:] for k in range(n))))
+        return array("i", [c for c in map(vocab.get, grams) if c is not None]).tobytes()
 
     def shifted(self, offset: int) -> _WordBlock:
         """The same block with its columns moved by `offset` (columns of the whole feature union)."""
@@ -183,6 +199,18 @@ class CompiledClassifier:
             self.__dict__["_shifted"] = blocks
         return blocks
 
+    def _split_blocks(self) -> bool:
+        """Whether every block may read the full normaliser's output split on white space: char_wb
+        blocks split on it anyway, and a word block whose tokens are runs of word characters finds
+        exactly those words (the normaliser leaves nothing else, lowercase)."""
+        if not self.full_normalizer:
+            return False
+        return all(
+            isinstance(b, _CharBlock)
+            or (isinstance(b, _WordBlock) and b.token_pattern.pattern in (r"(?u)\b\w+\b", r"\b\w+\b"))
+            for b in self.blocks
+        )
+
     def __getstate__(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if k != "_shifted"}
 
@@ -197,11 +225,20 @@ class CompiledClassifier:
         rows: list[bytes] = []
         lengths: list[int] = []
         normalize = self.normalize
-        for text in texts:
-            normalized = normalize(text)
-            row = b"".join([block.column_bytes(normalized) for block in blocks])
-            rows.append(row)
-            lengths.append(len(row) >> 2)
+        if self._split_blocks():
+            # The normaliser's output is lowercase words of word characters separated by single
+            # spaces: both blocks read its `split()` (the same tokens as their patterns find).
+            for text in texts:
+                words = normalize(text).split()
+                row = b"".join([block.word_bytes(words) for block in blocks])
+                rows.append(row)
+                lengths.append(len(row) >> 2)
+        else:
+            for text in texts:
+                normalized = normalize(text)
+                row = b"".join([block.column_bytes(normalized) for block in blocks])
+                rows.append(row)
+                lengths.append(len(row) >> 2)
         logits = np.tile(self.intercept, (n_rows, 1))
         total = sum(lengths)
         if total:
