@@ -17,6 +17,7 @@ It pickles without any scikit-learn object, so the model cache can hold it besid
 from __future__ import annotations
 
 import re
+import threading
 from array import array
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -31,8 +32,9 @@ if TYPE_CHECKING:
 
 #: Words whose char_wb columns are memoised (bounded: the memo is cleared when full).
 WORD_MEMO_SIZE = 200_000
-#: Rows whose gathered coefficient rows are summed in one product (sized for the CPU cache).
-_ROWS_PER_PRODUCT = 32
+_VECTORS_LOCK = threading.Lock()
+#: Entries whose gathered coefficient rows are summed in one product (sized for the CPU cache).
+_ENTRIES_PER_PRODUCT = 4096
 
 
 @dataclass
@@ -212,7 +214,7 @@ class CompiledClassifier:
         )
 
     def __getstate__(self) -> dict[str, Any]:
-        return {k: v for k, v in self.__dict__.items() if k != "_shifted"}
+        return {k: v for k, v in self.__dict__.items() if k not in ("_shifted", "_vectors")}
 
     def predict_proba_many(self, texts: Sequence[str]) -> np.ndarray:
         """Probabilities of every text, one row each, in one vectorised pass."""
@@ -226,62 +228,196 @@ class CompiledClassifier:
         lengths: list[int] = []
         normalize = self.normalize
         if self._split_blocks():
-            # The normaliser's output is lowercase words of word characters separated by single
-            # spaces: both blocks read its `split()` (the same tokens as their patterns find).
-            for text in texts:
-                words = normalize(text).split()
-                row = b"".join([block.word_bytes(words) for block in blocks])
-                rows.append(row)
-                lengths.append(len(row) >> 2)
-        else:
-            for text in texts:
-                normalized = normalize(text)
-                row = b"".join([block.column_bytes(normalized) for block in blocks])
-                rows.append(row)
-                lengths.append(len(row) >> 2)
+            return self._predict_split([normalize(text).split() for text in texts])
+        for text in texts:
+            normalized = normalize(text)
+            row = b"".join([block.column_bytes(normalized) for block in blocks])
+            rows.append(row)
+            lengths.append(len(row) >> 2)
         logits = np.tile(self.intercept, (n_rows, 1))
-        total = sum(lengths)
-        if total:
-            # Count each row's columns at once: sort the (row, column) keys of the whole batch.
-            wide = n_rows * n_features >= 2**31
-            cols = np.frombuffer(b"".join(rows), dtype=np.int32)
-            keys = np.repeat(np.arange(n_rows, dtype=np.int64 if wide else np.int32), lengths)
-            keys *= n_features
-            keys += cols
-            keys.sort()
-            first = np.empty(total, dtype=bool)
-            first[0] = True
-            np.not_equal(keys[1:], keys[:-1], out=first[1:])
-            starts = np.flatnonzero(first)
-            unique = keys[starts]
-            tf = np.diff(np.append(starts, total))
-            row_of = unique // n_features
-            cols_arr = (unique - row_of * n_features).astype(np.intp)
-            row_of = row_of.astype(np.intp)
-            seg = row_of * n_blocks
-            for offset in self.offsets[1:]:  # the block of each column, from the blocks' offsets
-                seg += cols_arr >= offset
+        if sum(lengths):
+            row_of, cols_arr, tf, seg = self._count(rows, lengths)
             vals = (1.0 + np.log(tf)) * self.idf[cols_arr]
             norms = np.sqrt(np.bincount(seg, weights=vals * vals, minlength=n_rows * n_blocks))
             norms[norms == 0.0] = 1.0
             vals /= norms[seg]
-            # The logits as segment sums of the coefficient rows, a few rows at a time (the
-            # gathered coefficients of a block of rows stay in cache).
-            per_row = np.bincount(row_of, minlength=n_rows)
-            bounds = np.zeros(n_rows + 1, dtype=np.intp)
-            np.cumsum(per_row, out=bounds[1:])
-            coef_t = self.coef_t
-            bounds_list = bounds.tolist()
-            for lo in range(0, n_rows, _ROWS_PER_PRODUCT):
-                hi = min(n_rows, lo + _ROWS_PER_PRODUCT)
-                a, b = bounds_list[lo], bounds_list[hi]
-                if b == a:
-                    continue
-                gathered = coef_t[cols_arr[a:b]]
-                gathered *= vals[a:b, None]
-                filled = per_row[lo:hi] > 0
-                block = logits[lo:hi]
-                block[filled] += np.add.reduceat(gathered, bounds[lo:hi][filled] - a, axis=0)
-        logits -= logits.max(axis=1, keepdims=True)
-        exp = np.exp(logits)
-        return exp / exp.sum(axis=1, keepdims=True)
+            _add_products(logits, row_of, self.coef_t, cols_arr, vals)
+        return _softmax(logits)
+
+    def _count(self, rows: list[bytes], lengths: list[int]) -> tuple[np.ndarray, ...]:
+        """Row, column, count and (row, block) segment of every distinct column of every row, in
+        (row, column) order: one sort of the batch's keys."""
+        n_rows = len(rows)
+        n_features = len(self.idf)
+        total = sum(lengths)
+        wide = n_rows * n_features >= 2**31
+        cols = np.frombuffer(b"".join(rows), dtype=np.int32)
+        keys = np.repeat(np.arange(n_rows, dtype=np.int64 if wide else np.int32), lengths)
+        keys *= n_features
+        keys += cols
+        keys.sort()
+        first = np.empty(total, dtype=bool)
+        first[0] = True
+        np.not_equal(keys[1:], keys[:-1], out=first[1:])
+        starts = np.flatnonzero(first)
+        unique = keys[starts]
+        tf = np.diff(np.append(starts, total))
+        row_of = unique // n_features
+        cols_arr = (unique - row_of * n_features).astype(np.intp)
+        row_of = row_of.astype(np.intp)
+        seg = row_of * len(self.blocks)
+        for offset in self.offsets[1:]:  # the block of each column, from the blocks' offsets
+            seg += cols_arr >= offset
+        return row_of, cols_arr, tf, seg
+
+    def _predict_split(self, words_of: list[list[str]]) -> np.ndarray:
+        """`predict_proba_many` on the normaliser's words.
+
+        A char_wb block's part of a row's logits is, before its l2 norm, the sum over its distinct
+        n-grams of (1 + log tf) * idf * coefficients. Each word's n-grams once each (tf 1) are
+        summed once per word and memoised (`_WordVectors`): the row adds its words' sums, then
+        corrects only the n-grams that occur more than once in it. Word n-gram blocks are summed
+        entry by entry.
+        """
+        with _VECTORS_LOCK:  # the word tables are shared by the threads of the process
+            return self._predict_split_locked(words_of)
+
+    def _predict_split_locked(self, words_of: list[list[str]]) -> np.ndarray:
+        blocks = self._union_blocks()
+        n_blocks = len(blocks)
+        n_rows = len(words_of)
+        vectors = self._word_vectors()
+        for table in vectors:
+            if table is not None:
+                table.bound()
+        rows: list[bytes] = []
+        lengths: list[int] = []
+        ids: list[array] = [array("i") for _ in blocks]
+        counts: list[list[int]] = [[] for _ in blocks]
+        for words in words_of:
+            row = []
+            for b, block in enumerate(blocks):
+                row.append(block.word_bytes(words))
+                table = vectors[b]
+                if table is not None:
+                    ids[b].extend(table.ids(words))
+                    counts[b].append(len(words))
+            joined = b"".join(row)
+            rows.append(joined)
+            lengths.append(len(joined) >> 2)
+        logits = np.tile(self.intercept, (n_rows, 1))
+        if not sum(lengths):
+            return _softmax(logits)
+        row_of, cols_arr, tf, seg = self._count(rows, lengths)
+        idf = self.idf[cols_arr]
+        log_tf = 1.0 + np.log(tf)
+        vals = log_tf * idf
+        norms = np.sqrt(np.bincount(seg, weights=vals * vals, minlength=n_rows * n_blocks))
+        norms[norms == 0.0] = 1.0
+        weights = vals / norms[seg]
+        char_block = np.zeros(n_blocks, dtype=bool)
+        for b, table in enumerate(vectors):
+            if table is None:
+                continue
+            char_block[b] = True
+            # The words' sums (every n-gram at tf 1), scaled by the row's norm of this block.
+            table.flush(self)
+            word_rows = np.repeat(np.arange(n_rows, dtype=np.intp), counts[b])
+            word_ids = np.frombuffer(ids[b], dtype=np.int32).astype(np.intp)
+            scale = 1.0 / norms[word_rows * n_blocks + b]
+            _add_products(logits, word_rows, table.vectors, word_ids, scale)
+        # Entry by entry: word n-gram blocks, and the repeated n-grams of char blocks (their
+        # (1 + log tf) instead of the tf times counted in the words' sums).
+        in_char = char_block[seg - row_of * n_blocks]
+        repeated = tf > 1
+        weights[in_char] = np.where(repeated[in_char], (log_tf[in_char] - tf[in_char]) * idf[in_char], 0.0)
+        weights[in_char] /= norms[seg[in_char]]
+        keep = ~in_char | repeated
+        _add_products(logits, row_of[keep], self.coef_t, cols_arr[keep], weights[keep])
+        return _softmax(logits)
+
+    def _word_vectors(self) -> list[_WordVectors | None]:
+        """Per block: the memoised per-word sums of a char_wb block (None for other blocks)."""
+        tables = self.__dict__.get("_vectors")
+        if tables is None:
+            tables = [
+                _WordVectors(block, len(self.intercept)) if isinstance(block, _CharBlock) else None
+                for block in self._union_blocks()
+            ]
+            self.__dict__["_vectors"] = tables
+        return tables
+
+
+
+def _softmax(logits: np.ndarray) -> np.ndarray:
+    logits -= logits.max(axis=1, keepdims=True)
+    exp = np.exp(logits)
+    return exp / exp.sum(axis=1, keepdims=True)
+
+
+def _add_products(
+    logits: np.ndarray, rows: np.ndarray, source: np.ndarray, index: np.ndarray, weights: np.ndarray
+) -> None:
+    """logits[r] += sum of weights[i] * source[index[i]] over the entries i of row r (`rows`
+    ascending), a slice of entries at a time (the gathered source rows stay in cache)."""
+    total = len(rows)
+    for lo in range(0, total, _ENTRIES_PER_PRODUCT):
+        hi = min(total, lo + _ENTRIES_PER_PRODUCT)
+        part = rows[lo:hi]
+        gathered = source[index[lo:hi]]
+        gathered *= weights[lo:hi, None]
+        starts = np.flatnonzero(np.r_[True, part[1:] != part[:-1]])
+        logits[part[starts]] += np.add.reduceat(gathered, starts, axis=0)
+
+
+class _WordVectors:
+    """A char_wb block's per-word sums of idf * coefficients over the word's n-grams (at tf 1,
+    repeats within the word included), memoised by word id; vectors of new words are computed
+    in one pass (`flush`) before they are read."""
+
+    def __init__(self, block: _CharBlock, n_classes: int) -> None:
+        self.block = block
+        self.index: dict[str, int] = {}
+        self.vectors = np.zeros((1024, n_classes))
+        self.pending: list[str] = []
+        self.ready = 0  # ids below this have their vector
+
+    def ids(self, words: list[str]) -> list[int]:
+        index = self.index
+        get = index.get
+        out = [i if (i := get(w)) is not None else -1 for w in words]
+        if -1 in out:
+            for k, w in enumerate(words):
+                if out[k] == -1:
+                    i = index.get(w)
+                    if i is None:
+                        i = index[w] = len(index)
+                        self.pending.append(w)
+                    out[k] = i
+        return out
+
+    def bound(self) -> None:
+        """Forget every word when the table is full (before a batch hands out any id)."""
+        if len(self.index) >= WORD_MEMO_SIZE:
+            self.index.clear()
+            self.pending = []
+            self.ready = 0
+
+    def flush(self, owner: CompiledClassifier) -> None:
+        if not self.pending:
+            return
+        need = len(self.index)
+        if need > len(self.vectors):
+            grown = np.zeros((max(need, 2 * len(self.vectors)), self.vectors.shape[1]))
+            grown[: self.ready] = self.vectors[: self.ready]
+            self.vectors = grown
+        pieces = [self.block.word_columns(w) for w in self.pending]
+        lengths = [len(p) >> 2 for p in pieces]
+        cols = np.frombuffer(b"".join(pieces), dtype=np.int32).astype(np.intp)
+        first = self.ready
+        self.vectors[first : first + len(pieces)] = 0.0
+        if len(cols):
+            rows = np.repeat(np.arange(first, first + len(pieces), dtype=np.intp), lengths)
+            _add_products(self.vectors, rows, owner.coef_t, cols, owner.idf[cols])
+        self.ready = first + len(pieces)
+        self.pending = []

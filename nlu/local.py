@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import pickle
@@ -310,6 +309,8 @@ class LocalNlu:
     async def aparse(self, text: str) -> ParseResult:
         """`parse` for the event loop: in a thread when it could block (first load, long text)."""
         if not self.is_loaded or len(text) > THREAD_THRESHOLD_CHARS:
+            import asyncio  # here: `guichet triage` never loads the event loop's modules
+
             return await asyncio.to_thread(self.parse, text)
         return self.parse(text)
 
