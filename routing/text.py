@@ -36,6 +36,8 @@ class Keyword:
 
     source: str
     pattern: re.Pattern[str]
+    #: The text every match holds (its normalised words): a cheap test before the pattern.
+    literal: str = ""
 
     @classmethod
     def parse(cls, source: str) -> Keyword:
@@ -45,22 +47,18 @@ class Keyword:
         if not words:
             raise ValueError(f"keyword {source!r} has no letters or digits")
         tail = "" if prefix else r"(?![a-z0-9])"
-        return cls(source, re.compile(rf"(?<![a-z0-9]){re.escape(words)}{tail}"))
+        return cls(source, re.compile(rf"(?<![a-z0-9]){re.escape(words)}{tail}"), words)
 
     def found_in(self, normalised_text: str) -> bool:
         """Whether the keyword occurs in a text already passed through `normalise`."""
+        if self.literal not in normalised_text:  # no match can hold it (most keywords, most texts)
+            return False
         return self.pattern.search(normalised_text) is not None
 
 
-#: One alternation per tuple of keywords (a match of it is a match of one of them).
-_ANY_OF: dict[tuple[Keyword, ...], re.Pattern[str]] = {}
-
-
 def any_found_in(keywords: tuple[Keyword, ...], normalised_text: str) -> bool:
-    """Whether one of `keywords` occurs in the text: one search of their alternation."""
-    pattern = _ANY_OF.get(keywords)
-    if pattern is None:
-        if any(k.pattern.flags != re.UNICODE or k.pattern.groups for k in keywords):
-            return any(k.found_in(normalised_text) for k in keywords)  # not merged: flags or groups
-        pattern = _ANY_OF[keywords] = re.compile("|".join(f"(?:{k.pattern.pattern})" for k in keywords))
-    return pattern.search(normalised_text) is not None
+    """Whether one of `keywords` occurs in the text."""
+    for k in keywords:
+        if k.literal in normalised_text and k.pattern.search(normalised_text) is not None:
+            return True
+    return False
