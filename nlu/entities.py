@@ -166,6 +166,16 @@ class EntityExtractor:
         # « videoprojecteur »): its first word is a prefix of a one-word form.
         starts |= {key[0][:i] for key in self.forms if len(key) == 1 for i in range(1, len(key[0]))}
         self._starts = frozenset(starts)
+        # Per start word: the lengths worth trying, longest first — the lengths of the forms it
+        # starts, and 2 and 3 (words glued into one form) when it begins a one-word form.
+        lengths: dict[str, set[int]] = {w: set() for w in starts}
+        for key in self.forms:
+            lengths[key[0]].add(len(key))
+        for key in self.forms:
+            if len(key) == 1:
+                for i in range(1, len(key[0])):
+                    lengths[key[0][:i]].update((2, 3))
+        self._plans = {w: tuple(sorted(ns, reverse=True)) for w, ns in lengths.items()}
         self._fixed: dict[str, tuple[str, float]] = {}  # token -> `_fixed_word(token)`
         self._code_hint = _any_of(p for patterns in self.regexes.values() for p in patterns)
         self._codes_need_digit = all(_needs_digit(p) for patterns in self.regexes.values() for p in patterns)
@@ -301,11 +311,17 @@ class EntityExtractor:
         max_len = self._max_len
         n_tokens = len(tokens)
         after_match = 0  # tokens before this index belong to the previous match
+        plans = self._plans
         for i in [i for i, w in enumerate(words) if w in starts]:
             if i < after_match:
                 continue
             match: tuple[int, str] | None = None
-            for n in range(min(max_len, n_tokens - i), 0, -1):
+            limit = min(max_len, n_tokens - i)
+            # Only the lengths a form starting with this word can have (longest first): the
+            # other lengths of the full scan find nothing.
+            for n in plans[words[i]]:
+                if n > limit:
+                    continue
                 seq = tuple(words[i : i + n])
                 value = forms.get(seq)
                 if value is None and n in (2, 3):
