@@ -47,9 +47,10 @@ _ROOM_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\bclasse\s+(?:n°\s*)?\d{1,2}\b", re.I), 0),
     (re.compile(rf"\b(?:en|des|aux|les|chez les|du|de|classe)\s+({_LEVELS})\b"), 1),
 )
-# Cheap tests before the room patterns: the first five need « salle » or « classe » (same flag),
-# the last a class level.
-_ROOM_HINT = re.compile(r"salle|classe", re.I)
+# Cheap tests before the room patterns: the first two need « salle », the next three « classe »
+# (case-insensitive, as they are), the last a class level.
+_SALLE = re.compile(r"salle", re.I)
+_CLASSE = re.compile(r"classe", re.I)
 _LEVEL_HINT = re.compile(rf"(?:{_LEVELS})\b")
 _SCHOOL_NAME = re.compile(
     r"\b[ée]cole\s+(?:maternelle\s+|[ée]l[ée]mentaire\s+|primaire\s+|priv[ée]e\s+)?"
@@ -425,12 +426,13 @@ class EntityExtractor:
     def rooms(self, text: str) -> list[EntitySpan]:
         """« salle 3 », « classe de CE1 », « en CM2 », and the lookup's room names."""
         spans = []
-        if _ROOM_HINT.search(text) is not None:
-            patterns = _ROOM_PATTERNS
-        elif _LEVEL_HINT.search(text) is not None:
-            patterns = _ROOM_PATTERNS[-1:]
-        else:
-            patterns = ()
+        # Only the patterns that can match, in their order: « salle » ones, « classe » ones, and
+        # the class level one (each match holds its word or a level).
+        patterns = [
+            *(_ROOM_PATTERNS[:2] if _SALLE.search(text) is not None else ()),
+            *(_ROOM_PATTERNS[2:5] if _CLASSE.search(text) is not None else ()),
+            *(_ROOM_PATTERNS[5:] if _LEVEL_HINT.search(text) is not None else ()),
+        ]
         for pattern, group in patterns:
             for m in pattern.finditer(text):
                 spans.append(
