@@ -95,12 +95,29 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _triage_territory(explicit: str | None) -> str | None:
+    """The territory `triage` routes for, without importing the settings (pydantic costs
+    ~150 ms of start-up, and `triage` reads no other setting); None when only the full
+    settings can tell (a `.env` file or a GUICHET_* variable may set or invalidate it)."""
+    if explicit:
+        return explicit
+    if Path(".env").exists() or any(name.startswith("GUICHET_") for name in os.environ):
+        return None
+    return "sem"  # the settings' default
+
+
 def main(argv: Sequence[str] | None = None, stdout: TextIO | None = None) -> int:
     """Entry point of the console script; returns the process exit code."""
     stdout = stdout or sys.stdout
     # python-telegram-bot 22: opt in to timedelta durations (RetryAfter warns otherwise).
     os.environ.setdefault("PTB_TIMEDELTA", "true")
     args = _parser().parse_args(argv)
+    if args.command == "triage":
+        territory = _triage_territory(args.territory)
+        if territory is not None:
+            from guichet.triage import run_jsonl
+
+            return run_jsonl(sys.stdin, stdout, territory=territory, jobs=args.jobs)
     from guichet.settings import SettingsError, load_settings
 
     try:

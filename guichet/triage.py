@@ -19,6 +19,9 @@ from nlu.problems import problem_spans
 from routing import Territory, TerritoryError, decide, load_territory
 
 BATCH = 512
+# The members by value (a dictionary lookup instead of the enum's call).
+_EQUIPMENT = {e.value: e for e in Equipment}
+_STATUS = {s.value: s for s in SchoolStatus}
 
 
 def _entity_json(result: ParseResult) -> list[dict[str, Any]]:
@@ -36,8 +39,8 @@ def triage_one(
     decision = decide(
         territory,
         intent=result.intent,
-        equipment=Equipment(equipment) if equipment else None,
-        school_status=SchoolStatus(school_status),
+        equipment=(_EQUIPMENT.get(equipment) or Equipment(equipment)) if equipment else None,
+        school_status=_STATUS.get(school_status) or SchoolStatus(school_status),
         asset_owner=AssetOwner(asset_owner) if asset_owner else None,
         text=result.text,
     )
@@ -113,10 +116,11 @@ def triage_lines(territory: Territory, nlu: LocalNlu, lines: list[str]) -> str:
         except ValueError as exc:
             parsed.append(str(exc))
     valid = [p for p in parsed if isinstance(p, tuple)]
-    results = nlu.parse_many([p[0] for p in valid]) if valid else []
+    # The output reads the top of the ranking only.
+    results = nlu.parse_many([p[0] for p in valid], ranking=1) if valid else []
     spans = [problem_spans(p[0]) for p in valid]
     part_texts = [p[0][a:b] for p, cut in zip(valid, spans, strict=True) if len(cut) > 1 for a, b in cut]
-    parts = iter(nlu.parse_many(part_texts, routing_only=True)) if part_texts else iter(())
+    parts = iter(_parse_parts(nlu, part_texts, spans)) if part_texts else iter(())
     out: list[str] = []
     n = 0
     for item in parsed:
@@ -133,6 +137,23 @@ def triage_lines(territory: Territory, nlu: LocalNlu, lines: list[str]) -> str:
                 one["problems"] = several
         out.append(json.dumps(one, ensure_ascii=False))
     return "\n".join(out) + "\n"
+
+
+def _parse_parts(nlu: LocalNlu, part_texts: list[str], spans: list[list[tuple[int, int]]]) -> list[ParseResult]:
+    """The parts of the messages cut in several, parsed for routing: the entities only of the
+    parts `_problems_of` reads (confident ones, in a message with at least two of them)."""
+    parts = nlu.parse_many(part_texts, routing_only=True, entities=False)
+    n = 0
+    for cut in spans:
+        if len(cut) < 2:
+            continue
+        mine = range(n, n + len(cut))
+        n += len(cut)
+        confident = [i for i in mine if parts[i].confidence >= CLARIFY_THRESHOLD]
+        if len(confident) > 1:
+            for i in confident:
+                parts[i] = nlu.with_entities(parts[i], routing_only=True)
+    return parts
 
 
 def _validate(line: str) -> tuple[str, str, str | None]:

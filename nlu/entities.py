@@ -47,9 +47,10 @@ _ROOM_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (
     (re.compile(r"\bclasse\s+(?:n°\s*)?\d{1,2}\b", re.I), 0),
     (re.compile(rf"\b(?:en|des|aux|les|chez les|du|de|classe)\s+({_LEVELS})\b"), 1),
 )
-# Cheap tests before the room patterns: the first five need « salle » or « classe » (same flag),
-# the last a class level.
-_ROOM_HINT = re.compile(r"salle|classe", re.I)
+# Cheap tests before the room patterns: the first two need « salle », the next three « classe »
+# (case-insensitive, as they are), the last a class level.
+_SALLE = re.compile(r"salle", re.I)
+_CLASSE = re.compile(r"classe", re.I)
 _LEVEL_HINT = re.compile(rf"(?:{_LEVELS})\b")
 _SCHOOL_NAME = re.compile(
     r"\b[ée]cole\s+(?:maternelle\s+|[ée]l[ée]mentaire\s+|primaire\s+|priv[ée]e\s+)?"
@@ -57,6 +58,7 @@ _SCHOOL_NAME = re.compile(
 )
 #: Tokens whose gazetteer reading is memoised per extractor (bounded: cleared when full).
 _FIXED_MEMO_SIZE = 100_000
+_DIGIT = re.compile(r"\d")
 _NUMBER = re.compile(r"(?<![\w.,/-])(\d{1,4})(?![\w.,/-]|\s*[h:]\d)")
 
 
@@ -165,8 +167,19 @@ class EntityExtractor:
         # « videoprojecteur »): its first word is a prefix of a one-word form.
         starts |= {key[0][:i] for key in self.forms if len(key) == 1 for i in range(1, len(key[0]))}
         self._starts = frozenset(starts)
+        # Per start word: the lengths worth trying, longest first — the lengths of the forms it
+        # starts, and 2 and 3 (words glued into one form) when it begins a one-word form.
+        lengths: dict[str, set[int]] = {w: set() for w in starts}
+        for key in self.forms:
+            lengths[key[0]].add(len(key))
+        for key in self.forms:
+            if len(key) == 1:
+                for i in range(1, len(key[0])):
+                    lengths[key[0][:i]].update((2, 3))
+        self._plans = {w: tuple(sorted(ns, reverse=True)) for w, ns in lengths.items()}
         self._fixed: dict[str, tuple[str, float]] = {}  # token -> `_fixed_word(token)`
         self._code_hint = _any_of(p for patterns in self.regexes.values() for p in patterns)
+        self._codes_need_digit = all(_needs_digit(p) for patterns in self.regexes.values() for p in patterns)
 
     def __getstate__(self) -> dict[str, object]:
         state = {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -299,11 +312,17 @@ class EntityExtractor:
         max_len = self._max_len
         n_tokens = len(tokens)
         after_match = 0  # tokens before this index belong to the previous match
+        plans = self._plans
         for i in [i for i, w in enumerate(words) if w in starts]:
             if i < after_match:
                 continue
             match: tuple[int, str] | None = None
-            for n in range(min(max_len, n_tokens - i), 0, -1):
+            limit = min(max_len, n_tokens - i)
+            # Only the lengths a form starting with this word can have (longest first): the
+            # other lengths of the full scan find nothing.
+            for n in plans[words[i]]:
+                if n > limit:
+                    continue
                 seq = tuple(words[i : i + n])
                 value = forms.get(seq)
                 if value is None and n in (2, 3):
@@ -382,6 +401,8 @@ class EntityExtractor:
     def codes(self, text: str) -> list[EntitySpan]:
         """Asset tags, school codes (UAI), ticket references and other regex entities."""
         spans: list[EntitySpan] = []
+        if self.__dict__.get("_codes_need_digit") and _DIGIT.search(text) is None:
+            return spans
         hint = self.__dict__.get("_code_hint")
         if hint is not None and hint.search(text) is None:
             return spans
@@ -405,12 +426,13 @@ class EntityExtractor:
     def rooms(self, text: str) -> list[EntitySpan]:
         """« salle 3 », « classe de CE1 », « en CM2 », and the lookup's room names."""
         spans = []
-        if _ROOM_HINT.search(text) is not None:
-            patterns = _ROOM_PATTERNS
-        elif _LEVEL_HINT.search(text) is not None:
-            patterns = _ROOM_PATTERNS[-1:]
-        else:
-            patterns = ()
+        # Only the patterns that can match, in their order: « salle » ones, « classe » ones, and
+        # the class level one (each match holds its word or a level).
+        patterns = [
+            *(_ROOM_PATTERNS[:2] if _SALLE.search(text) is not None else ()),
+            *(_ROOM_PATTERNS[2:5] if _CLASSE.search(text) is not None else ()),
+            *(_ROOM_PATTERNS[5:] if _LEVEL_HINT.search(text) is not None else ()),
+        ]
         for pattern, group in patterns:
             for m in pattern.finditer(text):
                 spans.append(
@@ -543,6 +565,41 @@ def _any_of(patterns: Iterable[re.Pattern[str]]) -> re.Pattern[str] | None:
         return re.compile("|".join(parts))
     except re.error:
         return None
+
+
+def _needs_digit(pattern: re.Pattern[str]) -> bool:
+    """Whether every match of `pattern` holds a digit: one of its top-level items is a digit
+    (`\\d`, `[0-9]`-like sets of digits only, a digit literal) or a repeat of one at least once."""
+    try:
+        from re import _constants as c, _parser as p  # the standard library's own parser
+    except ImportError:  # pragma: no cover - another Python: no shortcut
+        return False
+
+    def is_digit(op: object, av: object) -> bool:
+        if op is c.LITERAL:
+            return chr(av).isdigit() and chr(av).isascii()  # type: ignore[arg-type]
+        if op is c.IN:
+            items = list(av)  # type: ignore[call-overload]
+            return bool(items) and all(
+                (o is c.CATEGORY and a is c.CATEGORY_DIGIT)
+                or (o is c.LITERAL and chr(a).isdigit() and chr(a).isascii())
+                or (o is c.RANGE and a[0] >= ord("0") and a[1] <= ord("9"))
+                for o, a in items
+            )
+        return False
+
+    try:
+        parsed = p.parse(pattern.pattern, pattern.flags)
+    except Exception:  # pragma: no cover - compiled already, but be safe
+        return False
+    for op, av in parsed:
+        if is_digit(op, av):
+            return True
+        if op in (c.MAX_REPEAT, c.MIN_REPEAT) and av[0] >= 1:
+            inner = list(av[2])
+            if len(inner) == 1 and is_digit(*inner[0]):
+                return True
+    return False
 
 
 def _is_form_part(extractor: EntityExtractor, token: str) -> bool:

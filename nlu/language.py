@@ -31,6 +31,7 @@ _EN_WORDS = frozenset(
 )
 # Single words that are greetings or answers in both languages are not evidence of English.
 _SHARED = frozenset({"ok", "help", "super", "merci", "no"})
+_EN_ONLY = _EN_WORDS - _SHARED
 
 #: English → French, longest phrases first; only what a school IT desk needs to route a report.
 _GLOSS: tuple[tuple[str, str], ...] = (
@@ -71,8 +72,10 @@ def detect_language(text: str) -> str:
     words = _WORD.findall(fold(text).replace("’", "'"))
     if not words:
         return UNDETERMINED
-    fr = sum(w in _FR_WORDS or w.split("'")[0] in _FR_WORDS for w in words)
-    en = sum(w in _EN_WORDS for w in words if w not in _SHARED)
+    fr_words = _FR_WORDS
+    # The word, or what comes before its apostrophe (« l'ecran », « j'ai »).
+    fr = len([w for w in words if w in fr_words or ("'" in w and w.split("'")[0] in fr_words)])
+    en = len([w for w in words if w in _EN_ONLY])
     if en > fr:
         return ENGLISH
     if fr or len(words) > 2:

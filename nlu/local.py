@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
 import pickle
@@ -23,7 +22,7 @@ from .cache import CODE_VERSION, DEFAULT_VARIANT, ModelCache, default_cache_dir
 from .compiled import CompiledClassifier
 from .entities import EntityExtractor
 from .language import ENGLISH, detect_language, french_gloss
-from .result import MAX_RANKING, IntentScore, ParseResult
+from .result import MAX_RANKING, EntitySpan, IntentScore, ParseResult
 from .training_data import (
     DEFAULT_DATA_DIR,
     Example,
@@ -245,15 +244,24 @@ class LocalNlu:
         """Intent, confidence, ranking and entities of one message."""
         return self.parse_many([text])[0]
 
-    def parse_many(self, texts: Sequence[str], *, routing_only: bool = False) -> list[ParseResult]:
+    def parse_many(
+        self,
+        texts: Sequence[str],
+        *,
+        routing_only: bool = False,
+        ranking: int = MAX_RANKING,
+        entities: bool = True,
+    ) -> list[ParseResult]:
         """Parse a batch with one vectorised classification per chunk.
 
         `routing_only` keeps what routing reads: the top intent (the ranking holds it alone) and
         the main equipment entity (the same one as a full parse; no rooms, codes, schools or
-        quantities in `entities`).
+        quantities in `entities`). `ranking` bounds the intent ranking (its head is the same);
+        `entities=False` leaves the entities out (`with_entities` adds them later).
         """
         model = self.compiled()
         results: list[ParseResult] = []
+        kept = 1 if routing_only else max(1, min(ranking, MAX_RANKING))
         for offset in range(0, len(texts), BATCH):
             chunk = list(texts[offset : offset + BATCH])
             present = [i for i, t in enumerate(chunk) if t and t.strip()]
@@ -264,7 +272,7 @@ class LocalNlu:
                 else np.zeros((0, len(model.classes)))
             )
             # Rankings of the whole chunk at once (the same order as a stable sort per row).
-            orders = np.argsort(-probs, axis=1, kind="stable")[:, : 1 if routing_only else MAX_RANKING]
+            orders = np.argsort(-probs, axis=1, kind="stable")[:, :kept]
             scores = np.take_along_axis(probs, orders, axis=1).tolist()
             orders_list = orders.tolist()
             row_of = {i: n for n, i in enumerate(present)}
@@ -274,9 +282,14 @@ class LocalNlu:
                     results.append(ParseResult(text or "", Intent.OUT_OF_SCOPE, 0.0))
                     continue
                 results.append(
-                    self._result(model, text, orders_list[row], scores[row], languages[i], routing_only)
+                    self._result(model, text, orders_list[row], scores[row], languages[i], routing_only, entities)
                 )
         return results
+
+    def with_entities(self, result: ParseResult, *, routing_only: bool = False) -> ParseResult:
+        """`result` (parsed with `entities=False`) with the entities `parse_many` would have found."""
+        entities = _entities(self.compiled(), result.text, result.language, routing_only)
+        return replace(result, entities=entities)
 
     @staticmethod
     def _result(
@@ -286,30 +299,37 @@ class LocalNlu:
         scores: list[float],
         language: str,
         routing_only: bool = False,
+        entities: bool = True,
     ) -> ParseResult:
         classes = model.classes
         ranking = tuple(IntentScore(classes[j], round(p, 6)) for j, p in zip(order, scores, strict=True))
-        extractor = model.extractor
-        head = text[:MAX_ENTITY_CHARS]
-        if routing_only and language != ENGLISH:
-            entities = tuple(extractor.routed_equipment(head))
-        else:
-            entities = tuple(extractor.extract(head))
-            if not entities and language == ENGLISH:
-                # English device names: found in the French gloss, without offsets into the text.
-                entities = tuple(
-                    replace(e, start=0, end=0, extractor="gloss")
-                    for e in extractor.extract(french_gloss(head))
-                )
-            if routing_only:
-                entities = tuple(e for e in entities if e.entity == EntityType.EQUIPMENT)
-        return ParseResult(text, ranking[0].intent, ranking[0].confidence, ranking, entities, language)
+        found = _entities(model, text, language, routing_only) if entities else ()
+        return ParseResult(text, ranking[0].intent, ranking[0].confidence, ranking, found, language)
 
     async def aparse(self, text: str) -> ParseResult:
         """`parse` for the event loop: in a thread when it could block (first load, long text)."""
         if not self.is_loaded or len(text) > THREAD_THRESHOLD_CHARS:
+            import asyncio  # here: `guichet triage` never loads the event loop's modules
+
             return await asyncio.to_thread(self.parse, text)
         return self.parse(text)
+
+
+def _entities(model: CompiledModel, text: str, language: str, routing_only: bool) -> tuple[EntitySpan, ...]:
+    extractor = model.extractor
+    head = text[:MAX_ENTITY_CHARS]
+    if routing_only and language != ENGLISH:
+        return tuple(extractor.routed_equipment(head))
+    entities = tuple(extractor.extract(head))
+    if not entities and language == ENGLISH:
+        # English device names: found in the French gloss, without offsets into the text.
+        entities = tuple(
+            replace(e, start=0, end=0, extractor="gloss")
+            for e in extractor.extract(french_gloss(head))
+        )
+    if routing_only:
+        entities = tuple(e for e in entities if e.entity == EntityType.EQUIPMENT)
+    return entities
 
 
 def _unpickle(entry: object, part: str) -> object | None:

@@ -56,9 +56,13 @@ def decide(
     text: str = "",
 ) -> Decision:
     """Apply the territory's rules in order to one triaged message; the first rule that matches wins."""
-    school_status = SchoolStatus(school_status)
-    equipment = Equipment(equipment) if equipment is not None else None
-    intent = Intent(intent)
+    # Members pass as they are (the enums' call costs more than the test).
+    if type(school_status) is not SchoolStatus:
+        school_status = SchoolStatus(school_status)
+    if equipment is not None and type(equipment) is not Equipment:
+        equipment = Equipment(equipment)
+    if type(intent) is not Intent:
+        intent = Intent(intent)
     owner = territory.effective_owner(equipment, asset_owner, school_status=school_status)
     # The rules whose conditions on the facts hold, in order, with their text conditions left to
     # test (memoised per territory and facts: the text is then read only by keyword rules).

@@ -9,7 +9,7 @@ from typing import Any, Protocol, TypeVar
 
 from domain.vocabulary import AssetOwner, Equipment, Intent, Role, SchoolStatus, SlaPolicy
 
-from .text import Keyword
+from .text import Keyword, any_found_in
 
 _E = TypeVar("_E", bound=StrEnum)
 
@@ -121,7 +121,7 @@ class KeywordsAny:
     keywords: tuple[Keyword, ...]
 
     def holds(self, facts: Facts) -> bool:
-        return any(k.found_in(facts.text) for k in self.keywords)
+        return any_found_in(self.keywords, facts.text)
 
     def describe(self) -> str:
         return f"keywords_any: [{', '.join(k.source for k in self.keywords)}]"
@@ -134,7 +134,7 @@ class KeywordsAll:
     groups: tuple[tuple[Keyword, ...], ...]
 
     def holds(self, facts: Facts) -> bool:
-        return all(any(k.found_in(facts.text) for k in group) for group in self.groups)
+        return all(any_found_in(group, facts.text) for group in self.groups)
 
     def describe(self) -> str:
         entries = (
@@ -150,7 +150,7 @@ class KeywordsNone:
     keywords: tuple[Keyword, ...]
 
     def holds(self, facts: Facts) -> bool:
-        return not any(k.found_in(facts.text) for k in self.keywords)
+        return not any_found_in(self.keywords, facts.text)
 
     def describe(self) -> str:
         return f"keywords_none: [{', '.join(k.source for k in self.keywords)}]"

@@ -36,6 +36,8 @@ class Keyword:
 
     source: str
     pattern: re.Pattern[str]
+    #: The text every match holds (its normalised words): a cheap test before the pattern.
+    literal: str = ""
 
     @classmethod
     def parse(cls, source: str) -> Keyword:
@@ -45,8 +47,18 @@ class Keyword:
         if not words:
             raise ValueError(f"keyword {source!r} has no letters or digits")
         tail = "" if prefix else r"(?![a-z0-9])"
-        return cls(source, re.compile(rf"(?<![a-z0-9]){re.escape(words)}{tail}"))
+        return cls(source, re.compile(rf"(?<![a-z0-9]){re.escape(words)}{tail}"), words)
 
     def found_in(self, normalised_text: str) -> bool:
         """Whether the keyword occurs in a text already passed through `normalise`."""
+        if self.literal not in normalised_text:  # no match can hold it (most keywords, most texts)
+            return False
         return self.pattern.search(normalised_text) is not None
+
+
+def any_found_in(keywords: tuple[Keyword, ...], normalised_text: str) -> bool:
+    """Whether one of `keywords` occurs in the text."""
+    for k in keywords:
+        if k.literal in normalised_text and k.pattern.search(normalised_text) is not None:
+            return True
+    return False
