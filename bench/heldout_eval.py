@@ -111,6 +111,10 @@ def evaluate_file(path: Path, territory, nlu: LocalNlu, rasa: bool, errors: bool
     two = [(it, p) for it, p in zip(items, split) if it.get("second")]
     reports[0]["two_problems_found"] = f"{sum(any((q['intent'], q['org']) == (it['second']['intent'], it['second']['org']) for q in p) for it, p in two)}/{len(two)}"
     reports[0]["false_splits"] = f"{sum(bool(p) for it, p in zip(items, split) if not it.get('second'))}/{len(items) - len(two)}"
+    if errors:
+        for it, p in zip(items, split):
+            if p and not it.get("second"):
+                print(f"  [guichet] false split into {[(q['intent'], q['org']) for q in p]}: {it['text'][:80]}")
     reports[0]["mean_parse_ms"] = round(per_msg_ms, 3)
     if rasa:
         reports.append(score("rasa-3.6-diet", items, rasa_results([it["text"] for it in items]), territory, errors))
