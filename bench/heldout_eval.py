@@ -16,6 +16,7 @@ import argparse
 import json
 import os
 import subprocess
+import tempfile
 import sys
 import time
 from pathlib import Path
@@ -42,9 +43,10 @@ agent = Agent.load(sys.argv[1])
 async def main():
     return [await agent.parse_message(t) for t in texts]
 out = asyncio.run(main())
-print(json.dumps([{"text": o["text"], "intent": o["intent"],
-                   "intent_ranking": o.get("intent_ranking", []), "entities": o.get("entities", [])}
-                  for o in out]))
+with open(sys.argv[2], "w", encoding="utf-8") as f:
+    json.dump([{"text": o["text"], "intent": o["intent"],
+                "intent_ranking": o.get("intent_ranking", []), "entities": o.get("entities", [])}
+               for o in out], f)
 """
 
 
@@ -79,10 +81,12 @@ def score(name: str, items: list[dict], results: list[ParseResult], territory, e
 def rasa_results(texts: list[str]) -> list[ParseResult]:
     venv = Path(os.environ.get("GUICHET_RASA_VENV", ROOT / ".rasa-venv"))
     model = Path(os.environ.get("GUICHET_RASA_MODELS", ROOT / "var" / "rasa" / "models")) / "guichet-nlu.tar.gz"
-    proc = subprocess.run([str(venv / "bin" / "python"), "-c", RASA_SCORER, str(model)],
-                          input=json.dumps(texts), capture_output=True, text=True, check=True,
-                          env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"})
-    return [ParseResult.from_rasa_json(o) for o in json.loads(proc.stdout.strip().splitlines()[-1])]
+    # The parses come back in a file: Rasa and TensorFlow write to stdout too.
+    with tempfile.NamedTemporaryFile(suffix=".json") as out:
+        subprocess.run([str(venv / "bin" / "python"), "-c", RASA_SCORER, str(model), out.name],
+                       input=json.dumps(texts), capture_output=True, text=True, check=True,
+                       env={**os.environ, "RASA_TELEMETRY_ENABLED": "false", "TF_CPP_MIN_LOG_LEVEL": "3"})
+        return [ParseResult.from_rasa_json(o) for o in json.load(open(out.name, encoding="utf-8"))]
 
 
 def main() -> None:

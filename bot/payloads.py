@@ -31,6 +31,7 @@ VERBS: dict[str, frozenset[int]] = {
     "rate": frozenset({2}),  # 1..5 : <ticket id>
     "status": frozenset({1}),  # <ticket id> | all
     "menu": frozenset({1}),  # report | status | help
+    "more": frozenset({1}),  # yes | no: a ticket for the other problem her message reported
 }
 
 _PART = re.compile(r"^[A-Za-z0-9_.-]{1,40}$")

@@ -33,6 +33,7 @@ class Step(StrEnum):
     CANCEL_CONFIRM = "cancel_confirm"  # cancel ticket X?
     ADD_TO_TICKET = "add_to_ticket"  # the next text or file goes to ticket X
     ATTACH_WHERE = "attach_where"  # a file arrived with nothing to attach it to
+    OTHER_PROBLEM = "other_problem"  # her message reported another problem too: a ticket for it?
 
 
 @dataclass
@@ -60,6 +61,9 @@ class Draft:
     other_school_tag: str | None = None
     #: Opened from a device's label: the inventory answered every question, her message is the report.
     from_label: bool = False
+    #: The problems her first message reports when it reports several (`handlers.problems`), each
+    #: {text, intent, equipment, org, role}: the ones this ticket does not cover are offered after it.
+    problems: list[dict[str, Any]] = field(default_factory=list)
 
     @classmethod
     def from_json(cls, data: dict[str, Any] | None) -> Draft | None:
@@ -87,6 +91,8 @@ class DialogueState:
     long_notice: bool = False
     #: Told once that the desk answers in French (a message in English was understood).
     french_noted: bool = False
+    #: Problems of her last message still without a ticket, offered one at a time (`Step.OTHER_PROBLEM`).
+    other_problems: list[dict[str, Any]] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)
@@ -113,3 +119,4 @@ class DialogueState:
         self.clarify_text = None
         self.clarify_options = []
         self.ticket_id = None
+        self.other_problems = []

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from typing import Any, TextIO
 
 from domain.vocabulary import AssetOwner, Equipment, SchoolStatus
+from handlers.problems import problems_of
 from nlu import CLARIFY_THRESHOLD, LocalNlu, ParseResult
 from nlu.problems import problem_spans
 from routing import Territory, TerritoryError, decide, load_territory
@@ -70,37 +71,13 @@ def triage_one(
 def problems(
     territory: Territory, nlu: LocalNlu, text: str, school_status: str, asset_owner: str | None
 ) -> list[dict[str, Any]]:
-    """The problems of a message that reports several, each routed on its own; [] for one problem.
-
-    A part counts when it is confidently understood and would open a ticket; the message has
-    several problems only when two such parts are not the same problem (`_same_problem`).
-    """
+    """The problems of a message that reports several, each routed on its own; [] for one problem
+    (the rule is the doors' one: `handlers.problems`)."""
     spans = problem_spans(text)
     if len(spans) < 2:
         return []
     parts = nlu.parse_many([text[a:b] for a, b in spans], routing_only=True)
     return _problems_of(territory, text, spans, parts, school_status, asset_owner)
-
-
-#: Intents where one message is one event or one list, whatever the devices it names: a burglary
-#: is one declaration (art. 6), a request or an order lists its items, a class change is one move.
-_ONE_PER_MESSAGE = frozenset({
-    "theft", "damage", "equipment_request", "consumables", "class_change", "equipment_removal",
-})
-
-
-def _same_problem(found: dict[str, Any], part: dict[str, Any]) -> bool:
-    """Whether a part says more of a problem already found rather than reporting another one.
-
-    Same intent and organisation: the same problem when either part names no device (« on l'a
-    éteinte et rallumée », « pour la classe de CM1 » are details of the problem before), when the
-    devices are the same, or when the intent is one event or one list per message.
-    """
-    if (found["intent"], found["org"]) != (part["intent"], part["org"]):
-        return False
-    if found["equipment"] is None or part["equipment"] is None or found["equipment"] == part["equipment"]:
-        return True
-    return part["intent"] in _ONE_PER_MESSAGE
 
 
 def _problems_of(
@@ -111,19 +88,8 @@ def _problems_of(
     school_status: str,
     asset_owner: str | None,
 ) -> list[dict[str, Any]]:
-    found: list[dict[str, Any]] = []
-    for (start, end), result in zip(spans, parts, strict=True):
-        if result.confidence < CLARIFY_THRESHOLD:
-            continue
-        one = triage_one(territory, result, school_status, asset_owner)
-        if one["role"] is None:
-            continue
-        if any(_same_problem(f, one) for f in found):
-            continue
-        found.append({"start": start, "end": end, "text": text[start:end], **{
-            k: one[k] for k in ("intent", "confidence", "equipment", "role", "org", "sla", "reason", "rule")
-        }})
-    return found if len(found) > 1 else []
+    return [p.to_json() for p in problems_of(territory, text, spans, parts, school_status=_STATUS[school_status],
+                                             asset_owner=asset_owner)]
 
 
 def triage_lines(territory: Territory, nlu: LocalNlu, lines: list[str]) -> str:

@@ -26,12 +26,14 @@ from desk import repositories as repo
 from desk.clock import utcnow
 from desk.errors import DeskError, RecordNotFound
 from desk.models import (
-    Attachment, InboundMessage, OutboxMessage, Requester, RequesterIdentity, Ticket, TicketEvent,
+    Attachment, InboundMessage, OutboxMessage, Requester, RequesterIdentity, School, Ticket, TicketEvent,
 )
 from domain.addresses import qualify
 from domain.formats import REFERENCE_PATTERN, UAI_TYPED_RE
 from domain.uai import is_valid_uai, normalise_uai
-from domain.vocabulary import TICKET_INTENTS, Channel, Equipment, InboundStatus, Intent, SlaPolicy, TicketStatus
+from domain.vocabulary import (
+    TICKET_INTENTS, Channel, Equipment, InboundStatus, Intent, SchoolStatus, SlaPolicy, TicketStatus,
+)
 from handlers.context import DeskContext
 from desk import inbox
 from desk.inbox import Inbox, NotQuarantined, Receipt
@@ -39,8 +41,10 @@ from handlers import teacher_tickets as tickets
 from handlers.replies import Meaning, read_reply
 from handlers.satisfaction import rating_link
 from handlers.assets import parse_device_note, teacher_note
-from handlers.theft import GUIDE_SLUG, GUIDE_TITLE, TheftChecklist, theft_checklist
+from handlers.theft import GUIDE_SLUG, GUIDE_TITLE, theft_checklist
 from handlers.email_bounces import Bounce, record_bounce
+from handlers import other_problems
+from handlers.problems import find_problems, not_covered, reading_of, without
 from handlers.report import NotATicket, ReportDraft, ReportOutcome, open_report
 from nlu import ParseResult
 
@@ -369,6 +373,12 @@ class EmailIntake:
                     + (f", ou en un clic : {link}" if link else ".") if solved else
                     f"Je rouvre la demande {ticket.reference} : l'équipe reprend son traitement. "
                     "Décrivez en répondant à ce message ce qui ne va toujours pas.")
+        elif reply.meaning in (Meaning.SOLVED, Meaning.NOT_SOLVED) and await other_problems.pending_offer(session, ticket):
+            if reply.meaning is Meaning.SOLVED:
+                await self._accept_offer(session, row, ticket, mail)
+                return True
+            await other_problems.decline_offer(session, ticket)
+            body = f"D'accord : nous n'ouvrons pas d'autre demande. La demande {ticket.reference} suit son cours."
         elif reply.meaning is Meaning.CANCEL:
             if await tickets.cancel(session, self._ctx, ticket, **who) is not tickets.Done.DONE:
                 body = f"La demande {ticket.reference} n'est plus en cours : elle ne peut pas être annulée."
@@ -418,11 +428,20 @@ class EmailIntake:
             self._done(row, InboundStatus.HELD, None, note=f"intent {parsed.intent}")
             await self._reply(session, row, mail, body=_held_text(mail))
             return
+        status = await _status_of(session, school_id)
+        problems = await find_problems(self._nlu, self._ctx.territory, text, school_status=status)
+        intent, equipment = parsed.intent, _equipment(parsed)
+        if problems and not parsed.first("asset_tag"):
+            first_intent, device = reading_of(problems, intent.value, equipment.value if equipment else None)
+            intent, equipment = Intent(first_intent), Equipment(device) if device else None
+        pending = [p.to_pending(parsed.first("room"))
+                   for p in not_covered(problems, intent.value, equipment.value if equipment else None)]
         try:
             outcome = await open_report(session, self._ctx, ReportDraft(
-                text=text, intent=parsed.intent, channel=Channel.EMAIL, requester_id=requester.id,
-                school_id=school_id, equipment=_equipment(parsed), asset_tag=parsed.first("asset_tag"),
+                text=text, intent=intent, channel=Channel.EMAIL, requester_id=requester.id,
+                school_id=school_id, equipment=equipment, asset_tag=parsed.first("asset_tag"),
                 room=parsed.first("room"), confidence=parsed.confidence, subject=mail.subject,
+                routing_text=without(text, pending) if pending else None,
             ))
         except NotATicket:
             self._done(row, InboundStatus.HELD, None, note=f"no ticket for {parsed.intent}")
@@ -433,14 +452,73 @@ class EmailIntake:
         event = await self._first_message(session, ticket, mail)
         await self._keep_attachments(session, ticket, event, mail)
         self._done(row, InboundStatus.PROCESSED, ticket.id)
-        steps = None
-        if outcome.tickets[0].sla == SlaPolicy.DECLARATION:  # theft or damage: the art. 6 checklist
-            steps = await theft_checklist(session, self._ctx, outcome, intent=parsed.intent,
-                                          territory_id=territory_id, asset_tag=parsed.first("asset_tag"),
-                                          today=self._ctx.now().date(), requester_role=requester.role)
+        # A mail has no button: the other problems are offered, and « oui » in her reply opens the next one.
+        offer = None
+        if pending:
+            await other_problems.keep_offer(session, ticket, pending, channel=CHANNEL)
+            offer = await _offer_text(session, self._ctx, pending[0], school_id)
         await self._reply(session, row, mail, reference=ticket.reference, ticket_id=ticket.id,
-                          body=_ack_text(mail, outcome, ask_school=school_id is None, checklist=steps,
-                                         public_url=self._public_url))
+                          body=await self._ack(session, mail, outcome, intent, parsed.first("asset_tag"),
+                                               requester, territory_id, ask_school=school_id is None,
+                                               offer=offer))
+
+    async def _accept_offer(self, session: AsyncSession, row: InboundMessage, ticket: Ticket,
+                            mail: IncomingMail) -> None:
+        """« oui » to the offer of a separate ticket: open it, and answer on its own thread."""
+        try:
+            accepted = await other_problems.accept_offer(session, self._ctx, ticket, channel=Channel.EMAIL)
+        except NotATicket:
+            await other_problems.decline_offer(session, ticket)
+            await self._reply(session, row, mail, reference=ticket.reference, ticket_id=ticket.id, body="\n\n".join([
+                _greeting(mail), "Ce problème ne donne pas lieu à une demande d'intervention : décrivez-nous une "
+                "panne précise dans un nouveau message si besoin.", SIGNATURE]))
+            return
+        assert accepted is not None
+        problem, outcome = accepted
+        opened = outcome.tickets[0]
+        new = await session.get(Ticket, opened.ticket_id)
+        requester = await session.get(Requester, ticket.requester_id) if ticket.requester_id else None
+        assert new is not None
+        parts = [_greeting(mail), f"C'est noté : nous avons ouvert une demande séparée pour « {problem['text']} ».",
+                 await self._ack_body(session, outcome, Intent(problem["intent"]), None, requester, ticket.territory_id)]
+        rest = await other_problems.pending_offer(session, new)
+        if rest:
+            parts.append(await _offer_text(session, self._ctx, rest[0], new.school_id))
+        parts += [f"Pour compléter cette demande, répondez à ce message en gardant la référence "
+                  f"{opened.reference} dans l'objet.", SIGNATURE]
+        await self._reply(session, row, mail, reference=opened.reference, ticket_id=opened.ticket_id,
+                          body="\n\n".join(parts))
+
+    async def _ack_body(self, session: AsyncSession, outcome: ReportOutcome, intent: Intent, asset_tag: str | None,
+                        requester: Requester | None, territory_id: int) -> str:
+        """Who handles the ticket and by when, and the art. 6 checklist for a theft or damage."""
+        if outcome.tickets[0].sla != SlaPolicy.DECLARATION:
+            return outcome.message
+        steps = await theft_checklist(session, self._ctx, outcome, intent=intent, territory_id=territory_id,
+                                      asset_tag=asset_tag, today=self._ctx.now().date(),
+                                      requester_role=requester.role if requester else None)
+        guide = f"\n\n{GUIDE_TITLE} : {self._public_url}/kb/{GUIDE_SLUG}" if self._public_url else ""
+        return outcome.message + "\n\n" + steps.text + guide
+
+    async def _ack(self, session: AsyncSession, mail: IncomingMail, outcome: ReportOutcome, intent: Intent,
+                   asset_tag: str | None, requester: Requester, territory_id: int, *, ask_school: bool,
+                   offer: str | None = None) -> str:
+        parts = [_greeting(mail), f"Nous avons bien reçu votre message « {_strip_tag(mail.subject)} ».",
+                 await self._ack_body(session, outcome, intent, asset_tag, requester, territory_id)]
+        if offer:
+            parts.append(offer)
+        if ask_school:
+            parts.append(SCHOOL_QUESTION + " Il vous suffit de répondre à ce message.")
+        for skipped in mail.skipped:
+            parts.append(
+                f"La pièce jointe « {skipped.filename} » ({_size_fr(skipped.size)}) dépasse la taille "
+                "maximale de 10 Mo : elle n'a pas été conservée. Vous pouvez la compresser ou "
+                "l'envoyer en plusieurs fichiers plus petits."
+            )
+        parts.append(f"Pour compléter votre demande, répondez simplement à ce message en gardant "
+                     f"la référence {outcome.reference} dans l'objet.")
+        parts.append(SIGNATURE)
+        return "\n\n".join(parts)
 
     async def _first_message(self, session: AsyncSession, ticket: Ticket, mail: IncomingMail) -> TicketEvent:
         """The ticket's first message keeps the whole mail (quotes, signature) and its participants."""
@@ -571,6 +649,17 @@ async def _school_in(session: AsyncSession, text: str, parsed: ParseResult) -> i
     return None
 
 
+async def _status_of(session: AsyncSession, school_id: int | None) -> SchoolStatus:
+    school = await session.get(School, school_id) if school_id is not None else None
+    return SchoolStatus(school.status) if school is not None else SchoolStatus.PUBLIC
+
+
+async def _offer_text(session: AsyncSession, ctx: DeskContext, pending: dict[str, Any], school_id: int | None) -> str:
+    sentence = await other_problems.offer_sentence(session, ctx, pending, school_id)
+    return (f"{sentence} Pour que nous ouvrions une demande séparée pour ce problème, répondez simplement "
+            "« oui » à ce message (ou « non » si ce n'est pas nécessaire).")
+
+
 def _equipment(parsed: ParseResult) -> Equipment | None:
     value = parsed.equipment
     try:
@@ -614,27 +703,6 @@ def _size_fr(size: int) -> str:
 
 def _greeting(mail: IncomingMail) -> str:
     return f"Bonjour {mail.sender_name}," if mail.sender_name else "Bonjour,"
-
-
-def _ack_text(mail: IncomingMail, outcome: ReportOutcome, *, ask_school: bool,
-              checklist: TheftChecklist | None = None, public_url: str = "") -> str:
-    parts = [_greeting(mail), f"Nous avons bien reçu votre message « {_strip_tag(mail.subject)} ».",
-             outcome.message]
-    if checklist is not None:
-        guide = f"\n\n{GUIDE_TITLE} : {public_url}/kb/{GUIDE_SLUG}" if public_url else ""
-        parts.append(checklist.text + guide)
-    if ask_school:
-        parts.append(SCHOOL_QUESTION + " Il vous suffit de répondre à ce message.")
-    for skipped in mail.skipped:
-        parts.append(
-            f"La pièce jointe « {skipped.filename} » ({_size_fr(skipped.size)}) dépasse la taille "
-            "maximale de 10 Mo : elle n'a pas été conservée. Vous pouvez la compresser ou "
-            "l'envoyer en plusieurs fichiers plus petits."
-        )
-    parts.append(f"Pour compléter votre demande, répondez simplement à ce message en gardant "
-                 f"la référence {outcome.reference} dans l'objet.")
-    parts.append(SIGNATURE)
-    return "\n\n".join(parts)
 
 
 def _howto_text(mail: IncomingMail, hits: Sequence[Any], public_url: str) -> str:

@@ -73,6 +73,9 @@ class ReportDraft:
     #: An organisation (slug) an agent chose instead of the rules' one, and why (a logged call corrected).
     organisation_slug: str | None = None
     routing_reason: str | None = None
+    #: The words the rules read when `text` also reports other problems, each with a ticket of its
+    #: own (`handlers.problems.without`): the socket of « … et la prise est arrachée » is not this ticket's.
+    routing_text: str | None = None
 
 
 @dataclass(frozen=True)
@@ -133,6 +136,12 @@ def organisation_ref(ctx: DeskContext, role: Role, school: School | None) -> Org
         return ctx.territory.operator
 
 
+async def organisation_name(session: AsyncSession, ctx: DeskContext, role: Role, school_id: int | None) -> str:
+    """The name of the organisation holding `role` for this school (« la commune de … » is the
+    caller's French: `domain.french`)."""
+    return organisation_ref(ctx, role, await _load_school(session, school_id)).name
+
+
 def role_of(ctx: DeskContext, slug: str, school: School | None, *, default: Role) -> Role:
     """The role an organisation holds for this school (`default` when it holds none of them)."""
     for role in Role:
@@ -189,7 +198,7 @@ async def open_report(session: AsyncSession, ctx: DeskContext, draft: ReportDraf
         equipment=equipment,
         school_status=SchoolStatus(school.status) if school else SchoolStatus.PUBLIC,
         asset_owner=AssetOwner(asset.owner) if asset else None,
-        text=draft.text,
+        text=draft.routing_text or draft.text,
     )
     if not decision.opens_ticket:
         raise NotATicket(decision.rule_id)

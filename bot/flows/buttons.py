@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.flows import bad_input, deflection, onboarding, report, smalltalk, status, tickets, triage
+from bot.flows import bad_input, deflection, onboarding, other_problem, report, smalltalk, status, tickets, triage
 from bot.payloads import Payload, parse
 from bot.turn import Turn
 
@@ -59,6 +59,8 @@ async def _handle(turn: Turn, p: Payload) -> bool:
         return await status.on_status_button(turn, arg)
     if verb == "menu":
         return await _menu(turn, arg)
+    if verb == "more":
+        return await other_problem.on_button(turn, arg)
     return False
 
 

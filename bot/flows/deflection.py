@@ -49,7 +49,7 @@ async def offer(turn: Turn, d: Draft) -> bool:
 
 async def on_kb_button(turn: Turn, value: str) -> bool:
     """kb:ok closes with no ticket (solved); kb:ko goes on to the ticket, the tutorial noted as tried."""
-    from bot.flows import report
+    from bot.flows import other_problem, report
 
     d = turn.state.draft
     if turn.state.step is not Step.DEFLECT or d is None or not d.offered_articles or value not in ("ok", "ko"):
@@ -62,8 +62,11 @@ async def on_kb_button(turn: Turn, value: str) -> bool:
             requester_id=turn.requester.id if turn.requester else None, ticket_id=None, at=turn.now,
         )
     if solved:
+        pending = other_problem.left_unsolved(d)
         turn.state.reset()
-        turn.say("Parfait, ravi que ce soit réglé ! Aucune demande n'a été ouverte. Bonne journée !")
+        turn.say("Parfait, ravi que ce soit réglé ! Aucune demande n'a été ouverte."
+                 + ("" if pending else " Bonne journée !"))
+        await other_problem.offer(turn, pending)
         return True
     d.tried_articles = list(d.offered_articles)
     d.offered_articles = []

@@ -9,7 +9,9 @@ from __future__ import annotations
 import re
 
 
-from bot.flows import common, deflection, theft
+from typing import Any
+
+from bot.flows import common, deflection, other_problem, theft
 from bot.payloads import button
 from bot.state import Draft, Step
 from bot.turn import Turn
@@ -17,6 +19,7 @@ from domain.formats import quantity_in
 from domain.labels import EQUIPMENT_FR, INTENT_FR
 from domain.vocabulary import Channel, Equipment, Intent, TicketStatus, TICKET_INTENTS
 from handlers import teacher_tickets
+from handlers.problems import without
 from handlers.report import NotATicket, ReportDraft, TriedArticle, equipment_label, open_report
 from nlu import ParseResult
 
@@ -31,8 +34,11 @@ COMMON_EQUIPMENT = (
 _TAG = re.compile(r"\b([A-Za-z]{2,5}-\d{3,8})\b")
 
 
-async def start(turn: Turn, text: str, parsed: ParseResult, intent: Intent, *, draft: Draft | None = None) -> None:
-    """Begin (or refine) a report from a triaged message."""
+async def start(turn: Turn, text: str, parsed: ParseResult, intent: Intent, *, draft: Draft | None = None,
+                problem: dict[str, Any] | None = None, chosen: bool | None = None) -> None:
+    """Begin (or refine) a report from a triaged message; `problem`: one problem of an earlier
+    message that reported several (`bot.flows.other_problem`); `chosen`: the intent is hers (a
+    clarifying question's answer), not the model's (default: when it differs from the parse)."""
     d = draft or Draft()
     d.text = f"{d.text}\n{text}".strip() if draft and draft.text and draft.text != text else text
     d.intent = intent.value
@@ -46,8 +52,17 @@ async def start(turn: Turn, text: str, parsed: ParseResult, intent: Intent, *, d
         await _apply_asset(turn, d, tag)
     if intent is Intent.HOWTO:
         d.fallback_intent = _fallback_intent(parsed, d)
+    if problem is not None:
+        if not d.equipment_known and problem.get("equipment"):
+            d.equipment, d.equipment_known = problem["equipment"], True
+        if not d.room and problem.get("room"):
+            d.room, d.room_asked = problem["room"], True
+    elif draft is None and intent in TICKET_INTENTS:
+        await other_problem.detect(turn, d, text, chosen=intent is not parsed.intent if chosen is None else chosen)
+    pending = turn.state.other_problems if problem is not None else []
     turn.state.reset()
     turn.state.draft = d
+    turn.state.other_problems = pending
     await advance(turn)
 
 
@@ -393,12 +408,14 @@ async def send(turn: Turn) -> None:
     """Open the ticket(s) and answer with the reference, who handles it and by when."""
     d = turn.state.draft
     assert d is not None and d.intent is not None and turn.requester is not None
+    pending = other_problem.left_after(d, turn.state.other_problems)
     draft = ReportDraft(
         text=d.text, intent=Intent(d.intent), channel=turn.inbound.channel,
         requester_id=turn.requester.id, school_id=d.school_id or turn.requester.school_id,
         equipment=Equipment(d.equipment) if d.equipment else None, asset_tag=d.asset_tag,
         room=d.room, confidence=d.confidence, tried_articles=tuple(_tried(turn, slug) for slug in d.tried_articles),
         attachment_ids=tuple(d.attachment_ids),
+        routing_text=without(d.text, pending) if d.problems else None,
     )
     try:
         outcome = await open_report(turn.session, turn.ctx, draft)
@@ -422,6 +439,7 @@ async def send(turn: Turn) -> None:
     turn.say(outcome.message + "\nPour suivre vos demandes, écrivez « où en est ma demande ? ».")
     if Intent(d.intent) in (Intent.THEFT, Intent.DAMAGE):
         await theft.checklist(turn, outcome, d)
+    await other_problem.offer(turn, pending)
 
 
 def in_report(turn: Turn) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot import messages as m
-from bot.flows import bad_input, buttons, common, deeplink, onboarding, replay, report, tickets, triage
+from bot.flows import bad_input, buttons, common, deeplink, onboarding, other_problem, replay, report, tickets, triage
 from bot.state import Step
 from bot.turn import Turn
 from handlers import assets
@@ -55,6 +55,8 @@ async def _text(turn: Turn, text: str) -> None:
     if step is Step.CANCEL_CONFIRM and await tickets.cancel_text(turn, text):
         return
     if step is Step.DEFLECT and await _deflect_text(turn, text):
+        return
+    if step is Step.OTHER_PROBLEM and await other_problem.on_text(turn, text):
         return
     if report.in_report(turn) and step not in (Step.DEFLECT, Step.SAME_OR_NEW, Step.OFFER_TICKET):
         if await report.on_text(turn, text):

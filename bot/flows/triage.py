@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from bot.flows import common, report, smalltalk, status, tickets
+from bot.flows import common, other_problem, report, smalltalk, status, tickets
 from bot.payloads import button
 from bot.state import Draft, Step
 from bot.turn import Turn
@@ -39,6 +39,11 @@ async def handle_text(turn: Turn, text: str, *, draft: Draft | None = None) -> N
         return
     clarification = needs_clarification(parsed)
     if clarification is not None and not (parsed.intent in SMALL_TALK_INTENTS and parsed.confidence >= 0.3):
+        first = await other_problem.first_of_several(turn, text)
+        if first is not None:
+            # Unsure because it reports two problems, each clear on its own: no question, the first one first.
+            await report.start(turn, text, parsed, first, draft=draft, chosen=False)
+            return
         await clarify(turn, text, [i for i in clarification.candidates], parsed)
         return
     if parsed.intent in SMALL_TALK_INTENTS:

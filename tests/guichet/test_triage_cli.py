@@ -130,20 +130,3 @@ def test_one_event_naming_several_devices_is_one_problem(nlu: LocalNlu) -> None:
     """A burglary listing two devices is one declaration (art. 6), not two tickets."""
     [out] = _run([json.dumps({"text": "Cambriolage ce week-end : deux tablettes et le visualiseur de la classe de CE2 ont disparu"})], nlu)
     assert out["intent"] == "theft" and "problems" not in out
-
-
-def test_a_detail_without_a_device_belongs_to_the_problem_before() -> None:
-    """Same intent and organisation: a part naming no device, the same device, or another item of
-    one event or list is the problem already found; another device failing is another problem."""
-    from guichet.triage import _same_problem
-
-    def part(intent: str, org: str, equipment: str | None) -> dict:
-        return {"intent": intent, "org": org, "equipment": equipment}
-
-    printer = part("hardware_failure", "sem", "printer")
-    assert _same_problem(printer, part("hardware_failure", "sem", None))
-    assert _same_problem(part("equipment_request", "sem", None), part("equipment_request", "sem", "tablet"))
-    assert _same_problem(part("theft", "commune", "tablet"), part("theft", "commune", "projector"))
-    assert not _same_problem(printer, part("hardware_failure", "sem", "projector"))
-    assert not _same_problem(printer, part("software_issue", "sem", None))
-    assert not _same_problem(part("damage", "commune", "tablet"), part("damage", "sem", "tablet"))

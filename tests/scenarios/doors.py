@@ -58,6 +58,12 @@ class Door(Protocol):
 
     async def cancel(self, reference: str) -> None: ...
 
+    async def accept_other_problem(self) -> None:
+        """Say « oui » to the desk's offer of a separate ticket for the other problem reported."""
+
+    async def decline_other_problem(self) -> None:
+        """Say « non » to that offer."""
+
     async def answer_resolution(self, solved: bool) -> None: ...
 
     async def rate(self, score: int) -> None: ...
@@ -110,6 +116,17 @@ class _Chat:
 
     async def report(self, text: str) -> None:
         await self.say(text)
+        await self._until_sent()
+
+    async def accept_other_problem(self) -> None:
+        assert "signale aussi un autre problème" in self.text, self.text
+        await self.press("Oui, ouvrir une autre demande")
+        await self._until_sent()
+
+    async def decline_other_problem(self) -> None:
+        await self.press("Non merci")
+
+    async def _until_sent(self) -> None:
         for _ in range(8):  # a tutorial first, then only the missing questions, then the summary
             labels = [label for label, _ in self.buttons]
             if "Envoyer" in labels:
@@ -361,6 +378,14 @@ class EmailDoor:
 
     async def cancel(self, reference: str) -> None:
         await self._answer(f"Annulez ma demande {reference}, s'il vous plaît.")
+
+    async def accept_other_problem(self) -> None:
+        assert "signale aussi un autre problème" in self.text, self.text
+        await self._answer("Oui, merci.")
+        assert "demande séparée" in self.text and "20" in self.text, self.text
+
+    async def decline_other_problem(self) -> None:
+        await self._answer("Non, ce n'est pas la peine.")
 
     async def answer_resolution(self, solved: bool) -> None:
         await self._answer("Oui, merci !" if solved else "Non, toujours pas.")

@@ -155,3 +155,37 @@ async def test_reroute_tells_the_teacher_who_handles_it_now(world: World) -> Non
     assert row.organisation_id == destination.id and row.assignee_id is None and row.status == "new"
     assert row.reason.startswith("Réacheminée par ") and "art. 2" in row.reason
     assert any(e.kind == "reroute" and "art. 2" in (e.body or "") for e in events)
+
+
+TWO_PROBLEMS = ("Le vidéoprojecteur de la classe de CM2 ne s'allume plus, le voyant reste éteint. "
+                "Par ailleurs la prise électrique murale près du tableau est arrachée.")
+
+
+async def test_two_problems_in_one_message_become_two_tickets_each_routed_on_its_own(world: World) -> None:
+    """The projector is the SEM's (art. 1), the wall socket the commune's premises (art. 2): one
+    message, two tickets, each in its own queue with its own clocks, the second one on her « oui »."""
+    await world.door.report(TWO_PROBLEMS)
+    [first] = await world.tickets()
+    assert "signale aussi un autre problème" in world.door.text and "la prise" in world.door.text
+    await world.door.accept_other_problem()
+    tickets = await world.tickets()
+    assert len(tickets) == 2 and tickets[0].id == first.id
+    states = [await state(world, t) for t in tickets]
+    assert {(s["organisation"], s["equipment"]) for s in states} == {("commune", None), ("sem", "projector")}, states
+    assert all(s["status"] == "new" and s["clocks"] and all(due for *_, due in s["clocks"]) for s in states)
+    assert tickets[1].reference in world.door.text
+
+
+async def test_two_problems_declined_is_one_ticket_and_says_so(world: World) -> None:
+    await world.door.report(TWO_PROBLEMS)
+    await world.door.decline_other_problem()
+    assert "pas d'autre demande" in world.door.text
+    ticket = await world.only_ticket()
+    assert (await state(world, ticket))["organisation"] == "sem"
+
+
+async def test_one_problem_said_in_two_sentences_is_one_ticket(world: World) -> None:
+    """A detail in a second sentence (« on l'a éteint et rallumé ») offers nothing more."""
+    await world.door.report("Le vidéoprojecteur de la classe de CM2 ne s'allume plus. On l'a débranché et rebranché, rien.")
+    await world.only_ticket()
+    assert "signale aussi" not in world.door.text

@@ -1,0 +1,203 @@
+"""One message, several problems: the parts that each call for a ticket of their own.
+
+« le vidéoprojecteur ne marche plus et la prise est arrachée » is two problems for two bodies:
+the SEM repairs or replaces the projector, the commune the socket of its premises (convention,
+art. 2). The message is cut where a second problem usually starts (`nlu.problems.problem_spans`),
+each part is triaged and routed on its own, and a part counts as a problem of its own only when
+it is confidently understood, would open a ticket, and is not the same problem said again
+(`same_problem`). `guichet triage` lists them; the chat doors offer a second ticket after the
+first; the mail door opens it and answers on its own thread.
+
+No database here: the callers name the organisations and open the tickets.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from domain.vocabulary import AssetOwner, Equipment, Intent, SchoolStatus
+from nlu import CLARIFY_THRESHOLD, NluBackend, ParseResult
+from nlu.problems import problem_spans
+from nlu.text import fold
+from routing import Decision, Territory, decide
+
+#: Intents where one message is one event or one list, whatever the devices it names: a burglary
+#: is one declaration (art. 6), a request or an order lists its items, a class change is one move.
+ONE_PER_MESSAGE = frozenset({
+    Intent.THEFT, Intent.DAMAGE, Intent.EQUIPMENT_REQUEST, Intent.CONSUMABLES, Intent.CLASS_CHANGE,
+    Intent.EQUIPMENT_REMOVAL,
+})
+_ONE_PER_MESSAGE_VALUES = frozenset(i.value for i in ONE_PER_MESSAGE)
+# The members by value (a dictionary lookup instead of the enum's call: `guichet triage` is hot).
+_EQUIPMENT = {e.value: e for e in Equipment}
+
+#: « Par ailleurs », « De plus »… left at the start of a part cut after a full stop.
+_LEADING_LINK = re.compile(
+    r"^(?:et\s+)?(?:par ailleurs|d'autre part|de plus|en plus|aussi|autre (?:souci|probl[eè]me))\s*[:,]?\s+",
+    re.IGNORECASE,
+)
+
+#: What tells two problems apart: intent, organisation kind, equipment (None: no device named).
+ProblemKey = tuple[str, str, str | None]
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    """One part of a message, triaged and routed on its own."""
+
+    start: int
+    end: int
+    text: str
+    intent: Intent
+    confidence: float
+    equipment: str | None
+    decision: Decision
+
+    @property
+    def key(self) -> ProblemKey:
+        return (self.intent.value, self.decision.org_kind, self.equipment)
+
+    def to_pending(self, room: str | None = None) -> dict[str, Any]:
+        """The problem as a conversation or a ticket event keeps it until she answers the offer."""
+        d = self.decision
+        return {"text": _LEADING_LINK.sub("", self.text.strip(" ,;.\n")), "intent": self.intent.value,
+                "equipment": self.equipment, "org": d.org_kind, "role": d.role.value if d.role else None,
+                "room": room}
+
+    def to_json(self) -> dict[str, Any]:
+        """The part as `guichet triage --jsonl` prints it."""
+        d = self.decision
+        return {
+            "start": self.start, "end": self.end, "text": self.text, "intent": self.intent.value,
+            "confidence": round(self.confidence, 4), "equipment": self.equipment,
+            "role": d.role.value if d.role else None, "org": d.org_kind,
+            "sla": d.sla.value if d.sla else None, "reason": d.reason, "rule": d.rule_id,
+        }
+
+
+def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
+    """Whether a part says more of a problem already found rather than reporting another one.
+
+    Same intent and organisation: the same problem when either part names no device (« on l'a
+    éteinte et rallumée », « pour la classe de CM1 » are details of the problem before), when the
+    devices are the same, or when the intent is one event or one list per message.
+    """
+    if found[0] != part[0] or found[1] != part[1]:
+        return False
+    if found[2] is None or part[2] is None or found[2] == part[2]:
+        return True
+    return part[0] in _ONE_PER_MESSAGE_VALUES
+
+
+#: Words that say where or who, not what is wrong (« Salle 8, classe de CE1 », « École privée La Salle »).
+_PLACE_WORDS = frozenset({
+    "ecole", "privee", "publique", "maternelle", "elementaire", "primaire", "classe", "salle", "bureau",
+    "cordialement", "merci", "bonjour", "bonne", "journee", "madame", "monsieur", "directrice", "directeur",
+})
+_WORD = re.compile(r"[^\W\d_]{3,}")
+
+
+def names_a_problem(result: ParseResult) -> bool:
+    """Whether a part says what is wrong, not only where or who: a part that is a room, a school
+    or a signature (« Salle 8, classe de CE1 ») is read confidently as something by the model."""
+    text = result.text
+    for e in result.entities:
+        if e.entity in ("room", "school", "asset_tag"):
+            text = text[: e.start] + " " * (e.end - e.start) + text[e.end :]
+    words = [w for w in _WORD.findall(fold(text)) if w not in _PLACE_WORDS]
+    return len(words) >= 2
+
+
+def problems_of(
+    territory: Territory,
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    parts: Sequence[ParseResult],
+    *,
+    school_status: SchoolStatus | str = SchoolStatus.PUBLIC,
+    asset_owner: AssetOwner | str | None = None,
+) -> list[Problem]:
+    """The problems among a message's parsed parts; [] when it reports one problem (or none)."""
+    status = SchoolStatus(school_status)
+    owner = AssetOwner(asset_owner) if asset_owner else None
+    found: list[Problem] = []
+    for (start, end), result in zip(spans, parts, strict=True):
+        if result.confidence < CLARIFY_THRESHOLD or not names_a_problem(result):
+            continue
+        equipment = result.equipment
+        decision = decide(
+            territory, intent=result.intent,
+            equipment=(_EQUIPMENT.get(equipment) or Equipment(equipment)) if equipment else None,
+            school_status=status, asset_owner=owner, text=result.text,
+        )
+        if decision.role is None:
+            continue
+        problem = Problem(start, end, text[start:end], result.intent, result.confidence, equipment, decision)
+        if any(same_problem(f.key, problem.key) for f in found):
+            continue
+        found.append(problem)
+    return found if len(found) > 1 else []
+
+
+async def find_problems(
+    nlu: NluBackend,
+    territory: Territory,
+    text: str,
+    *,
+    school_status: SchoolStatus | str = SchoolStatus.PUBLIC,
+    asset_owner: AssetOwner | str | None = None,
+) -> list[Problem]:
+    """The problems of one message, each routed on its own; [] for a message with one problem."""
+    spans = problem_spans(text)
+    if len(spans) < 2:
+        return []
+    parts = [await nlu.aparse(text[a:b]) for a, b in spans]
+    return problems_of(territory, text, spans, parts, school_status=school_status, asset_owner=asset_owner)
+
+
+def pending_key(pending: dict[str, Any]) -> ProblemKey:
+    """`Problem.key` of a problem kept by `Problem.to_pending`."""
+    return (pending["intent"], pending["org"], pending["equipment"])
+
+
+def reading_of(problems: Sequence[T], intent: str, equipment: str | None, *,
+               key: Callable[[T], ProblemKey] = lambda p: p.key) -> tuple[str, str | None]:  # type: ignore[attr-defined]
+    """The intent and device of the ticket a message with several problems opens first.
+
+    « le vidéoprojecteur ne marche plus et la prise est arrachée » reads as a whole as building
+    works, or as damage, naming the projector: a mix of its two problems. When exactly one problem
+    has the message's intent, its device (or none) is the ticket's; when none has it, the ticket
+    is the first problem's, as it was understood on its own.
+    """
+    keys = [key(p) for p in problems]
+    if not keys:
+        return intent, equipment
+    same = [k for k in keys if k[0] == intent]
+    if len(same) == 1:
+        return intent, same[0][2]
+    if not same:
+        return keys[0][0], keys[0][2]
+    return intent, equipment
+
+
+def without(text: str, others: Sequence[dict[str, Any]]) -> str:
+    """The message without the parts of the other problems (`Problem.to_pending`), for the rules."""
+    for other in others:
+        text = text.replace(other["text"], " ")
+    return text
+
+
+def not_covered(problems: Sequence[T], intent: str, equipment: str | None, *,
+                key: Callable[[T], ProblemKey] = lambda p: p.key) -> list[T]:  # type: ignore[attr-defined]
+    """The problems a ticket about this intent and device leaves without a ticket (known before the
+    ticket is routed: its rules read the message `without` them).
+
+    When the ticket matches none of them (the whole message was read as something else), it
+    stands for the first problem: the rest are left.
+    """
+    rest = [p for p in problems if not same_problem((intent, key(p)[1], equipment), key(p))]
+    return rest[1:] if problems and len(rest) == len(problems) else rest

@@ -1,0 +1,64 @@
+"""The rule that tells one problem said twice from two problems (`handlers.problems`), shared by
+`guichet triage` and every door."""
+
+from __future__ import annotations
+
+import pytest
+
+from domain.vocabulary import Intent
+from handlers.problems import find_problems, names_a_problem, not_covered, reading_of, same_problem, without
+from nlu import LocalNlu
+from routing import load_territory
+
+SOCKET = "le vidéoprojecteur de la classe de CM2 ne s'allume plus et la prise est arrachée"
+
+
+@pytest.fixture(scope="module")
+def nlu() -> LocalNlu:
+    return LocalNlu()
+
+
+def test_a_detail_without_a_device_belongs_to_the_problem_before() -> None:
+    """Same intent and organisation: a part naming no device, the same device, or another item of
+    one event or list is the problem already found; another device failing is another problem."""
+    printer = ("hardware_failure", "sem", "printer")
+    assert same_problem(printer, ("hardware_failure", "sem", None))
+    assert same_problem(("equipment_request", "sem", None), ("equipment_request", "sem", "tablet"))
+    assert same_problem(("theft", "commune", "tablet"), ("theft", "commune", "projector"))
+    assert not same_problem(printer, ("hardware_failure", "sem", "projector"))
+    assert not same_problem(printer, ("software_issue", "sem", None))
+    assert not same_problem(("damage", "commune", "tablet"), ("damage", "sem", "tablet"))
+
+
+async def test_two_problems_for_two_bodies_are_found_and_routed_each_on_its_own(nlu: LocalNlu) -> None:
+    problems = await find_problems(nlu, load_territory("sem"), SOCKET)
+    assert [p.key for p in problems] == [("hardware_failure", "sem", "projector"), ("building_works", "commune", None)]
+    assert problems[1].decision.role is not None and problems[1].text == "la prise est arrachée"
+
+
+async def test_one_problem_said_twice_is_not_split(nlu: LocalNlu) -> None:
+    territory = load_territory("sem")
+    assert await find_problems(nlu, territory, "Le TNI ne s'allume plus. On l'a débranché et rebranché, rien.") == []
+    assert await find_problems(nlu, territory, "Le TNI de la classe ne s'allume plus du tout. Salle 8, classe de CE1") == []
+
+
+def test_a_room_or_a_school_alone_names_no_problem(nlu: LocalNlu) -> None:
+    assert not names_a_problem(nlu.parse("Salle 8, classe de CE1"))
+    assert not names_a_problem(nlu.parse("École privée La Salle"))
+    assert names_a_problem(nlu.parse("la prise est arrachée"))
+
+
+async def test_the_first_ticket_reads_its_own_problem_and_leaves_the_other(nlu: LocalNlu) -> None:
+    """The message as a whole reads as a mix (building works naming the projector); the ticket is
+    one problem's, the other is left for its own ticket, and the rules read the first without it."""
+    problems = [p.to_pending() for p in await find_problems(nlu, load_territory("sem"), SOCKET)]
+
+    def key(p: dict) -> tuple:
+        return (p["intent"], p["org"], p["equipment"])
+
+    assert reading_of(problems, "building_works", "projector", key=key) == ("building_works", None)
+    assert reading_of(problems, "damage", "projector", key=key) == ("hardware_failure", "projector")
+    left = not_covered(problems, "hardware_failure", "projector", key=key)
+    assert [p["intent"] for p in left] == [Intent.BUILDING_WORKS.value]
+    assert "prise" not in without(SOCKET, left) and "vidéoprojecteur" in without(SOCKET, left)
+    assert not_covered(problems, "building_works", None, key=key)[0]["equipment"] == "projector"
