@@ -5,11 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from domain.vocabulary import EntityType, Intent
+from domain.vocabulary import EntityType, Equipment, Intent
 
 #: Rasa's FallbackClassifier intent, which Guichet reads as out of scope.
 RASA_FALLBACK_INTENT = "nlu_fallback"
 MAX_RANKING = 10
+_EQUIPMENT_VALUES = frozenset(e.value for e in Equipment)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,8 +121,15 @@ class ParseResult:
             intent=intent,
             confidence=confidence,
             intent_ranking=tuple(IntentScore(i, c) for i, c in ordered[:MAX_RANKING]),
-            entities=tuple(EntitySpan.from_rasa_json(e) for e in data.get("entities") or []),
+            entities=tuple(span for span in (EntitySpan.from_rasa_json(e) for e in data.get("entities") or [])
+                           if _known(span)),
         )
+
+
+def _known(span: EntitySpan) -> bool:
+    """Whether an entity's value is one the desk knows: DIET may tag « poste 3 » as equipment
+    where no synonym maps it to a device type."""
+    return span.entity != EntityType.EQUIPMENT or span.value in _EQUIPMENT_VALUES
 
 
 def _to_intent(name: object, fallback: Intent) -> Intent:

@@ -87,3 +87,20 @@ def test_nlu_fallback_maps_to_out_of_scope() -> None:
     )
     assert result.intent is Intent.OUT_OF_SCOPE
     assert [(s.intent, s.confidence) for s in result.intent_ranking] == [(Intent.OUT_OF_SCOPE, 0.7)]
+
+
+def test_an_equipment_value_the_desk_does_not_know_is_dropped() -> None:
+    """DIET tags « poste 3 » as equipment with no synonym to a device type: the dialogue would
+    build an Equipment from it. Known devices and other entities stay."""
+    answer = {
+        "text": "le poste 3 et le vidéoprojecteur salle 2",
+        "intent": {"name": "hardware_failure", "confidence": 0.9},
+        "entities": [
+            {"entity": "equipment", "value": "poste 3", "start": 3, "end": 10},
+            {"entity": "equipment", "value": "projector", "start": 17, "end": 31},
+            {"entity": "room", "value": "salle 2", "start": 32, "end": 39},
+        ],
+    }
+    result = ParseResult.from_rasa_json(answer)
+    assert result.equipment == "projector" and result.first("room") == "salle 2"
+    assert [e.value for e in result.entities] == ["projector", "salle 2"]
