@@ -1,6 +1,8 @@
 """`guichet triage --jsonl`: JSON lines in, triage and routing decision out (DOMAIN.md §3).
 
-No database and no network: the in-process NLU and the territory's rules only.
+No database and no network: the in-process NLU and the territory's rules only. A message that
+reports several problems is printed as the doors handle it: the first ticket's reading at the top
+level, every problem under `problems`, each routed on its own (`handlers.problems`).
 """
 
 from __future__ import annotations
@@ -10,11 +12,11 @@ import itertools
 import json
 import multiprocessing as mp
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
 from domain.vocabulary import AssetOwner, Equipment, SchoolStatus
-from handlers.problems import problems_of
+from handlers.problems import Problem, problems_of, without
 from nlu import CLARIFY_THRESHOLD, LocalNlu, ParseResult
 from nlu.problems import problem_spans
 from routing import Territory, TerritoryError, decide, load_territory
@@ -33,21 +35,31 @@ def _entity_json(result: ParseResult) -> list[dict[str, Any]]:
 
 
 def triage_one(
-    territory: Territory, result: ParseResult, school_status: str, asset_owner: str | None
+    territory: Territory,
+    result: ParseResult,
+    school_status: str,
+    asset_owner: str | None,
+    first: Problem | None = None,
+    others: Sequence[Problem] = (),
 ) -> dict[str, Any]:
-    """The output object for one parsed message."""
-    equipment = result.equipment
+    """The output object for one parsed message; for a message with several problems, the top level
+    is the first ticket's: the `first` problem's reading, routed on the message without the
+    `others` (`handlers.problems.reading_of`, `without`: what the doors open first)."""
+    intent, equipment, confidence, text = result.intent, result.equipment, result.confidence, result.text
+    if first is not None:
+        intent, equipment, confidence = first.intent, first.equipment, first.confidence
+        text = without(text, [p.to_pending() for p in others])
     decision = decide(
         territory,
-        intent=result.intent,
+        intent=intent,
         equipment=(_EQUIPMENT.get(equipment) or Equipment(equipment)) if equipment else None,
         school_status=_STATUS.get(school_status) or SchoolStatus(school_status),
         asset_owner=AssetOwner(asset_owner) if asset_owner else None,
-        text=result.text,
+        text=text,
     )
     out: dict[str, Any] = {
-        "intent": result.intent.value,
-        "confidence": round(result.confidence, 4),
+        "intent": intent.value,
+        "confidence": round(confidence, 4),
         "language": result.language,
         "entities": _entity_json(result),
         "equipment": equipment,
@@ -77,7 +89,7 @@ def problems(
     if len(spans) < 2:
         return []
     parts = nlu.parse_many([text[a:b] for a, b in spans], routing_only=True)
-    return _problems_of(territory, text, spans, parts, school_status, asset_owner)
+    return [p.to_json() for p in _problems_of(territory, text, spans, parts, school_status, asset_owner)]
 
 
 def _problems_of(
@@ -87,9 +99,28 @@ def _problems_of(
     parts: list[ParseResult],
     school_status: str,
     asset_owner: str | None,
-) -> list[dict[str, Any]]:
-    return [p.to_json() for p in problems_of(territory, text, spans, parts, school_status=_STATUS[school_status],
-                                             asset_owner=asset_owner)]
+) -> list[Problem]:
+    return problems_of(territory, text, spans, parts, school_status=_STATUS[school_status], asset_owner=asset_owner)
+
+
+def triage_parsed(
+    territory: Territory,
+    result: ParseResult,
+    school_status: str,
+    asset_owner: str | None,
+    spans: Sequence[tuple[int, int]],
+    parts: Sequence[ParseResult],
+) -> dict[str, Any]:
+    """The output object of one message from its parse and its parts' parses (`problem_spans`;
+    no parts for a message that is not cut): with several problems, the first ticket's reading at
+    the top level and every problem under `problems`."""
+    several = _problems_of(territory, result.text, list(spans), list(parts), school_status, asset_owner) \
+        if len(spans) > 1 else []
+    if not several:
+        return triage_one(territory, result, school_status, asset_owner)
+    out = triage_one(territory, result, school_status, asset_owner, several[0], several[1:])
+    out["problems"] = [p.to_json() for p in several]
+    return out
 
 
 def triage_lines(territory: Territory, nlu: LocalNlu, lines: list[str]) -> str:
@@ -114,13 +145,9 @@ def triage_lines(territory: Territory, nlu: LocalNlu, lines: list[str]) -> str:
             out.append(json.dumps({"error": item}, ensure_ascii=False))
             continue
         text, status, owner = item
-        one = triage_one(territory, results[n], status, owner)
         cut = spans[n]
+        one = triage_parsed(territory, results[n], status, owner, cut, [next(parts) for _ in cut] if len(cut) > 1 else [])
         n += 1
-        if len(cut) > 1:
-            several = _problems_of(territory, text, cut, [next(parts) for _ in cut], status, owner)
-            if several:
-                one["problems"] = several
         out.append(json.dumps(one, ensure_ascii=False))
     return "\n".join(out) + "\n"
 
@@ -199,7 +226,7 @@ def run_jsonl(
     """
     global _WORKER
     try:
-        preset = load_territory(territory)
+        preset = load_territory(territory, check_holidays=False)  # routing only: no clock counts here
     except (TerritoryError, FileNotFoundError, KeyError) as exc:
         print(json.dumps({"error": f"territoire inconnu ou invalide : {exc}"}, ensure_ascii=False),
               file=stdout)

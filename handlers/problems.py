@@ -166,22 +166,19 @@ def pending_key(pending: dict[str, Any]) -> ProblemKey:
 
 def reading_of(problems: Sequence[T], intent: str, equipment: str | None, *,
                key: Callable[[T], ProblemKey] = lambda p: p.key) -> tuple[str, str | None]:  # type: ignore[attr-defined]
-    """The intent and device of the ticket a message with several problems opens first.
+    """The intent and device of the ticket a message with several problems opens first: the first
+    problem she reports, as it was understood on its own.
 
     « le vidéoprojecteur ne marche plus et la prise est arrachée » reads as a whole as building
-    works, or as damage, naming the projector: a mix of its two problems. When exactly one problem
-    has the message's intent, its device (or none) is the ticket's; when none has it, the ticket
-    is the first problem's, as it was understood on its own.
+    works, or as damage, naming the projector: a mix of its two problems, often leaning to the
+    last one (« … et il faudrait aussi une formation » reads as a training request). The ticket
+    is the projector's (SEM); the socket's is offered after it. Without problems, the message's
+    own reading.
     """
-    keys = [key(p) for p in problems]
-    if not keys:
+    if not problems:
         return intent, equipment
-    same = [k for k in keys if k[0] == intent]
-    if len(same) == 1:
-        return intent, same[0][2]
-    if not same:
-        return keys[0][0], keys[0][2]
-    return intent, equipment
+    first = key(problems[0])
+    return first[0], first[2]
 
 
 def without(text: str, others: Sequence[dict[str, Any]]) -> str:

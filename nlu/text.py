@@ -130,15 +130,29 @@ _FOLD_TABLE: dict[int, str] = {}
 _FOLD_KNOWN: set[str] = set()
 
 
+#: The last texts folded (bounded: cleared when full). The language detection, the normaliser and
+#: the entity extractor fold the same message one after the other.
+_FOLDED: dict[str, str] = {}
+_FOLDED_SIZE = 4096
+
+
 def fold(text: str) -> str:
-    """Lowercase and strip accents (one `str.translate`, not a per-character loop)."""
+    """Lowercase and strip accents (one `str.translate`, not a per-character loop; memoised)."""
+    folded = _FOLDED.get(text)
+    if folded is not None:
+        return folded
     if text.isascii():
-        return text.lower()
-    missing = set(text) - _FOLD_KNOWN
-    for ch in missing:
-        _FOLD_TABLE[ord(ch)] = fold_char(ch)
-        _FOLD_KNOWN.add(ch)
-    return text.translate(_FOLD_TABLE)
+        folded = text.lower()
+    else:
+        missing = set(text) - _FOLD_KNOWN
+        for ch in missing:
+            _FOLD_TABLE[ord(ch)] = fold_char(ch)
+            _FOLD_KNOWN.add(ch)
+        folded = text.translate(_FOLD_TABLE)
+    if len(_FOLDED) >= _FOLDED_SIZE:
+        _FOLDED.clear()
+    _FOLDED[text] = folded
+    return folded
 
 
 def fold_with_offsets(text: str) -> tuple[str, list[int]]:

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import InitVar, dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
-
-import holidays
 
 from domain.vocabulary import ClockMode
 
@@ -60,6 +58,8 @@ def _public_holidays(country: str | None, subdivision: str | None, year: int) ->
     """Public holidays of one year, computed once per (country, subdivision, year)."""
     if country is None:
         return frozenset()
+    import holidays  # noqa: PLC0415 - 0.15 s of imports (every country's module) that routing alone never needs
+
     return frozenset(holidays.country_holidays(country, subdiv=subdivision, years=year).keys())
 
 
@@ -77,8 +77,11 @@ class Calendar:
     opening_hours: tuple[tuple[timedelta, timedelta], ...] = (
         (timedelta(hours=8), timedelta(hours=18)),
     )
+    #: False: the country and subdivision are not looked up in `holidays` now (`check_public_holidays`
+    #: does it later; `guichet triage` routes without ever reading the calendar).
+    check_holidays: InitVar[bool] = True
 
-    def __post_init__(self) -> None:
+    def __post_init__(self, check_holidays: bool) -> None:
         """Validate eagerly so a bad territory file fails at load time, not at the first ticket."""
         if not isinstance(self.tz, tzinfo):
             raise TypeError(f"tz must be a tzinfo (e.g. ZoneInfo), not {type(self.tz).__name__}")
@@ -100,13 +103,20 @@ class Calendar:
             previous_end = closes
         if self.country is None and self.subdivision is not None:
             raise ValueError(f"subdivision {self.subdivision!r} needs a country")
+        if check_holidays:
+            self.check_public_holidays()
+
+    def check_public_holidays(self) -> None:
+        """ValueError when `holidays` knows no public holidays for the country and subdivision."""
         try:
             _public_holidays(self.country, self.subdivision, 2000)
         except NotImplementedError as exc:  # how `holidays` says "unknown country/subdivision"
             raise ValueError(f"no public holidays for {self.country}/{self.subdivision}: {exc}") from None
 
     @classmethod
-    def from_dict(cls, timezone: str | tzinfo, data: Mapping[str, Any] | None) -> Calendar:
+    def from_dict(
+        cls, timezone: str | tzinfo, data: Mapping[str, Any] | None, *, check_holidays: bool = True
+    ) -> Calendar:
         """Build a calendar from a territory file's `timezone` value and `calendar` section."""
         data = dict(data or {})
         unknown = set(data) - {"country", "subdivision", "opening_hours", "working_days", "closures"}
@@ -122,7 +132,8 @@ class Calendar:
             if isinstance(subdivision, bool) or not isinstance(subdivision, (str, int)):
                 raise ValueError(f"calendar subdivision must be a code such as '974', got {subdivision!r}")
             subdivision = str(subdivision)
-        kwargs: dict[str, Any] = {"tz": tz, "country": country and country.upper(), "subdivision": subdivision}
+        kwargs: dict[str, Any] = {"tz": tz, "country": country and country.upper(), "subdivision": subdivision,
+                                  "check_holidays": check_holidays}
         if data.get("working_days") is not None:
             kwargs["working_weekdays"] = _parse_weekdays(data["working_days"])
         if data.get("opening_hours") is not None:

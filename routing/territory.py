@@ -226,8 +226,9 @@ def _freeze(value: Any) -> Any:
 class _Reader:
     """Validates one file's data, raising TerritoryError with the file, the current rule and the field."""
 
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, *, check_holidays: bool = True) -> None:
         self.source = source
+        self.check_holidays = check_holidays
         self.rule_id: str | None = None  # the rule being read, named in errors
 
     def fail(self, message: str, *, field: str | None = None) -> NoReturn:
@@ -410,7 +411,7 @@ class _Reader:
         """Check the calendar with the calendar's own parser; keep the plain data."""
         data = self.mapping(data, "calendar")
         try:
-            Calendar.from_dict(timezone, data)
+            Calendar.from_dict(timezone, data, check_holidays=self.check_holidays)
         except (TypeError, ValueError) as exc:
             self.fail(str(exc), field="calendar")
         return _freeze(data)
@@ -512,8 +513,11 @@ class _Reader:
         )
 
 
-def parse_territory(text: str, *, source: str, expected_name: str | None = None) -> Territory:
-    """Validate a territory's YAML text; `source` names it in errors."""
+def parse_territory(
+    text: str, *, source: str, expected_name: str | None = None, check_holidays: bool = True
+) -> Territory:
+    """Validate a territory's YAML text; `source` names it in errors. With `check_holidays` False the
+    calendar's country and subdivision are not looked up in `holidays` (`check_public_holidays`)."""
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.MarkedYAMLError as exc:
@@ -522,17 +526,17 @@ def parse_territory(text: str, *, source: str, expected_name: str | None = None)
         raise TerritoryError(source, f"invalid YAML{where}: {exc.problem or exc}") from None
     except yaml.YAMLError as exc:
         raise TerritoryError(source, f"invalid YAML: {exc}") from None
-    return _Reader(source).territory(data, expected_name)
+    return _Reader(source, check_holidays=check_holidays).territory(data, expected_name)
 
 
-def load_territory_file(path: str | PathLike[str]) -> Territory:
+def load_territory_file(path: str | PathLike[str], *, check_holidays: bool = True) -> Territory:
     """Load and validate a territory file outside the presets (not cached)."""
     path = Path(path)
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise TerritoryError(fspath(path), f"cannot read: {exc.strerror or exc}") from None
-    return parse_territory(text, source=fspath(path), expected_name=path.stem)
+    return parse_territory(text, source=fspath(path), expected_name=path.stem, check_holidays=check_holidays)
 
 
 def _presets() -> Traversable:
@@ -549,15 +553,33 @@ def available_territories() -> list[str]:
     return sorted(names, key=lambda n: n != DEFAULT_TERRITORY)
 
 
-def load_territory(name: str = DEFAULT_TERRITORY) -> Territory:
-    """A bundled preset by name (or a path to a .yml/.yaml file), validated once and cached."""
-    return _load_cached(name.strip())
+def load_territory(name: str = DEFAULT_TERRITORY, *, check_holidays: bool = True) -> Territory:
+    """A bundled preset by name (or a path to a .yml/.yaml file), validated once and cached.
+
+    `check_holidays=False` is for the callers that route and never count time (`guichet triage`):
+    looking the calendar up in `holidays` imports every country's module, 0.15 s of a start. The
+    territory is the same object either way; a later default call checks the calendar then.
+    """
+    territory = _load_cached(name.strip())
+    if check_holidays:
+        check_public_holidays(territory)
+    return territory
+
+
+@functools.cache
+def check_public_holidays(territory: Territory) -> None:
+    """TerritoryError when `holidays` knows no public holidays for the territory's calendar
+    (checked once per territory)."""
+    try:
+        Calendar.from_dict(territory.timezone, territory.calendar)
+    except (TypeError, ValueError) as exc:
+        raise TerritoryError(territory.source, str(exc), field="calendar") from None
 
 
 @functools.cache
 def _load_cached(name: str) -> Territory:
     if name.endswith((".yml", ".yaml")):
-        return load_territory_file(name)
+        return load_territory_file(name, check_holidays=False)
     entry = _presets().joinpath(name + _SUFFIX)
     source = f"routing/{_TERRITORIES}/{name}{_SUFFIX}"
     if not _SLUG.match(name) or not entry.is_file():
@@ -565,4 +587,4 @@ def _load_cached(name: str) -> Territory:
             source,
             f"unknown territory {name!r} (available: {', '.join(available_territories())})",
         )
-    return parse_territory(entry.read_text(encoding="utf-8"), source=source, expected_name=name)
+    return parse_territory(entry.read_text(encoding="utf-8"), source=source, expected_name=name, check_holidays=False)

@@ -44,8 +44,9 @@ async def detect(turn: Turn, d: Draft, text: str, *, chosen: bool = False) -> No
     if d.problems and d.intent and not d.asset_tag:
         intent, device = reading_of(d.problems, d.intent, d.equipment, key=pending_key)
         if chosen:
-            intent = d.intent
-            device = device if intent == d.intent else d.equipment
+            # Her intent stands; the device is that of her problem of this intent, when one has it.
+            same = [p for p in d.problems if p["intent"] == d.intent]
+            intent, device = d.intent, (same[0]["equipment"] if len(same) == 1 else d.equipment)
         if (intent, device) != (d.intent, d.equipment):
             d.intent, d.equipment, d.equipment_known = intent, device, device is not None
 

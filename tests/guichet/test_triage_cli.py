@@ -85,6 +85,18 @@ def test_two_problems_are_split_and_each_routed(nlu: LocalNlu) -> None:
     [out] = _run([json.dumps({"text": "le vidéoprojecteur ne marche plus et la prise est arrachée"})], nlu)
     routed = {(p["text"], p["org"]) for p in out["problems"]}
     assert routed == {("le vidéoprojecteur ne marche plus", "sem"), ("la prise est arrachée", "commune")}
+    # The top level is the first ticket the doors open: the first problem, routed without the socket.
+    assert (out["intent"], out["equipment"], out["org"]) == ("hardware_failure", "projector", "sem")
+
+
+def test_the_first_ticket_is_the_first_problem_even_when_the_whole_leans_to_the_second(nlu: LocalNlu) -> None:
+    """« … et il faudrait aussi une formation »: the whole message leans to the training request,
+    the first ticket is the software fault said first (SEM); the training request is listed after."""
+    text = "Le logiciel de lecture plante à chaque ouverture sur le PC de la classe, et il faudrait aussi une formation aux tablettes pour l'équipe"
+    [out] = _run([json.dumps({"text": text})], nlu)
+    assert [p["intent"] for p in out["problems"]] == ["software_issue", "training_request"]
+    assert (out["intent"], out["org"]) == ("software_issue", "sem")
+    assert out["confidence"] == out["problems"][0]["confidence"]
 
 
 def test_one_problem_has_no_split(nlu: LocalNlu) -> None:
@@ -130,3 +142,18 @@ def test_one_event_naming_several_devices_is_one_problem(nlu: LocalNlu) -> None:
     """A burglary listing two devices is one declaration (art. 6), not two tickets."""
     [out] = _run([json.dumps({"text": "Cambriolage ce week-end : deux tablettes et le visualiseur de la classe de CE2 ont disparu"})], nlu)
     assert out["intent"] == "theft" and "problems" not in out
+
+
+def test_triage_never_imports_the_holidays_package() -> None:
+    """Routing reads no calendar: the `holidays` package (every country's module) stays unloaded."""
+    import subprocess
+    import sys
+
+    code = ("import io, sys\nfrom guichet.triage import run_jsonl\n"
+            "out = io.StringIO()\n"
+            "run_jsonl(io.StringIO('{\"text\": \"la tablette ne charge plus\"}\\n'), out, territory='sem')\n"
+            "assert 'holidays' not in sys.modules, 'holidays imported'\n"
+            "print(out.getvalue())")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert '"intent": "hardware_failure"' in done.stdout

@@ -50,14 +50,16 @@ def test_a_room_or_a_school_alone_names_no_problem(nlu: LocalNlu) -> None:
 
 async def test_the_first_ticket_reads_its_own_problem_and_leaves_the_other(nlu: LocalNlu) -> None:
     """The message as a whole reads as a mix (building works naming the projector); the ticket is
-    one problem's, the other is left for its own ticket, and the rules read the first without it."""
+    the first problem's, the other is left for its own ticket, and the rules read the first without it."""
     problems = [p.to_pending() for p in await find_problems(nlu, load_territory("sem"), SOCKET)]
 
     def key(p: dict) -> tuple:
         return (p["intent"], p["org"], p["equipment"])
 
-    assert reading_of(problems, "building_works", "projector", key=key) == ("building_works", None)
-    assert reading_of(problems, "damage", "projector", key=key) == ("hardware_failure", "projector")
+    # Whatever the whole message reads as, the first ticket is the first problem said.
+    assert reading_of(problems, "building_works", "projector", key=key) == ("hardware_failure", "projector")
+    assert reading_of(problems, "damage", None, key=key) == ("hardware_failure", "projector")
+    assert reading_of([], "damage", None, key=key) == ("damage", None)
     left = not_covered(problems, "hardware_failure", "projector", key=key)
     assert [p["intent"] for p in left] == [Intent.BUILDING_WORKS.value]
     assert "prise" not in without(SOCKET, left) and "vidéoprojecteur" in without(SOCKET, left)

@@ -287,3 +287,27 @@ def test_first_match_wins_in_a_custom_file(broken):
         "consumables-private"
     )
     assert decide(t, intent=Intent.CONSUMABLES, equipment=None).rule_id == "consumables"
+
+
+def test_unknown_subdivision_fails_at_load(broken):
+    """The calendar's country and subdivision are looked up in `holidays` when the file is loaded."""
+    path = broken(lambda d: d["calendar"].update(subdivision="999"))
+    with pytest.raises(TerritoryError) as caught:
+        load_territory_file(path)
+    assert (caught.value.source, caught.value.field) == (str(path), "calendar")
+    assert "no public holidays for FR/999" in caught.value.message
+
+
+def test_routing_only_load_skips_the_holidays_and_a_later_load_checks_them(broken):
+    """`guichet triage` loads without the `holidays` lookup (every country's module, 0.15 s of a
+    start); the same cached territory is checked by the next default load, and refused there."""
+    path = str(broken(lambda d: d["calendar"].update(subdivision="999")))
+    routing_only = load_territory(path, check_holidays=False)
+    assert routing_only.calendar["subdivision"] == "999"
+    with pytest.raises(TerritoryError) as caught:
+        load_territory(path)
+    assert caught.value.field == "calendar" and "FR/999" in caught.value.message
+
+
+def test_a_good_territory_is_the_same_object_with_or_without_the_holidays_check():
+    assert load_territory("sem", check_holidays=False) is load_territory("sem")
