@@ -1,6 +1,6 @@
 """Benchmark `guichet triage --jsonl` on N messages: wall time and peak memory of the whole process.
 
-    python bench/triage_bench.py [--count 10000] [--territory sem] [--jobs 0] [--baseline-checkout DIR]
+    python bench/triage_bench.py [--count 10000] [--territory sem] [--jobs 0] [--baseline-checkout DIR] [--busy N]
 
 With `--baseline-checkout`, the same command is also run from another checkout of the project
 (e.g. `git worktree add` of an older commit, its model cache warmed the same way) on the same
@@ -12,6 +12,10 @@ Three runs: the training examples' texts (cycled and varied), messy messages of 
 long messy messages (~210 characters: two training texts joined as a teacher's e-mail with a greeting, SMS spellings and a
 signature), so no evaluation data is involved. The baseline, run in the same invocation, is a Python process that only parses and
 re-serialises the same JSON lines: the floor cost of the contract's I/O.
+
+With `--busy N`, N processes spin on the CPU for the whole run (the desk shares its host in
+production: a figure met only on an idle machine is not met); the load average printed around
+each run shows what the command shared the cores with.
 """
 
 from __future__ import annotations
@@ -122,7 +126,22 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=0, help="passed to guichet triage (0: one per core)")
     parser.add_argument("--baseline-checkout", type=Path, default=None,
                         help="another checkout whose `guichet triage` runs on the same input, for old/new ratios")
+    parser.add_argument("--busy", type=int, default=0,
+                        help="CPU-bound processes kept running beside the measured commands")
     args = parser.parse_args()
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(args.busy)]
+    try:
+        if hogs:
+            time.sleep(5)  # let the load average see them
+            print(f"{len(hogs)} busy process(es) beside the runs")
+        measure(args)
+    finally:
+        for hog in hogs:
+            hog.kill()
+            hog.wait()
+
+
+def measure(args: argparse.Namespace) -> None:
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     triage = [sys.executable, "-m", "guichet.cli", "triage", "--jsonl", "--territory", args.territory,
               "--jobs", str(args.jobs)]

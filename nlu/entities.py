@@ -106,7 +106,7 @@ def tokenize(text: str) -> tuple[_Token, ...]:
     matches = list(_WORD.finditer(folded))
     norms = _stems([m.group() for m in matches])
     if len(folded) == len(text):  # one folded character per character (no « œ » -> « oe »)
-        return tuple(_new_token(_Token, (n, *m.span())) for n, m in zip(norms, matches))
+        return tuple([_new_token(_Token, (n, m.start(), m.end())) for n, m in zip(norms, matches)])
     folded, index = fold_with_offsets(text)
     return tuple(
         _new_token(_Token, (n, index[m.start()], index[m.end() - 1] + 1)) for n, m in zip(norms, matches)
@@ -412,14 +412,18 @@ class EntityExtractor:
                     spans.append(EntitySpan(name, m.group(), m.start(), m.end(), REGEX_EXTRACTOR, 1.0))
         return spans
 
-    def _rooms_by_first_word(self) -> dict[str, tuple[tuple[str, ...], ...]]:
-        """The room lookup indexed by first word, longest forms first (built once)."""
+    def _rooms_by_first_word(self) -> dict[str, tuple[tuple[int, frozenset[tuple[str, ...]]], ...]]:
+        """The room lookup indexed by first word: per length, longest first, the set of forms of
+        that length (built once; at most one form of each length can match at a given word)."""
         index = self.__dict__.get("_room_index")
         if index is None:
-            grouped: dict[str, list[tuple[str, ...]]] = {}
+            grouped: dict[str, dict[int, set[tuple[str, ...]]]] = {}
             for form in self.room_forms:
-                grouped.setdefault(form[0], []).append(form)
-            index = {k: tuple(v) for k, v in grouped.items()}
+                grouped.setdefault(form[0], {}).setdefault(len(form), set()).add(form)
+            index = {
+                k: tuple((n, frozenset(forms)) for n, forms in sorted(v.items(), reverse=True))
+                for k, v in grouped.items()
+            }
             self.__dict__["_room_index"] = index
         return index
 
@@ -441,10 +445,11 @@ class EntityExtractor:
         tokens = tokenize(text)
         norms = [t.norm for t in tokens]
         by_first = self._rooms_by_first_word()
+        n_tokens = len(norms)
         for i in [i for i, w in enumerate(norms) if w in by_first]:
-            for form in by_first[norms[i]]:
-                n = len(form)
-                if tuple(norms[i : i + n]) == form:
+            # Every form that matches here, longest first.
+            for n, forms in by_first[norms[i]]:
+                if i + n <= n_tokens and tuple(norms[i : i + n]) in forms:
                     start, end = tokens[i].start, tokens[i + n - 1].end
                     spans.append(EntitySpan(EntityType.ROOM.value, text[start:end], start, end, EXTRACTOR, 0.9))
         return spans
