@@ -1,7 +1,7 @@
 """Messages that report two problems (« le vidéoprojecteur ne marche plus et la prise est arrachée »).
 
 `problem_spans` cuts a message where a second problem usually starts (a new sentence, « et »,
-« par ailleurs », « en plus », « autre souci »…); the caller parses each part and keeps a second
+« par ailleurs », « en plus », « autre souci », an SMS « + », an English « and »…); the caller parses each part and keeps a second
 problem only when it is confident and would be handled differently (see guichet triage).
 """
 
@@ -9,10 +9,15 @@ from __future__ import annotations
 
 import re
 
-#: Where a second problem starts; « et » alone only before a determiner (« et la prise… »).
+#: Where a second problem starts; « et » alone only before a determiner or a subject (« et la prise… »,
+#: « et je n'arrive plus… »).
 _CUT = re.compile(
     r"(?:[.!?;]\s+|\n+|,?\s+(?:et\s+)?(?:par ailleurs|d'autre part|de plus|en plus|aussi|autre (?:souci|probl[eè]me))\s*[:,]?\s+"
-    r"|\s+et\s+(?=(?:la|le|les|l'|l’|un|une|des|mon|ma|mes|notre|nos|on|il|elle|en plus|aussi)\b))",
+    r"|\s+et\s+(?=(?:la|le|les|l'|l’|un|une|des|mon|ma|mes|notre|nos|on|il|elle|en plus|aussi|je|j'|j’|nous)\b)"
+    # « + » for « en plus » in SMS style, before a new clause (« … + il nous faudrait du papier »)
+    r"|\s+\+\s+(?=(?:la|le|les|l'|l’|un|une|des|mon|ma|mes|notre|nos|on|il|elle|nous|j'|j’|je)\b)"
+    # English: « …, and my email account is locked », « … and also the printer jams »
+    r"|,?\s+and\s+(?=(?:the|my|our|a|an|we|it|there|also|i)\b))",
     re.IGNORECASE,
 )
 MIN_WORDS = 3

@@ -9,7 +9,7 @@ from domain.vocabulary import AssetOwner, Equipment, Intent, Role, SchoolStatus,
 
 from .rules import NO_TICKET, Facts, Outcome, Rule, split_conditions
 from .territory import Territory
-from .text import normalise
+from .text import normalise, stated_owner
 
 
 #: Per territory: the candidate rules of each (intent, equipment, status, owner).
@@ -63,6 +63,12 @@ def decide(
         equipment = Equipment(equipment)
     if type(intent) is not Intent:
         intent = Intent(intent)
+    if asset_owner is None and text:
+        # « le PC acheté par la mairie »: the message says whose the device is (art. 3: the
+        # maintenance of what the commune or the OGEC bought is theirs).
+        told = stated_owner(text)
+        if told is not None:
+            asset_owner = AssetOwner(told)
     owner = territory.effective_owner(equipment, asset_owner, school_status=school_status)
     # The rules whose conditions on the facts hold, in order, with their text conditions left to
     # test (memoised per territory and facts: the text is then read only by keyword rules).

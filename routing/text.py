@@ -8,6 +8,15 @@ from dataclasses import dataclass
 
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
 _NON_WORD = re.compile(r"[^a-z0-9]+")
+#: « acheté par la mairie », « que l'OGEC a financé », « payés par la ville »: who bought a device,
+#: said in the message (matched on the text `normalise` returns).
+_BOUGHT = r"(?:achet|financ|pay|offert|offer)[a-z]*"
+_BUYER = r"(?:la |l )?(mairie|commune|ville|ogec)"
+_STATED_OWNER = re.compile(
+    rf"(?<![a-z0-9]){_BOUGHT} (?:par |avec |sur )?(?:le budget (?:de |du )?|les fonds (?:de |du )?)?{_BUYER}(?![a-z0-9])"
+    rf"|(?<![a-z0-9])(?:que |qu )?{_BUYER} (?:nous )?(?:a|avait|ont) {_BOUGHT}"
+)
+_BUYERS = {"mairie": "commune", "commune": "commune", "ville": "commune", "ogec": "ogec"}
 
 
 # Every non-ASCII character met so far -> its folded form, as a `str.translate` table (NFKD
@@ -62,3 +71,15 @@ def any_found_in(keywords: tuple[Keyword, ...], normalised_text: str) -> bool:
         if k.literal in normalised_text and k.pattern.search(normalised_text) is not None:
             return True
     return False
+
+
+def stated_owner(text: str) -> str | None:
+    """Who bought the device, when the message says so (« le PC acheté par la mairie »): the
+    `AssetOwner` value (« commune », « ogec ») or None."""
+    lowered = text.lower()
+    if "achet" not in lowered and "financ" not in lowered and "pay" not in lowered and "offert" not in lowered:
+        return None  # most messages: no normalising
+    match = _STATED_OWNER.search(normalise(text))
+    if match is None:
+        return None
+    return _BUYERS[match.group(1) or match.group(2)]

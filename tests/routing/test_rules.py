@@ -19,7 +19,7 @@ from domain.vocabulary import (
     TICKET_INTENTS,
 )
 from routing import Decision, Territory, decide, load_territory, normalise
-from routing.text import Keyword
+from routing.text import Keyword, stated_owner
 
 PUBLIC, PRIVATE = SchoolStatus.PUBLIC, SchoolStatus.PRIVATE
 OP, SA, ED = Role.OPERATOR, Role.SCHOOL_AUTHORITY, Role.EDUCATION
@@ -225,6 +225,50 @@ def test_account_access_keywords(sem, text, org, rule):
     """Mail and filtering go to the rectorat, the ENT and sessions to SEM, whatever the accents and case."""
     d = route(sem, "account_access", text=text)
     assert (d.org_kind, d.rule_id) == (org, rule)
+
+
+@pytest.mark.parametrize(
+    ("intent", "text", "org", "rule"),
+    [
+        ("account_access", "Youtube est bloqué sur les postes depuis la rentrée", "rectorat", "filtering-blocked-site"),
+        ("software_issue", "YOUTUBE BLOQUÉ sur le TNI, impossible de montrer la vidéo", "rectorat", "filtering-blocked-site"),
+        ("network_outage", "le site internet de la bibliothèque est bloqué sur les tablettes", "rectorat",
+         "filtering-blocked-site"),
+        ("network_outage", "plus aucun site ne s'ouvre, internet est coupé", "sem", "network-internet"),
+        ("software_issue", "l'ENT est bloqué sur youtube", "sem", "software-unidentified"),
+    ],
+)
+def test_blocked_sites_are_filtering_whatever_the_intent(sem, intent, text, org, rule):
+    """A site or a video platform blocked is the Education nationale's filtering, also when the
+    model read the report as a fault of the post or of the network (art. 1)."""
+    d = route(sem, intent, text=text)
+    assert (d.org_kind, d.rule_id) == (org, rule)
+
+
+@pytest.mark.parametrize(
+    ("text", "owner"),
+    [
+        ("enlèvement des vieux ordinateurs achetés par la mairie en 2012", "commune"),
+        ("Le PC que la mairie a acheté pour la BCD ne s'allume plus", "commune"),
+        ("les tablettes financées par l'OGEC ne chargent plus", "ogec"),
+        ("l'imprimante payée sur le budget de la commune est en panne", "commune"),
+        ("on a acheté du papier", None),
+        ("j'ai payé la facture de la mairie", None),
+        ("le pc ne marche plus", None),
+    ],
+)
+def test_stated_owner(text, owner):
+    """Who bought a device, when the message says it."""
+    assert stated_owner(text) == owner
+
+
+def test_the_message_says_whose_device_it_is(sem):
+    """Without an inventory owner, « acheté par la mairie » routes a fault as the commune's (art. 3);
+    an inventory owner wins over the text."""
+    text = "le PC acheté par la mairie pour la BCD ne s'allume plus"
+    assert route(sem, "hardware_failure", "desktop", text=text).org_kind == "commune"
+    assert route(sem, "hardware_failure", "desktop", text="le PC ne s'allume plus").org_kind == "sem"
+    assert route(sem, "hardware_failure", "desktop", owner=AssetOwner.SEM, text=text).org_kind == "sem"
 
 
 def test_normalise_strips_accents_case_and_punctuation():
