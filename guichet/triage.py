@@ -25,6 +25,9 @@ BATCH = 512
 # The members by value (a dictionary lookup instead of the enum's call).
 _EQUIPMENT = {e.value: e for e in Equipment}
 _STATUS = {s.value: s for s in SchoolStatus}
+_OWNERS = frozenset(o.value for o in AssetOwner)
+# One encoder for every output line (`json.dumps` with options builds a new one per call).
+_encode = json.JSONEncoder(ensure_ascii=False).encode
 
 
 def _entity_json(result: ParseResult) -> list[dict[str, Any]]:
@@ -142,13 +145,13 @@ def triage_lines(territory: Territory, nlu: LocalNlu, lines: list[str]) -> str:
     n = 0
     for item in parsed:
         if isinstance(item, str):
-            out.append(json.dumps({"error": item}, ensure_ascii=False))
+            out.append(_encode({"error": item}))
             continue
         text, status, owner = item
         cut = spans[n]
         one = triage_parsed(territory, results[n], status, owner, cut, [next(parts) for _ in cut] if len(cut) > 1 else [])
         n += 1
-        out.append(json.dumps(one, ensure_ascii=False))
+        out.append(_encode(one))
     return "\n".join(out) + "\n"
 
 
@@ -183,10 +186,10 @@ def _validate(line: str) -> tuple[str, str, str | None]:
     if not isinstance(text, str):
         raise ValueError("le champ « text » (chaîne) est obligatoire")
     status = data.get("school_status") or "public"
-    if status not in {s.value for s in SchoolStatus}:
+    if status not in _STATUS:
         raise ValueError(f"school_status inconnu : {status!r}")
     owner = data.get("asset_owner")
-    if owner is not None and owner not in {o.value for o in AssetOwner}:
+    if owner is not None and owner not in _OWNERS:
         raise ValueError(f"asset_owner inconnu : {owner!r}")
     return text, status, owner
 
