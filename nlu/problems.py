@@ -16,8 +16,8 @@ _CUT = re.compile(
     r"|\s+et\s+(?=(?:la|le|les|l'|l’|un|une|des|mon|ma|mes|notre|nos|on|il|elle|en plus|aussi|je|j'|j’|nous)\b)"
     # « + » for « en plus » in SMS style, before a new clause (« … + il nous faudrait du papier »)
     r"|\s+\+\s+(?=(?:la|le|les|l'|l’|un|une|des|mon|ma|mes|notre|nos|on|il|elle|nous|j'|j’|je)\b)"
-    # English: « …, and my email account is locked », « … and also the printer jams »
-    r"|,?\s+and\s+(?=(?:the|my|our|a|an|we|it|there|also|i)\b))",
+    # English, after a comma: « …, and my email account is locked »
+    r"|,\s+and\s+(?=(?:the|my|our|a|an|we|it|there|also|i)\b))",
     re.IGNORECASE,
 )
 MIN_WORDS = 3
