@@ -8,14 +8,15 @@ from dataclasses import dataclass
 
 _LIGATURES = str.maketrans({"œ": "oe", "Œ": "oe", "æ": "ae", "Æ": "ae", "ß": "ss"})
 _NON_WORD = re.compile(r"[^a-z0-9]+")
-#: « acheté par la mairie », « que l'OGEC a financé », « payés par la ville »: who bought a device,
-#: said in the message (matched on the text `normalise` returns).
-_BOUGHT = r"(?:achet|financ|pay|offert|offer)[a-z]*"
+#: « acheté par la mairie », « que l'OGEC a financé », « payés par la ville », « fourni par la
+#: commune »: who bought a device, said in the message (matched on the text `normalise` returns).
+_BOUGHT = r"(?:achet|financ|pay|offert|offer|fourni)[a-z]*"
 _BUYER = r"(?:la |l )?(mairie|commune|ville|ogec)"
 _STATED_OWNER = re.compile(
     rf"(?<![a-z0-9]){_BOUGHT} (?:par |avec |sur )?(?:le budget (?:de |du )?|les fonds (?:de |du )?)?{_BUYER}(?![a-z0-9])"
     rf"|(?<![a-z0-9])(?:que |qu )?{_BUYER} (?:nous )?(?:a|avait|ont) {_BOUGHT}"
 )
+_BOUGHT_STEMS = ("achet", "financ", "pay", "offert", "fourni")
 _BUYERS = {"mairie": "commune", "commune": "commune", "ville": "commune", "ogec": "ogec"}
 
 
@@ -77,7 +78,7 @@ def stated_owner(text: str) -> str | None:
     """Who bought the device, when the message says so (« le PC acheté par la mairie »): the
     `AssetOwner` value (« commune », « ogec ») or None."""
     lowered = text.lower()
-    if "achet" not in lowered and "financ" not in lowered and "pay" not in lowered and "offert" not in lowered:
+    if not any(stem in lowered for stem in _BOUGHT_STEMS):
         return None  # most messages: no normalising
     match = _STATED_OWNER.search(normalise(text))
     if match is None:
