@@ -15,8 +15,8 @@ import os
 from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
-from domain.vocabulary import AssetOwner, Equipment, SchoolStatus
-from handlers.problems import Problem, problems_of, without
+from domain.vocabulary import AssetOwner, Equipment, Intent, SchoolStatus
+from handlers.problems import Problem, problems_beside_question, problems_of, without
 from nlu import CLARIFY_THRESHOLD, LocalNlu, ParseResult
 from nlu.problems import problem_spans
 from routing import Territory, TerritoryError, decide, load_territory
@@ -116,9 +116,16 @@ def triage_parsed(
 ) -> dict[str, Any]:
     """The output object of one message from its parse and its parts' parses (`problem_spans`;
     no parts for a message that is not cut): with several problems, the first ticket's reading at
-    the top level and every problem under `problems`."""
+    the top level and every problem under `problems`; a status question beside a problem is the
+    problem's ticket (`handlers.problems.problems_beside_question`)."""
     several = _problems_of(territory, result.text, list(spans), list(parts), school_status, asset_owner) \
         if len(spans) > 1 else []
+    if not several and len(spans) > 1 and result.intent is Intent.TICKET_STATUS:
+        # « la souris est HS, et où en est la demande 2024-0318 ? »: the first ticket is the mouse's.
+        several = problems_beside_question(territory, result.text, list(spans), list(parts),
+                                           school_status=_STATUS[school_status], asset_owner=asset_owner)
+        if len(several) == 1:
+            return triage_one(territory, result, school_status, asset_owner, several[0])
     if not several:
         return triage_one(territory, result, school_status, asset_owner)
     out = triage_one(territory, result, school_status, asset_owner, several[0], several[1:])

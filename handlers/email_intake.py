@@ -44,7 +44,7 @@ from handlers.assets import parse_device_note, teacher_note
 from handlers.theft import GUIDE_SLUG, GUIDE_TITLE, theft_checklist
 from handlers.email_bounces import Bounce, record_bounce
 from handlers import other_problems
-from handlers.problems import find_problems, not_covered, reading_of, without
+from handlers.problems import find_problems, find_problems_beside_question, not_covered, reading_of, without
 from handlers.report import NotATicket, ReportDraft, ReportOutcome, open_report
 from nlu import ParseResult
 
@@ -424,12 +424,15 @@ class EmailIntake:
             requester.school_id = school_id
         if parsed.intent is Intent.HOWTO and await self._answer_howto(session, row, mail, parsed):
             return
-        if parsed.intent not in TICKET_INTENTS:
+        status = await _status_of(session, school_id)
+        # « la souris est HS, et où en est la demande 2024-0318 ? »: the mouse's ticket, the question in it.
+        beside = await find_problems_beside_question(self._nlu, self._ctx.territory, text, school_status=status) \
+            if parsed.intent is Intent.TICKET_STATUS else []
+        if parsed.intent not in TICKET_INTENTS and not beside:
             self._done(row, InboundStatus.HELD, None, note=f"intent {parsed.intent}")
             await self._reply(session, row, mail, body=_held_text(mail))
             return
-        status = await _status_of(session, school_id)
-        problems = await find_problems(self._nlu, self._ctx.territory, text, school_status=status)
+        problems = beside or await find_problems(self._nlu, self._ctx.territory, text, school_status=status)
         intent, equipment = parsed.intent, _equipment(parsed)
         if problems and not parsed.first("asset_tag"):
             first_intent, device = reading_of(problems, intent.value, equipment.value if equipment else None)
@@ -457,6 +460,10 @@ class EmailIntake:
         if pending:
             await other_problems.keep_offer(session, ticket, pending, channel=CHANNEL)
             offer = await _offer_text(session, self._ctx, pending[0], school_id)
+        if beside:
+            asked = ("Votre message demande aussi où en est une autre demande : votre question est jointe à "
+                     "cette nouvelle demande, l'agent qui la traite la lira.")
+            offer = f"{asked}\n\n{offer}" if offer else asked
         await self._reply(session, row, mail, reference=ticket.reference, ticket_id=ticket.id,
                           body=await self._ack(session, mail, outcome, intent, parsed.first("asset_tag"),
                                                requester, territory_id, ask_school=school_id is None,

@@ -40,6 +40,12 @@ async def offer_sentence(session: AsyncSession, ctx: DeskContext, pending: dict[
     return sentence
 
 
+def beside_question_sentence(pending: dict[str, Any]) -> str:
+    """« Votre message signale aussi un problème : « … ». », said of a problem reported beside a
+    question on another demand's progress (`handlers.problems.problems_beside_question`)."""
+    return f"Votre message signale aussi un problème : « {_excerpt(pending['text'])} »."
+
+
 async def keep_offer(session: AsyncSession, ticket: Ticket, pending: list[dict[str, Any]], *,
                      channel: str) -> None:
     """Keep the offer on the ticket until the teacher answers it (the mail door)."""

@@ -122,11 +122,50 @@ def problems_of(
     asset_owner: AssetOwner | str | None = None,
 ) -> list[Problem]:
     """The problems among a message's parsed parts; [] when it reports one problem (or none)."""
+    found, _ = _reported(territory, text, spans, parts, school_status, asset_owner)
+    return found if len(found) > 1 else []
+
+
+def problems_beside_question(
+    territory: Territory,
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    parts: Sequence[ParseResult],
+    *,
+    school_status: SchoolStatus | str = SchoolStatus.PUBLIC,
+    asset_owner: AssetOwner | str | None = None,
+) -> list[Problem]:
+    """The problems a message reports beside a question on a ticket's progress; [] when it asks
+    nothing of the kind or reports nothing.
+
+    « la souris du poste 5 est HS, et svp où en est la demande 2024-0318 ? » reads as a whole as a
+    status question, which opens no ticket: the mouse would be lost. The doors answer the question
+    and take the report (the chat doors), or take the report with the question in it (the mail door).
+    """
+    found, asks_status = _reported(territory, text, spans, parts, school_status, asset_owner)
+    return found if asks_status else []
+
+
+def _reported(
+    territory: Territory,
+    text: str,
+    spans: Sequence[tuple[int, int]],
+    parts: Sequence[ParseResult],
+    school_status: SchoolStatus | str,
+    asset_owner: AssetOwner | str | None,
+) -> tuple[list[Problem], bool]:
+    """The parts that call for a ticket of their own, and whether a part asks how a ticket is going."""
     status = SchoolStatus(school_status)
     owner = AssetOwner(asset_owner) if asset_owner else None
     found: list[Problem] = []
+    asks_status = False
     for (start, end), result in zip(spans, parts, strict=True):
-        if result.confidence < CLARIFY_THRESHOLD or not names_a_problem(result):
+        if result.confidence < CLARIFY_THRESHOLD:
+            continue
+        if result.intent is Intent.TICKET_STATUS:
+            asks_status = True
+            continue
+        if not names_a_problem(result):
             continue
         equipment = result.equipment
         decision = decide(
@@ -140,7 +179,7 @@ def problems_of(
         if any(same_problem(f.key, problem.key) for f in found):
             continue
         found.append(problem)
-    return found if len(found) > 1 else []
+    return found, asks_status
 
 
 async def find_problems(
@@ -157,6 +196,23 @@ async def find_problems(
         return []
     parts = [await nlu.aparse(text[a:b]) for a, b in spans]
     return problems_of(territory, text, spans, parts, school_status=school_status, asset_owner=asset_owner)
+
+
+async def find_problems_beside_question(
+    nlu: NluBackend,
+    territory: Territory,
+    text: str,
+    *,
+    school_status: SchoolStatus | str = SchoolStatus.PUBLIC,
+    asset_owner: AssetOwner | str | None = None,
+) -> list[Problem]:
+    """`problems_beside_question` of one message (for a message read as a status question)."""
+    spans = problem_spans(text)
+    if len(spans) < 2:
+        return []
+    parts = [await nlu.aparse(text[a:b]) for a, b in spans]
+    return problems_beside_question(territory, text, spans, parts, school_status=school_status,
+                                    asset_owner=asset_owner)
 
 
 def pending_key(pending: dict[str, Any]) -> ProblemKey:

@@ -12,8 +12,8 @@ from bot.payloads import button
 from bot.state import Draft, Step
 from bot.turn import Turn
 from domain.vocabulary import Intent, SchoolStatus
-from handlers.other_problems import offer_sentence
-from handlers.problems import find_problems, not_covered, pending_key, reading_of
+from handlers.other_problems import beside_question_sentence, offer_sentence
+from handlers.problems import find_problems, find_problems_beside_question, not_covered, pending_key, reading_of
 
 YES = "Oui, ouvrir une autre demande"
 NO = "Non merci"
@@ -29,6 +29,24 @@ async def _problems(turn: Turn, d: Draft | None, text: str) -> list[dict[str, An
     found = await find_problems(turn.services.nlu, turn.ctx.territory, text[: common.MAX_TRIAGE_CHARS],
                                 school_status=status)
     return [p.to_pending() for p in found]
+
+
+async def report_beside_question(turn: Turn, text: str) -> None:
+    """A message read as a status question that also reports a problem: the report of the problem
+    starts (its ticket opens as any report's), the other problems it holds offered after it."""
+    from bot.flows import report, triage
+
+    school = await common.school(turn, _school_id(turn))
+    status = SchoolStatus(school.status) if school is not None else SchoolStatus.PUBLIC
+    found = await find_problems_beside_question(turn.services.nlu, turn.ctx.territory,
+                                                text[: common.MAX_TRIAGE_CHARS], school_status=status)
+    if not found:
+        return
+    problem, *rest = [p.to_pending() for p in found]
+    turn.state.other_problems = rest
+    turn.say(f"{beside_question_sentence(problem)} Je l'enregistre comme une nouvelle demande.")
+    parsed = await triage.parse(turn, problem["text"])
+    await report.start(turn, problem["text"], parsed, Intent(problem["intent"]), problem=problem)
 
 
 async def first_of_several(turn: Turn, text: str) -> Intent | None:

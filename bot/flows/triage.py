@@ -32,6 +32,8 @@ async def handle_text(turn: Turn, text: str, *, draft: Draft | None = None) -> N
         return
     if parsed.intent is Intent.TICKET_STATUS and draft is None:
         await status.show(turn, ref)
+        # « la souris est HS, et où en est la demande 2024-0318 ? »: the status, then her report.
+        await other_problem.report_beside_question(turn, text)
         return
     if draft is not None and (parsed.intent in SMALL_TALK_INTENTS or needs_clarification(parsed)):
         # The teacher is describing a known device (deep link, « Modifier »): it is a report.

@@ -105,6 +105,15 @@ def test_one_problem_has_no_split(nlu: LocalNlu) -> None:
     assert "problems" not in out
 
 
+def test_a_report_beside_a_status_question_is_the_reports_ticket(nlu: LocalNlu) -> None:
+    """A status question opens no ticket: the mouse it also reports does (its org, its device)."""
+    text = "la souris du poste 5 en salle info est HS, et svp où en est la demande 2026-00042 ?"
+    [out, alone] = _run([json.dumps({"text": text}), json.dumps({"text": "où en est ma demande 2026-00042 ?"})], nlu)
+    assert (out["intent"], out["org"], out["equipment"]) == ("hardware_failure", "sem", "keyboard_mouse")
+    assert "problems" not in out
+    assert (alone["intent"], alone["org"]) == ("ticket_status", "none")
+
+
 def test_language_and_premises_in_the_output(nlu: LocalNlu) -> None:
     """An English report is flagged `en`; a dead wall socket goes to the commune with the article."""
     english, socket = _run(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from domain.vocabulary import Intent
-from handlers.problems import find_problems, names_a_problem, not_covered, reading_of, same_problem, without
+from handlers.problems import find_problems, find_problems_beside_question, names_a_problem, not_covered, reading_of, same_problem, without
 from nlu import LocalNlu
 from routing import load_territory
 
@@ -40,6 +40,21 @@ async def test_one_problem_said_twice_is_not_split(nlu: LocalNlu) -> None:
     territory = load_territory("sem")
     assert await find_problems(nlu, territory, "Le TNI ne s'allume plus. On l'a débranché et rebranché, rien.") == []
     assert await find_problems(nlu, territory, "Le TNI de la classe ne s'allume plus du tout. Salle 8, classe de CE1") == []
+
+
+async def test_a_problem_beside_a_status_question_is_found(nlu: LocalNlu) -> None:
+    """« …HS, et svp où en est la demande… » reads as a status question, which opens no ticket: the
+    mouse is found on its own (and is no « second » problem: there is one ticket to open)."""
+    territory = load_territory("sem")
+    text = "la souris du poste 5 en salle info est HS, et svp où en est la demande 2026-00042 ?"
+    assert nlu.parse(text).intent is Intent.TICKET_STATUS
+    assert await find_problems(nlu, territory, text) == []
+    [mouse] = await find_problems_beside_question(nlu, territory, text)
+    assert mouse.key == ("hardware_failure", "sem", "keyboard_mouse")
+    assert mouse.text == "la souris du poste 5 en salle info est HS"
+    # A status question alone, or a report without a question, finds nothing here.
+    assert await find_problems_beside_question(nlu, territory, "où en est ma demande 2026-00042 ? merci d'avance") == []
+    assert await find_problems_beside_question(nlu, territory, SOCKET) == []
 
 
 def test_a_room_or_a_school_alone_names_no_problem(nlu: LocalNlu) -> None:

@@ -189,3 +189,18 @@ async def test_one_problem_said_in_two_sentences_is_one_ticket(world: World) -> 
     await world.door.report("Le vidéoprojecteur de la classe de CM2 ne s'allume plus. On l'a débranché et rebranché, rien.")
     await world.only_ticket()
     assert "signale aussi" not in world.door.text
+
+
+async def test_a_report_beside_a_status_question_is_not_lost(world: World) -> None:
+    """« La souris … ne marche plus, et svp où en est la demande … ? » reads as a status question,
+    which opens no ticket: the mouse gets its own (SEM, art. 3), the first demand is left as it was."""
+    first = await _report(world)
+    await world.door.report(f"La souris du poste 5 en salle info ne marche plus, et svp où en est la demande "
+                            f"{first.reference} ?")
+    tickets = await world.tickets()
+    assert len(tickets) == 2 and tickets[0].id == first.id, world.door.text
+    mouse = await state(world, tickets[1])
+    assert (mouse["organisation"], mouse["equipment"], mouse["status"]) == ("sem", "keyboard_mouse", "new")
+    assert mouse["clocks"] and all(due for *_, due in mouse["clocks"])
+    assert tickets[1].reference in world.door.text
+    assert (await state(world, first))["requester_messages"] == 1
