@@ -461,8 +461,8 @@ class EmailIntake:
             await other_problems.keep_offer(session, ticket, pending, channel=CHANNEL)
             offer = await _offer_text(session, self._ctx, pending[0], school_id)
         if beside:
-            asked = ("Votre message demande aussi où en est une autre demande : votre question est jointe à "
-                     "cette nouvelle demande, l'agent qui la traite la lira.")
+            asked = ("Vous nous demandez aussi où en est une autre demande : votre question est jointe à "
+                     "ce nouveau signalement, l'agent qui le traite la lira.")
             offer = f"{asked}\n\n{offer}" if offer else asked
         await self._reply(session, row, mail, reference=ticket.reference, ticket_id=ticket.id,
                           body=await self._ack(session, mail, outcome, intent, parsed.first("asset_tag"),

@@ -191,11 +191,7 @@ async def find_problems(
     asset_owner: AssetOwner | str | None = None,
 ) -> list[Problem]:
     """The problems of one message, each routed on its own; [] for a message with one problem."""
-    spans = problem_spans(text)
-    if len(spans) < 2:
-        return []
-    parts = [await nlu.aparse(text[a:b]) for a, b in spans]
-    return problems_of(territory, text, spans, parts, school_status=school_status, asset_owner=asset_owner)
+    return await _find(problems_of, nlu, territory, text, school_status, asset_owner)
 
 
 async def find_problems_beside_question(
@@ -207,12 +203,17 @@ async def find_problems_beside_question(
     asset_owner: AssetOwner | str | None = None,
 ) -> list[Problem]:
     """`problems_beside_question` of one message (for a message read as a status question)."""
+    return await _find(problems_beside_question, nlu, territory, text, school_status, asset_owner)
+
+
+async def _find(rule: Callable[..., list[Problem]], nlu: NluBackend, territory: Territory, text: str,
+                school_status: SchoolStatus | str, asset_owner: AssetOwner | str | None) -> list[Problem]:
+    """`rule` on the parts of one message, each parsed on its own; [] for a message not cut."""
     spans = problem_spans(text)
     if len(spans) < 2:
         return []
     parts = [await nlu.aparse(text[a:b]) for a, b in spans]
-    return problems_beside_question(territory, text, spans, parts, school_status=school_status,
-                                    asset_owner=asset_owner)
+    return rule(territory, text, spans, parts, school_status=school_status, asset_owner=asset_owner)
 
 
 def pending_key(pending: dict[str, Any]) -> ProblemKey:
