@@ -70,3 +70,27 @@ def test_a_projector_with_its_indicator_light_off_is_not_premises():
         text="le portable ne démarre plus, la petite lumière ne s'allume même pas",
     )
     assert decision.org_kind == "sem"
+
+
+@pytest.mark.parametrize("preset", PRESETS)
+@pytest.mark.parametrize("text", [
+    "le petit boîtier ne répond plus, il reste avec sa lumière rouge fixe",
+    "plus rien ne s'affiche, juste une lumiere orange qui clignote sur le côté",
+])
+def test_an_unnamed_device_with_its_indicator_colour_is_not_premises(preset: str, text: str):
+    """« Sa lumière rouge fixe » is a device's indicator, not the room's lighting, even when the
+    device was not recognised: the premises rule does not take it."""
+    decision = decide(load_territory(preset), intent=Intent.HARDWARE_FAILURE, equipment=None, text=text)
+    assert decision.rule_id != "premises"
+    assert decision.role is Role.OPERATOR
+
+
+def test_a_wireless_hdmi_box_is_the_display_dongle_and_stays_with_the_operator():
+    """« Le boîtier HDMI pour projeter sans fil » is the plan's display dongle (SEM's)."""
+    from guichet.triage import triage_lines
+    from nlu import LocalNlu
+
+    line = '{"text": "Le boîtier HDMI de la salle 2 n\'est plus reconnu, il reste avec sa lumière rouge fixe"}'
+    out = triage_lines(load_territory("sem", check_holidays=False), LocalNlu(), [line])
+    assert '"equipment": "display_dongle"' in out
+    assert '"org": "sem"' in out
