@@ -79,13 +79,27 @@ class Problem:
         }
 
 
+#: An accident or a theft, and what it left the device doing: « des coups de pied dans le copieur,
+#: la vitre est brisée et le bac papier ne rentre plus » is one damage to declare (convention,
+#: art. 6), not a damage and a failure.
+_EVENTS = frozenset({Intent.DAMAGE.value, Intent.THEFT.value})
+#: Devices whose screen is part of them (« la charnière du portable est cassée et l'écran ne tient plus »).
+_SCREENED = frozenset({Equipment.LAPTOP.value, Equipment.TABLET.value, Equipment.INTERACTIVE_DISPLAY.value})
+
+
 def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
     """Whether a part says more of a problem already found rather than reporting another one.
 
     Same intent and organisation: the same problem when either part names no device (« on l'a
     éteinte et rallumée », « pour la classe de CM1 » are details of the problem before), when the
-    devices are the same, or when the intent is one event or one list per message.
+    devices are the same, or when the intent is one event or one list per message. After a damage
+    or a theft, a failure of no other device is what the event did to it (`_EVENTS`).
     """
+    if found[0] in _EVENTS and part[0] == Intent.HARDWARE_FAILURE.value and (
+        part[2] is None or part[2] == found[2]
+        or (part[2] == Equipment.MONITOR.value and found[2] in _SCREENED)
+    ):
+        return True
     if found[0] != part[0] or found[1] != part[1]:
         return False
     if found[2] is None or part[2] is None or found[2] == part[2]:

@@ -53,7 +53,7 @@ _SALLE = re.compile(r"salle", re.I)
 _CLASSE = re.compile(r"classe", re.I)
 _LEVEL_HINT = re.compile(rf"(?:{_LEVELS})\b")
 _SCHOOL_NAME = re.compile(
-    r"\b[ée]cole\s+(?:maternelle\s+|[ée]l[ée]mentaire\s+|primaire\s+|priv[ée]e\s+)?"
+    r"\b[ÉEée]cole\s+(?:maternelle\s+|[ée]l[ée]mentaire\s+|primaire\s+|priv[ée]e\s+)?"
     r"((?:[A-ZÉÈ][\w'’-]+)(?:[ \-](?:de |du |des |la |le )?[A-ZÉÈ][\w'’-]+){0,3})"
 )
 #: Tokens whose gazetteer reading is memoised per extractor (bounded: cleared when full).

@@ -38,7 +38,9 @@ _GLOSS: tuple[tuple[str, str], ...] = (
     ("doesn't work", "ne marche plus"), ("does not work", "ne marche plus"),
     ("not working", "ne marche plus"), ("isn't working", "ne marche plus"),
     ("won't turn on", "ne s'allume plus"), ("doesn't turn on", "ne s'allume plus"),
-    ("turn on", "allumer"), ("is down", "est en panne"), ("has been down", "est coupé"),
+    ("turn on", "allumer"), ("switch on", "allumer"), ("switch it on", "l'allumer"),
+    ("switch off", "éteindre"), ("switch it off", "l'éteindre"), ("turn off", "éteindre"),
+    ("is down", "est en panne"), ("has been down", "est coupé"),
     ("log in", "me connecter"), ("sign in", "me connecter"), ("can't", "je n'arrive pas à"),
     ("cannot", "je n'arrive pas à"), ("how do i", "comment"), ("how can i", "comment"),
     ("how to", "comment"), ("any news", "des nouvelles"), ("thank you", "merci"),
@@ -120,3 +122,15 @@ def french_gloss(text: str) -> str:
     """The English words the desk knows replaced by their French (unknown words kept as they are)."""
     lowered = text.lower().replace("’", "'")
     return _GLOSS_RE.sub(lambda m: _GLOSS_MAP[m.group(1)], lowered)
+
+
+#: « switch on / off » (a verb): blanked in an English message before its devices are looked up,
+#: where « switch » alone is the network switch (a router).
+_SWITCH_VERB = re.compile(r"\bswitch(?:es|ed|ing)?(?:\s+(?:it|them))?\s+(?:on|off)\b", re.IGNORECASE)
+
+
+def without_switch_verb(text: str) -> str:
+    """`text` with « switch on / off » blanked out (same length: the entities' offsets hold)."""
+    if "witch" not in text:
+        return text
+    return _SWITCH_VERB.sub(lambda m: " " * len(m.group()), text)

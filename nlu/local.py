@@ -21,7 +21,7 @@ from domain.vocabulary import EntityType, Intent
 from .cache import CODE_VERSION, DEFAULT_VARIANT, ModelCache, default_cache_dir
 from .compiled import CompiledClassifier
 from .entities import EntityExtractor
-from .language import ENGLISH, detect_language, french_gloss
+from .language import ENGLISH, detect_language, french_gloss, without_switch_verb
 from .result import MAX_RANKING, EntitySpan, IntentScore, ParseResult
 from .training_data import (
     DEFAULT_DATA_DIR,
@@ -320,7 +320,7 @@ def _entities(model: CompiledModel, text: str, language: str, routing_only: bool
     head = text[:MAX_ENTITY_CHARS]
     if routing_only and language != ENGLISH:
         return tuple(extractor.routed_equipment(head))
-    entities = tuple(extractor.extract(head))
+    entities = tuple(extractor.extract(without_switch_verb(head) if language == ENGLISH else head))
     if not entities and language == ENGLISH:
         # English device names: found in the French gloss, without offsets into the text.
         entities = tuple(

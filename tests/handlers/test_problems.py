@@ -30,6 +30,35 @@ def test_a_detail_without_a_device_belongs_to_the_problem_before() -> None:
     assert not same_problem(("damage", "commune", "tablet"), ("damage", "sem", "tablet"))
 
 
+def test_what_a_damage_did_to_the_device_is_the_same_event() -> None:
+    """After a damage or a theft, a failure naming no device, the same one, or the screen of the
+    device is what the event did (one declaration, art. 6); another device failing is another
+    problem, and a failure first then a damage stays two."""
+    copier = ("damage", "commune", "copier")
+    assert same_problem(copier, ("hardware_failure", "sem", None))
+    assert same_problem(copier, ("hardware_failure", "sem", "copier"))
+    assert same_problem(("damage", "ogec", "laptop"), ("hardware_failure", "sem", "monitor"))
+    assert same_problem(("theft", "commune", "display_dongle"), ("hardware_failure", "sem", None))
+    assert not same_problem(copier, ("hardware_failure", "sem", "projector"))
+    assert not same_problem(copier, ("hardware_failure", "sem", "monitor"))
+    assert not same_problem(copier, ("network_outage", "sem", None))
+    assert not same_problem(("hardware_failure", "sem", "copier"), ("damage", "commune", "copier"))
+
+
+async def test_a_damage_and_its_consequences_is_one_problem(nlu: LocalNlu) -> None:
+    """« des coups de pied dans le copieur, la vitre est brisée et le bac papier ne rentre plus »:
+    one damage on every door (the parts after it are what the kicks did)."""
+    territory = load_territory("sem")
+    kicked = ("Un élève en colère a donné des coups de pied dans la photocopieuse du couloir, la vitre "
+              "du scanner est cassée et le bac papier ne rentre plus.")
+    assert await find_problems(nlu, territory, kicked) == []
+    dropped = ("Bonjour, un ordinateur portable est tombé du chariot ce matin, la charnière est cassée et "
+               "l'écran ne tient plus debout. École Sainte-Anne de Lourdes, classe de CM1")
+    assert await find_problems(nlu, territory, dropped) == []
+    two = "Un élève a fait tomber la tablette de la classe. Par ailleurs l'imprimante du bureau ne marche plus."
+    assert [p.key[0] for p in await find_problems(nlu, territory, two)] == ["damage", "hardware_failure"]
+
+
 async def test_two_problems_for_two_bodies_are_found_and_routed_each_on_its_own(nlu: LocalNlu) -> None:
     problems = await find_problems(nlu, load_territory("sem"), SOCKET)
     assert [p.key for p in problems] == [("hardware_failure", "sem", "projector"), ("building_works", "commune", None)]

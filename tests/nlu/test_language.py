@@ -31,6 +31,15 @@ def test_gloss_rewrites_known_english_words():
     assert french_gloss("The projector doesn't work") == "the vidéoprojecteur ne marche plus"
 
 
+def test_switching_a_device_on_is_not_a_network_switch():
+    """« how to switch on the document camera »: the verb, not the router (« switch » alone is one)."""
+    assert french_gloss("how to switch on the document camera") == "comment allumer the visualiseur"
+    nlu = LocalNlu(cache_dir=False)
+    result = nlu.parse("Hi, could you tell me how to switch on the document camera and get the picture on the screen?")
+    assert result.equipment == "document_camera"
+    assert nlu.parse("Hello, the switch in the IT room has an orange light and no computer has network").equipment == "router"
+
+
 def test_an_english_report_is_understood_and_flagged():
     """« Hello, the projector… » is a projector failure flagged English; French stays French (real data)."""
     nlu = LocalNlu(cache_dir=False)
