@@ -236,6 +236,11 @@ def test_account_access_keywords(sem, text, org, rule):
          "filtering-blocked-site"),
         ("network_outage", "plus aucun site ne s'ouvre, internet est coupé", "sem", "network-internet"),
         ("software_issue", "l'ENT est bloqué sur youtube", "sem", "software-unidentified"),
+        # English (a language assistant): the rules read the message as she wrote it.
+        ("network_outage", "Hi, the phonics website we use is blocked on the class laptops", "rectorat",
+         "filtering-blocked-site"),
+        ("account_access", "the reading site is blocked by the school filter, could you unblock it?", "rectorat",
+         "account-education"),
     ],
 )
 def test_blocked_sites_are_filtering_whatever_the_intent(sem, intent, text, org, rule):
