@@ -85,6 +85,8 @@ class Problem:
 _EVENTS = frozenset({Intent.DAMAGE.value, Intent.THEFT.value})
 #: Devices whose screen is part of them (« la charnière du portable est cassée et l'écran ne tient plus »).
 _SCREENED = frozenset({Equipment.LAPTOP.value, Equipment.TABLET.value, Equipment.INTERACTIVE_DISPLAY.value})
+_FAILURE = Intent.HARDWARE_FAILURE.value
+_MONITOR = Equipment.MONITOR.value
 
 
 def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
@@ -95,9 +97,8 @@ def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
     devices are the same, or when the intent is one event or one list per message. After a damage
     or a theft, a failure of no other device is what the event did to it (`_EVENTS`).
     """
-    if found[0] in _EVENTS and part[0] == Intent.HARDWARE_FAILURE.value and (
-        part[2] is None or part[2] == found[2]
-        or (part[2] == Equipment.MONITOR.value and found[2] in _SCREENED)
+    if found[0] in _EVENTS and part[0] == _FAILURE and (
+        part[2] is None or part[2] == found[2] or (part[2] == _MONITOR and found[2] in _SCREENED)
     ):
         return True
     if found[0] != part[0] or found[1] != part[1]:
