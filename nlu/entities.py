@@ -37,6 +37,11 @@ DEFAULT_REGEXES: dict[str, tuple[str, ...]] = {
     EntityType.TICKET_REF.value: (rf"\b{REFERENCE_PATTERN}\b",),
 }
 _EQUIPMENT_VALUES = frozenset(e.value for e in Equipment)
+#: The devices of the network itself (what a network outage is fixed on), by value.
+NETWORK_DEVICES = frozenset(
+    e.value
+    for e in (Equipment.WIFI_ACCESS_POINT, Equipment.ROUTER, Equipment.NAS, Equipment.NETWORK_SOCKET, Equipment.PHONE)
+)
 _WORD = re.compile(r"[a-z0-9]+")
 _LEVELS = "|".join(sorted((re.escape(x) for x in lexicon.CLASS_LEVELS), key=len, reverse=True))
 _ROOM_PATTERNS: tuple[tuple[re.Pattern[str], int], ...] = (

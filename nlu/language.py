@@ -21,7 +21,8 @@ _WORD = re.compile(r"[a-z']+")
 _FR_WORDS = frozenset(
     "le la les un une des du de et est sont ne pas plus je j nous vous il elle on ça ca c qui que quoi "
     "dans sur pour avec mon ma mes notre nos votre vos au aux ce cette merci bonjour bonsoir salut oui "
-    "non svp stp depuis marche fonctionne classe ecole ordi".split()
+    "non svp stp depuis marche fonctionne classe ecole ordi me se en mais ou rien tout toujours encore "
+    "aussi tres trop sans par sa son ses leur moi lui y d l n s m t qu".split()
 )
 _EN_WORDS = frozenset(
     "the a an and is are isn't doesn't don't can't cannot won't not no yes my our your it this that "
@@ -29,8 +30,9 @@ _EN_WORDS = frozenset(
     "hey bye goodbye how what where when who why can could would should do does i we you there any "
     "working broken anymore".split()
 )
-# Single words that are greetings or answers in both languages are not evidence of English.
-_SHARED = frozenset({"ok", "help", "super", "merci", "no"})
+# Single words that are greetings or answers in both languages are not evidence of English, nor
+# « a » (French « à », « il y a ») and « on » (the French pronoun).
+_SHARED = frozenset({"ok", "help", "super", "merci", "no", "a", "on"})
 _EN_ONLY = _EN_WORDS - _SHARED
 
 #: English → French, longest phrases first; only what a school IT desk needs to route a report.
@@ -83,11 +85,16 @@ _GLOSS: tuple[tuple[str, str], ...] = (
     ("whole school", "toute l'école"), ("since yesterday", "depuis hier"),
     ("since this morning", "depuis ce matin"), ("this morning", "ce matin"), ("last night", "cette nuit"),
     ("weekend", "week-end"), ("were stolen", "ont été volés"), ("was stolen", "a été volé"),
+    ("was taken from", "a été volé dans"), ("were taken from", "ont été volés dans"),
+    ("has been taken", "a été volé"), ("have been taken", "ont été volés"), ("got stolen", "a été volé"),
+    ("touch screen", "écran tactile"), ("touchscreen", "écran tactile"),
     ("steal", "voler"), ("missing", "disparu"), ("disappeared", "disparu"), ("break-in", "cambriolage"),
     ("broke in", "cambriolage"), ("forced", "forcée"), ("police", "police"), ("complaint", "plainte"),
     ("fell", "est tombé"), ("damaged", "abîmé"), ("vandalised", "vandalisé"), ("vandalized", "vandalisé"),
     ("water damage", "dégât des eaux"), ("spilled", "renversé"), ("smashed", "cassé"), ("crack", "fissure"),
-    ("we need", "nous avons besoin de"), ("we would like", "nous voudrions"), ("we'd like", "nous voudrions"),
+    ("we need", "nous avons besoin de"),
+    ("what do we need to do", "que faut-il faire"), ("what do i need to do", "que faut-il faire"),
+    ("do we need to", "faut-il"), ("get it replaced", "le faire remplacer"), ("we would like", "nous voudrions"), ("we'd like", "nous voudrions"),
     ("could we have", "pourrait-on avoir"), ("could we get", "pourrait-on avoir"),
     ("can we have", "pourrait-on avoir"), ("can we get", "pourrait-on avoir"), ("new", "nouveau"),
     ("more", "plus de"), ("extra", "supplémentaires"), ("run out of", "plus de"), ("ran out of", "plus de"),

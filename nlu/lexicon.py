@@ -95,6 +95,8 @@ EQUIPMENT_FORMS: dict[str, E] = {
     "écran": E.MONITOR,
     "moniteur": E.MONITOR,
     "écran du PC": E.MONITOR,
+    # a desktop's screen is a device of its own (« l'écran du poste de direction clignote »)
+    "écran du poste": E.MONITOR,
     "clavier": E.KEYBOARD_MOUSE,
     "souris": E.KEYBOARD_MOUSE,
     "téléphone": E.PHONE,
@@ -103,6 +105,11 @@ EQUIPMENT_FORMS: dict[str, E] = {
     "poste téléphonique": E.PHONE,
     "standard téléphonique": E.PHONE,
     "téléphone portable": E.PHONE,
+    # « plus de tonalité sur le tel de l'école », « ligne tél muette »: only the phone line has a dial tone
+    "tél": E.PHONE,
+    "ligne tél": E.PHONE,
+    "ligne de tél": E.PHONE,
+    "tonalité": E.PHONE,
     "tableau blanc": E.WHITEBOARD,
     "tableau Velleda": E.WHITEBOARD,
     "tableau à craie": E.WHITEBOARD,

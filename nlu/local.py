@@ -18,9 +18,10 @@ import numpy as np
 
 from domain.vocabulary import EntityType, Intent
 
+from . import lexicon
 from .cache import CODE_VERSION, DEFAULT_VARIANT, ModelCache, default_cache_dir
 from .compiled import CompiledClassifier
-from .entities import EntityExtractor
+from .entities import NETWORK_DEVICES, EntityExtractor
 from .language import ENGLISH, detect_language, french_gloss, without_switch_verb
 from .result import MAX_RANKING, EntitySpan, IntentScore, ParseResult
 from .training_data import (
@@ -133,7 +134,9 @@ def cache_key(data: TrainingData, variant: str) -> str:
 
 
 def _key_of(data_fingerprint: str, variant: str) -> str:
-    raw = f"{data_fingerprint}|{CODE_VERSION}|{variant}|{version('scikit-learn')}|{np.__version__}"
+    # The built-in lexicon is pickled into the model's extractor: an edit of it is a new model.
+    lexicon_hash = hashlib.sha256(Path(lexicon.__file__).read_bytes()).hexdigest()
+    raw = f"{data_fingerprint}|{CODE_VERSION}|{lexicon_hash}|{variant}|{version('scikit-learn')}|{np.__version__}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -288,7 +291,7 @@ class LocalNlu:
 
     def with_entities(self, result: ParseResult, *, routing_only: bool = False) -> ParseResult:
         """`result` (parsed with `entities=False`) with the entities `parse_many` would have found."""
-        entities = _entities(self.compiled(), result.text, result.language, routing_only)
+        entities = _entities(self.compiled(), result.text, result.language, routing_only, result.intent)
         return replace(result, entities=entities)
 
     @staticmethod
@@ -303,7 +306,7 @@ class LocalNlu:
     ) -> ParseResult:
         classes = model.classes
         ranking = tuple(IntentScore(classes[j], round(p, 6)) for j, p in zip(order, scores, strict=True))
-        found = _entities(model, text, language, routing_only) if entities else ()
+        found = _entities(model, text, language, routing_only, ranking[0].intent) if entities else ()
         return ParseResult(text, ranking[0].intent, ranking[0].confidence, ranking, found, language)
 
     async def aparse(self, text: str) -> ParseResult:
@@ -315,21 +318,48 @@ class LocalNlu:
         return self.parse(text)
 
 
-def _entities(model: CompiledModel, text: str, language: str, routing_only: bool) -> tuple[EntitySpan, ...]:
+def _entities(
+    model: CompiledModel, text: str, language: str, routing_only: bool, intent: Intent | None = None
+) -> tuple[EntitySpan, ...]:
     extractor = model.extractor
     head = text[:MAX_ENTITY_CHARS]
     if routing_only and language != ENGLISH:
-        return tuple(extractor.routed_equipment(head))
-    entities = tuple(extractor.extract(without_switch_verb(head) if language == ENGLISH else head))
-    if not entities and language == ENGLISH:
-        # English device names: found in the French gloss, without offsets into the text.
-        entities = tuple(
-            replace(e, start=0, end=0, extractor="gloss")
-            for e in extractor.extract(french_gloss(head))
-        )
+        found = tuple(extractor.routed_equipment(head))
+        return _network_device_first(extractor, head, found) if intent is Intent.NETWORK_OUTAGE else found
+    source = without_switch_verb(head) if language == ENGLISH else head
+    entities = tuple(extractor.extract(source))
+    if intent is Intent.NETWORK_OUTAGE:
+        entities = _network_device_first(extractor, source, entities)
+    if language == ENGLISH and not any(e.entity == EntityType.EQUIPMENT for e in entities):
+        # English device names: found in the French gloss, without offsets into the text (beside
+        # the codes and rooms found in the text itself).
+        gloss = french_gloss(head)
+        found = tuple(extractor.extract(gloss))
+        if intent is Intent.NETWORK_OUTAGE:
+            found = _network_device_first(extractor, gloss, found)
+        glossed = tuple(replace(e, start=0, end=0, extractor="gloss") for e in found if e.entity == EntityType.EQUIPMENT)
+        entities = (*glossed, *entities) if entities else tuple(replace(e, start=0, end=0, extractor="gloss") for e in found)
     if routing_only:
         entities = tuple(e for e in entities if e.entity == EntityType.EQUIPMENT)
     return entities
+
+
+def _network_device_first(
+    extractor: EntityExtractor, text: str, entities: tuple[EntitySpan, ...]
+) -> tuple[EntitySpan, ...]:
+    """For a network outage, the network device the message names (« les tablettes voient le réseau
+    mais ne se connectent pas, la borne du couloir clignote orange ») rather than the device it was
+    seen on: the access point, the box, the NAS, the socket or the phone line is what gets fixed."""
+    main = next((e for e in entities if e.entity == EntityType.EQUIPMENT), None)
+    if main is None or main.value in NETWORK_DEVICES:
+        return entities
+    device = next((c for c in extractor.equipment(text, keep_all=True) if c.value in NETWORK_DEVICES), None)
+    if device is None:
+        return entities
+    others = [e for e in entities if e is not main]
+    if any(device.start < o.end and o.start < device.end for o in others):
+        return entities
+    return tuple(sorted([*others, device], key=lambda s: (s.start, s.end)))
 
 
 def _unpickle(entry: object, part: str) -> object | None:

@@ -17,6 +17,8 @@ _CUT = re.compile(
     r"(?=[.!?;,\s])"
     r"(?:[.!?;]\s+|\n+|,?\s+(?:et\s+)?(?:par ailleurs|d'autre part|de plus|en plus|aussi|autre (?:souci|probl[eè]me))\s*[:,]?\s+"
     r"|\s+et\s+(?=(?:la|le|les|l'|l’|un|une|des|mon|ma|mes|notre|nos|on|il|elle|en plus|aussi|je|j'|j’|nous)\b)"
+    # « plus de ligne tél ET plus d'internet »: a second « plus de … » is a second loss
+    r"|\s+et\s+(?=plus\s+(?:de\b|du\b|d['’]))"
     # a question after a report: « …, et svp où en est la demande 2024-0318 ? », « et pouvez-vous… »
     r"|,?\s+et\s+(?=(?:svp|stp|o[uù] en (?:est|sont)|pouvez|pourriez|est-ce)\b)"
     # « + » for « en plus » in SMS style, before a new clause (« … + il nous faudrait du papier »)

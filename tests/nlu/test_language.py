@@ -19,6 +19,12 @@ from nlu.language import ENGLISH, FRENCH, UNDETERMINED, detect_language, french_
         ("Bonjour, the projector de la classe ne marche plus", FRENCH),
         ("ok", UNDETERMINED),
         ("", UNDETERMINED),
+        # « à » folds to « a », and « on » is the French pronoun: neither is evidence of English
+        ("impossible de me connecter à i-Prof", FRENCH),
+        ("mise à jour Windows bloquée à 30%", FRENCH),
+        ("tablette disparue, on a cherché partout", FRENCH),
+        ("tout à fait", FRENCH),
+        ("I can't log in to my email", ENGLISH),
     ],
 )
 def test_detect_language(text: str, expected: str):

@@ -69,6 +69,17 @@ def test_cache_key_follows_the_data(data_dir: Path, tmp_path: Path) -> None:
     assert len(list(cache.glob("model-*.pkl"))) == 2
 
 
+def test_cache_key_follows_the_lexicon(data_dir: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """The built-in lexicon is pickled into the extractor: an edit of it is another model."""
+    from nlu import lexicon, local
+
+    before = local.cache_key(local.load_training_data(data_dir), "lr_c100")
+    edited = tmp_path / "lexicon.py"
+    edited.write_text(Path(lexicon.__file__).read_text(encoding="utf-8") + "\n# edited\n", encoding="utf-8")
+    monkeypatch.setattr(lexicon, "__file__", str(edited))
+    assert local.cache_key(local.load_training_data(data_dir), "lr_c100") != before
+
+
 def test_corrupt_cache_is_a_miss(data_dir: Path, tmp_path: Path) -> None:
     """A truncated cache file is ignored and replaced."""
     cache = tmp_path / "cache"

@@ -27,6 +27,8 @@ def _parts(text: str) -> list[str]:
          ["The interactive display has no picture", "my email account is locked"]),
         ("the laptop and the projector are broken", ["the laptop and the projector are broken"]),
         ("Bonjour,\nle PC ne marche plus.\nMerci", ["Bonjour,\nle PC ne marche plus.\nMerci"]),
+        ("plus de ligne tél ET plus d'internet, box éteinte", ["plus de ligne tél", "plus d'internet, box éteinte"]),
+        ("le PC ne démarre plus et plus personne ne sait pourquoi", ["le PC ne démarre plus et plus personne ne sait pourquoi"]),
     ],
 )
 def test_problem_spans(text: str, parts: list[str]):

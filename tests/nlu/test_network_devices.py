@@ -1,0 +1,70 @@
+"""Set G's misses read after its blind score (real data): the network device a network outage is
+fixed on, the phone line said « tel » or by its dial tone, a desktop's screen, English thefts and
+touch screens."""
+
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+
+from domain.vocabulary import Intent
+from guichet.triage import run_jsonl
+from nlu import LocalNlu
+
+
+@pytest.fixture(scope="module")
+def nlu() -> LocalNlu:
+    return LocalNlu()
+
+
+def _triage(nlu: LocalNlu, text: str) -> dict:
+    out = StringIO()
+    run_jsonl(StringIO(json.dumps({"text": text}) + "\n"), out, nlu=nlu)
+    return json.loads(out.getvalue())
+
+
+def test_a_network_outage_is_about_the_network_device_named(nlu: LocalNlu) -> None:
+    """The tablets show where the outage was seen; the access point is what gets fixed."""
+    result = nlu.parse("Aile maternelle : les tablettes voient le réseau mais « impossible de se connecter ». "
+                       "La borne du couloir clignote orange.")
+    assert result.intent is Intent.NETWORK_OUTAGE
+    assert result.equipment == "wifi_access_point"
+    # no network device named: the device the outage was seen on stays
+    assert nlu.parse("le portable de la classe n'a plus internet depuis ce matin").equipment == "laptop"
+    # not an outage: the first device named stays the one at fault
+    assert nlu.parse("la tablette ne charge plus sur la borne").equipment == "tablet"
+
+
+def test_the_phone_line_said_tel_or_by_its_dial_tone_is_the_communes(nlu: LocalNlu) -> None:
+    """Art. 2: phone lines are the commune's, not the internet access the SEM runs."""
+    out = _triage(nlu, "plus de tonalité sur le tel de l'école depuis hier")
+    assert (out["intent"], out["equipment"], out["org"]) == ("network_outage", "phone", "commune")
+
+
+def test_a_lost_phone_line_and_a_lost_internet_are_two_problems(nlu: LocalNlu) -> None:
+    out = _triage(nlu, "bjr depuis les travaux de la rue plus de ligne tel ET plus d'internet, box eteinte")
+    assert (out["equipment"], out["org"]) == ("phone", "commune")
+    assert [(p["intent"], p["org"]) for p in out["problems"]] == [
+        ("network_outage", "commune"), ("network_outage", "sem")]
+
+
+def test_the_screen_of_a_desktop_is_a_monitor(nlu: LocalNlu) -> None:
+    """A desktop's screen is a device of its own (unlike a tablet's or a laptop's)."""
+    assert nlu.parse("l'écran du poste de direction clignote puis reste noir").equipment == "monitor"
+    assert nlu.parse("l'écran de la tablette est fissuré").equipment == "tablet"
+
+
+def test_an_english_theft_and_touch_screen(nlu: LocalNlu) -> None:
+    """« was taken from my desk » is a theft, « what do we need to do » no request for supplies, and
+    a touch screen is found in the gloss even beside a code found in the text."""
+    out = _triage(nlu, "Hello, I teach CM1 at école Paul Bert in Firminy. Our class laptop was taken from my "
+                       "desk during the parents' evening yesterday, it had the sticker SEM-0038842. What do we "
+                       "need to do to get it replaced? Thanks, Emma Collins")
+    assert (out["intent"], out["org"], out["equipment"]) == ("theft", "commune", "laptop")
+    assert "problems" not in out
+    touch = nlu.parse("Hello, the big touch screen in room 2 shows the picture but doesn't respond when the "
+                      "kids touch it. Label SEM-005187.")
+    assert touch.equipment == "interactive_display"
+    assert any(e.entity == "asset_tag" and e.value == "SEM-005187" for e in touch.entities)
