@@ -133,10 +133,21 @@ def cache_key(data: TrainingData, variant: str) -> str:
     return _key_of(data.fingerprint, variant)
 
 
+def _lexicon_hash() -> str:
+    """The built-in lexicon is pickled into the model's extractor: an edit of it is a new model."""
+    path = Path(lexicon.__file__)
+    stamp = (str(path), path.stat().st_mtime_ns)
+    cached = _LEXICON_HASH.get(stamp)
+    if cached is None:
+        cached = _LEXICON_HASH[stamp] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return cached
+
+
+_LEXICON_HASH: dict[tuple[str, int], str] = {}
+
+
 def _key_of(data_fingerprint: str, variant: str) -> str:
-    # The built-in lexicon is pickled into the model's extractor: an edit of it is a new model.
-    lexicon_hash = hashlib.sha256(Path(lexicon.__file__).read_bytes()).hexdigest()
-    raw = f"{data_fingerprint}|{CODE_VERSION}|{lexicon_hash}|{variant}|{version('scikit-learn')}|{np.__version__}"
+    raw = f"{data_fingerprint}|{CODE_VERSION}|{_lexicon_hash()}|{variant}|{version('scikit-learn')}|{np.__version__}"
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -337,8 +348,8 @@ def _entities(
         found = tuple(extractor.extract(gloss))
         if intent is Intent.NETWORK_OUTAGE:
             found = _network_device_first(extractor, gloss, found)
-        glossed = tuple(replace(e, start=0, end=0, extractor="gloss") for e in found if e.entity == EntityType.EQUIPMENT)
-        entities = (*glossed, *entities) if entities else tuple(replace(e, start=0, end=0, extractor="gloss") for e in found)
+        glossed = tuple(replace(e, start=0, end=0, extractor="gloss") for e in found)
+        entities = (*(e for e in glossed if e.entity == EntityType.EQUIPMENT), *entities) if entities else glossed
     if routing_only:
         entities = tuple(e for e in entities if e.entity == EntityType.EQUIPMENT)
     return entities
