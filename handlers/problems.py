@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 from domain.vocabulary import AssetOwner, Equipment, Intent, SchoolStatus
 from nlu import CLARIFY_THRESHOLD, NluBackend, ParseResult
+from nlu.entities import school_spans
 from nlu.problems import problem_spans
 from nlu.text import fold
 from routing import Decision, Territory, decide
@@ -112,6 +113,7 @@ def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
 _PLACE_WORDS = frozenset({
     "ecole", "privee", "publique", "maternelle", "elementaire", "primaire", "classe", "salle", "bureau",
     "cordialement", "merci", "bonjour", "bonne", "journee", "madame", "monsieur", "directrice", "directeur",
+    "direction",  # « La direction, école élémentaire de Saint-Héand »
 })
 _WORD = re.compile(r"[^\W\d_]{3,}")
 
@@ -120,9 +122,10 @@ def names_a_problem(result: ParseResult) -> bool:
     """Whether a part says what is wrong, not only where or who: a part that is a room, a school
     or a signature (« Salle 8, classe de CE1 ») is read confidently as something by the model."""
     text = result.text
-    for e in result.entities:
-        if e.entity in ("room", "school", "asset_tag"):
-            text = text[: e.start] + " " * (e.end - e.start) + text[e.end :]
+    # The school's name, whether the parse kept its entity or not (a part parsed for routing only).
+    spans = [(e.start, e.end) for e in result.entities if e.entity in ("room", "school", "asset_tag")]
+    for start, end in [*spans, *school_spans(text)]:
+        text = text[:start] + " " * (end - start) + text[end:]
     words = [w for w in _WORD.findall(fold(text)) if w not in _PLACE_WORDS]
     return len(words) >= 2
 

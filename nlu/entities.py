@@ -58,7 +58,7 @@ _SALLE = re.compile(r"salle", re.I)
 _CLASSE = re.compile(r"classe", re.I)
 _LEVEL_HINT = re.compile(rf"(?:{_LEVELS})\b")
 _SCHOOL_NAME = re.compile(
-    r"\b[ÉEée]cole\s+(?:maternelle\s+|[ée]l[ée]mentaire\s+|primaire\s+|priv[ée]e\s+)?"
+    r"\b[ÉEée]cole\s+(?:(?:maternelle|[ée]l[ée]mentaire|primaire|priv[ée]e)\s+(?:de\s+|du\s+|des\s+|d['’])?)?"
     r"((?:[A-ZÉÈ][\w'’-]+)(?:[ \-](?:de |du |des |la |le )?[A-ZÉÈ][\w'’-]+){0,3})"
 )
 #: Tokens whose gazetteer reading is memoised per extractor (bounded: cleared when full).
@@ -462,8 +462,7 @@ class EntityExtractor:
     def schools(self, text: str) -> list[EntitySpan]:
         """School names written « école Jean Rostand »."""
         return [
-            EntitySpan(EntityType.SCHOOL.value, m.group(1), m.start(1), m.end(1), EXTRACTOR, 0.8)
-            for m in _SCHOOL_NAME.finditer(text)
+            EntitySpan(EntityType.SCHOOL.value, text[a:b], a, b, EXTRACTOR, 0.8) for a, b in school_spans(text)
         ]
 
     def quantities(self, text: str) -> list[EntitySpan]:
@@ -519,6 +518,11 @@ class EntityExtractor:
             if not any(span.start < k.end and k.start < span.end for k in kept):
                 kept.append(span)
         return sorted(kept, key=lambda s: (s.start, s.end))
+
+
+def school_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of the school names written « école Jean Rostand », « école élémentaire de Saint-Héand »."""
+    return [m.span(1) for m in _SCHOOL_NAME.finditer(text)]
 
 
 def _screen_of(tokens: list[_Token], screen: _Candidate, device: _Candidate) -> bool:

@@ -97,6 +97,8 @@ EQUIPMENT_FORMS: dict[str, E] = {
     "écran du PC": E.MONITOR,
     # a desktop's screen is a device of its own (« l'écran du poste de direction clignote »)
     "écran du poste": E.MONITOR,
+    "écrans des postes": E.MONITOR,
+    "écrans des PC": E.MONITOR,
     "clavier": E.KEYBOARD_MOUSE,
     "souris": E.KEYBOARD_MOUSE,
     "téléphone": E.PHONE,

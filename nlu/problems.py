@@ -11,11 +11,16 @@ import re
 
 #: Where a second problem starts; « et » alone only before a determiner or a subject (« et la prise… »,
 #: « et je n'arrive plus… »).
+#: « par ailleurs », « autre chose : »… (with an « et » before, and a colon or a comma after).
+_CONNECTOR = (
+    r"(?:et\s+)?(?:par ailleurs|d'autre part|de plus|en plus|aussi|autre (?:souci|probl[eè]me|chose))\s*[:,]?\s+"
+)
 _CUT = re.compile(
     # Every cut starts at a punctuation mark or a space: the lookahead skips the other positions
     # before the alternation is tried (half the time of the scan).
     r"(?=[.!?;,\s])"
-    r"(?:[.!?;]\s+|\n+|,?\s+(?:et\s+)?(?:par ailleurs|d'autre part|de plus|en plus|aussi|autre (?:souci|probl[eè]me))\s*[:,]?\s+"
+    # a new sentence, with the connector that opens it (« . Et autre chose : … », « . Par ailleurs, … »)
+    rf"(?:[.!?;]\s+(?:{_CONNECTOR})?|\n+|,?\s+{_CONNECTOR}"
     r"|\s+et\s+(?=(?:la|le|les|l'|l’|un|une|des|mon|ma|mes|notre|nos|on|il|elle|en plus|aussi|je|j'|j’|nous)\b)"
     # « plus de ligne tél ET plus d'internet »: a second « plus de … » is a second loss
     r"|\s+et\s+(?=plus\s+(?:de\b|du\b|d['’]))"
@@ -28,6 +33,12 @@ _CUT = re.compile(
     re.IGNORECASE,
 )
 MIN_WORDS = 3
+#: What was tried (« on a essayé un autre câble et une autre prise », « j'ai redémarré le PC et la
+#: box »): an « et » in the same sentence joins the things tried, not a second problem.
+_TRIED = re.compile(
+    r"\b(?:essay|test|v[ée]rifi|rebranch|d[ée]branch|red[ée]marr|relanc|r[ée]initialis)\w*", re.IGNORECASE
+)
+_SENTENCE_END = re.compile(r"[.!?;\n]")
 
 
 def problem_spans(text: str) -> list[tuple[int, int]]:
@@ -35,6 +46,8 @@ def problem_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _CUT.finditer(text):
+        if match.group().lstrip(" ,\t").lower().startswith("et") and _tried_before(text, match.start()):
+            continue
         if len(text[start : match.start()].split()) >= MIN_WORDS:
             spans.append((start, match.start()))
             start = match.end()
@@ -44,3 +57,9 @@ def problem_spans(text: str) -> list[tuple[int, int]]:
     else:
         spans.append((start, len(text)))
     return [(a, b) for a, b in spans if text[a:b].strip()]
+
+
+def _tried_before(text: str, position: int) -> bool:
+    """Whether the sentence that an « et » at `position` continues says what was tried."""
+    sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, position)), default=0)
+    return _TRIED.search(text, sentence_start, position) is not None

@@ -1,6 +1,6 @@
-"""Set G's misses read after its blind score (real data): the network device a network outage is
-fixed on, the phone line said « tel » or by its dial tone, a desktop's screen, English thefts and
-touch screens."""
+"""Set G's and set H's misses read after their blind scores (real data): the network device a network
+outage is fixed on, the phone line said « tel » or by its dial tone, a desktop's screen, English
+thefts and touch screens, a signature naming the school « élémentaire de … »."""
 
 from __future__ import annotations
 
@@ -54,6 +54,7 @@ def test_the_screen_of_a_desktop_is_a_monitor(nlu: LocalNlu) -> None:
     """A desktop's screen is a device of its own (unlike a tablet's or a laptop's)."""
     assert nlu.parse("l'écran du poste de direction clignote puis reste noir").equipment == "monitor"
     assert nlu.parse("l'écran de la tablette est fissuré").equipment == "tablet"
+    assert nlu.parse("vol cette nuit : les deux écrans des postes du coin informatique ont été emportés").equipment == "monitor"
 
 
 def test_an_english_theft_and_touch_screen(nlu: LocalNlu) -> None:
@@ -68,3 +69,14 @@ def test_an_english_theft_and_touch_screen(nlu: LocalNlu) -> None:
                       "kids touch it. Label SEM-005187.")
     assert touch.equipment == "interactive_display"
     assert any(e.entity == "asset_tag" and e.value == "SEM-005187" for e in touch.entities)
+
+
+def test_a_signature_naming_the_school_is_no_second_problem(nlu: LocalNlu) -> None:
+    """« Cordialement, La direction, école élémentaire de Saint-Héand » is who writes, not a class change."""
+    school = [e.value for e in nlu.parse("La direction, école élémentaire de Saint-Héand").entities if e.entity == "school"]
+    assert school == ["Saint-Héand"]
+    out = _triage(nlu, "Bonjour,\nLe technicien est passé ce matin pour raccorder l'école à la fibre mais il manque un "
+                       "fourreau et il faut percer le mur du préau. Il nous a dit de voir avec la mairie.\nCordialement\n"
+                       "La direction, école élémentaire de Saint-Héand")
+    assert (out["intent"], out["org"]) == ("building_works", "commune")
+    assert "problems" not in out

@@ -29,6 +29,13 @@ def _parts(text: str) -> list[str]:
         ("Bonjour,\nle PC ne marche plus.\nMerci", ["Bonjour,\nle PC ne marche plus.\nMerci"]),
         ("plus de ligne tél ET plus d'internet, box éteinte", ["plus de ligne tél", "plus d'internet, box éteinte"]),
         ("le PC ne démarre plus et plus personne ne sait pourquoi", ["le PC ne démarre plus et plus personne ne sait pourquoi"]),
+        # what was tried is one list, not a second problem
+        ("le visualiseur ne s'allume plus. on a essayé un autre cable et une autre prise",
+         ["le visualiseur ne s'allume plus", "on a essayé un autre cable et une autre prise"]),
+        ("j'ai redémarré le PC et la box ne marche toujours pas", ["j'ai redémarré le PC et la box ne marche toujours pas"]),
+        # the connector that opens a new sentence stays out of the part
+        ("plus d'internet depuis ce matin. Et autre chose : la prise réseau est arrachée",
+         ["plus d'internet depuis ce matin", "la prise réseau est arrachée"]),
     ],
 )
 def test_problem_spans(text: str, parts: list[str]):
