@@ -37,7 +37,7 @@ _EQUIPMENT = {e.value: e for e in Equipment}
 
 #: « Par ailleurs », « De plus »… left at the start of a part cut after a full stop.
 _LEADING_LINK = re.compile(
-    r"^(?:et\s+)?(?:par ailleurs|d'autre part|de plus|en plus|aussi|autre (?:souci|probl[eè]me))\s*[:,]?\s+",
+    r"^(?:et\s+)?(?:par ailleurs|d'autre part|de plus|en plus|aussi|autre (?:souci|probl[eè]me|chose))\s*[:,]?\s+",
     re.IGNORECASE,
 )
 
@@ -87,6 +87,8 @@ _EVENTS = frozenset({Intent.DAMAGE.value, Intent.THEFT.value})
 #: Devices whose screen is part of them (« la charnière du portable est cassée et l'écran ne tient plus »).
 _SCREENED = frozenset({Equipment.LAPTOP.value, Equipment.TABLET.value, Equipment.INTERACTIVE_DISPLAY.value})
 _FAILURE = Intent.HARDWARE_FAILURE.value
+_CLASS_CHANGE = Intent.CLASS_CHANGE.value
+_REMOVAL = Intent.EQUIPMENT_REMOVAL.value
 _MONITOR = Equipment.MONITOR.value
 
 
@@ -96,8 +98,11 @@ def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
     Same intent and organisation: the same problem when either part names no device (« on l'a
     éteinte et rallumée », « pour la classe de CM1 » are details of the problem before), when the
     devices are the same, or when the intent is one event or one list per message. After a damage
-    or a theft, a failure of no other device is what the event did to it (`_EVENTS`).
+    or a theft, a failure of no other device is what the event did to it (`_EVENTS`); after a class
+    change, taking back its equipment (no device named) is the change itself.
     """
+    if found[0] == _CLASS_CHANGE and part[0] == _REMOVAL and part[2] is None:
+        return True  # « fermeture d'une classe : qui vient reprendre le matériel ? » is the move (art. 1-2)
     if found[0] in _EVENTS and part[0] == _FAILURE and (
         part[2] is None or part[2] == found[2] or (part[2] == _MONITOR and found[2] in _SCREENED)
     ):
@@ -118,16 +123,46 @@ _PLACE_WORDS = frozenset({
 _WORD = re.compile(r"[^\W\d_]{3,}")
 
 
+#: A part saying that something works (« Internet, lui, fonctionne normalement », « mon mot de
+#: passe de messagerie, lui, marche très bien », « tout semble bien branché »): what was checked
+#: beside the problem, not a second one — unless it also says what fails.
+_WORKS = re.compile(
+    r"\b(?:fonctionne|marche|s'allume|s'affiche|tourne)(?:nt)?\s+(?:(?:tr[eè]s|tout [àa] fait|parfaitement)\s+)?"
+    r"(?:bien|normalement|correctement)\b"
+    r"|\b(?:lui|elle|eux|elles)(?:-m[eê]mes?)?,?\s+(?:(?:fonctionne|marche|s'allume)(?:nt)?|va bien|vont bien)\b"
+    r"|\b(?:est|sont|semble|semblent|para[iî]t|paraissent)\s+(?:bien\s+)?branch[ée]e?s?\b",
+    re.IGNORECASE,
+)
+_FAILS = re.compile(
+    r"\b(?:ne|n'|n’|pas|plus|rien|aucune?|jamais|hs|panne|cass[ée]e?s?|bloqu[ée]e?s?|erreur|impossible|plant\w*)\b",
+    re.IGNORECASE,
+)
+#: A part telling only who was told or what was filed (« La mairie est au courant », « une main
+#: courante a été déposée », « la police est prévenue »): the procedure of the problem before.
+_PROCEDURE = re.compile(
+    r"\b(?:mairie|commune|police|gendarmerie|assureur|assurance|ogec|services? techniques?)\b[^.!?\n]{0,40}"
+    r"\b(?:au courant|pr[ée]venue?s?|avertie?s?|inform[ée]e?s?|fera|vont faire|va faire|a fait|ont fait|passée?s?)\b"
+    r"|\b(?:plainte|main courante|d[ée]claration|constat)\b[^.!?\n]{0,30}\b(?:d[ée]pos[ée]e?s?|faite?s?|envoy[ée]e?s?|transmise?s?|en cours)\b"
+    r"|\b(?:j'ai|nous avons|on a)\s+(?:inform[ée]|pr[ée]venu|averti|appel[ée])\s+(?:la mairie|la commune|la police|l'ogec)\b",
+    re.IGNORECASE,
+)
+
+
 def names_a_problem(result: ParseResult) -> bool:
     """Whether a part says what is wrong, not only where or who: a part that is a room, a school
-    or a signature (« Salle 8, classe de CE1 ») is read confidently as something by the model."""
+    or a signature (« Salle 8, classe de CE1 ») is read confidently as something by the model, and
+    so is a part saying that something works or only telling the procedure under way."""
     text = result.text
     # The school's name, whether the parse kept its entity or not (a part parsed for routing only).
     spans = [(e.start, e.end) for e in result.entities if e.entity in ("room", "school", "asset_tag")]
     for start, end in [*spans, *school_spans(text)]:
         text = text[:start] + " " * (end - start) + text[end:]
     words = [w for w in _WORD.findall(fold(text)) if w not in _PLACE_WORDS]
-    return len(words) >= 2
+    if len(words) < 2:
+        return False
+    if _WORKS.search(text) is not None and _FAILS.search(_WORKS.sub(" ", text)) is None:
+        return False
+    return not (_PROCEDURE.search(text) is not None and len(words) <= 14)
 
 
 def problems_of(

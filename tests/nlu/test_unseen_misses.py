@@ -1,6 +1,7 @@
-"""Set G's and set H's misses read after their blind scores (real data): the network device a network
+"""Sets G, H and I: misses read after their blind scores (real data): the network device a network
 outage is fixed on, the phone line said « tel » or by its dial tone, a desktop's screen, English
-thefts and touch screens, a signature naming the school « élémentaire de … »."""
+thefts and touch screens, a signature naming the school « élémentaire de … », and the parts of long
+e-mails that say what works or who was told."""
 
 from __future__ import annotations
 
@@ -80,3 +81,34 @@ def test_a_signature_naming_the_school_is_no_second_problem(nlu: LocalNlu) -> No
                        "La direction, école élémentaire de Saint-Héand")
     assert (out["intent"], out["org"]) == ("building_works", "commune")
     assert "problems" not in out
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # what works beside the problem
+        "Bonjour, depuis ce matin la ligne téléphonique de l'école est coupée, plus aucune tonalité au bureau. "
+        "Internet, lui, fonctionne normalement. Merci de faire le nécessaire.",
+        "Bonjour, le vidéoprojecteur de la salle 6 ne s'allume plus du tout. J'ai vérifié le câble et la prise, "
+        "tout semble bien branché. Merci",
+        # the procedure under way after a theft
+        "Bonjour, le portable de la classe de CM1 a disparu pendant le week-end, l'armoire a été forcée. "
+        "La mairie est au courant et une main courante a été déposée.",
+        # a class closing and who takes its equipment back
+        "Bonjour, fermeture d'une classe à la rentrée, nous passons de 6 à 5 classes. Qui vient reprendre le matériel ?",
+    ],
+)
+def test_what_works_and_what_is_under_way_are_no_second_problem(nlu: LocalNlu, text: str) -> None:
+    """Set I's long e-mails: one problem, told with what was checked, what works and who was told."""
+    assert "problems" not in _triage(nlu, text)
+
+
+def test_a_part_that_works_and_fails_is_still_a_problem() -> None:
+    """« le PC marche bien mais l'imprimante ne marche plus » still names what fails."""
+    from domain.vocabulary import Intent
+    from handlers.problems import names_a_problem
+    from nlu import ParseResult
+
+    assert names_a_problem(ParseResult("le PC marche bien mais l'imprimante ne marche plus", Intent.HARDWARE_FAILURE, 0.9))
+    assert not names_a_problem(ParseResult("Internet, lui, fonctionne normalement", Intent.NETWORK_OUTAGE, 0.9))
+    assert not names_a_problem(ParseResult("La mairie est au courant", Intent.BUILDING_WORKS, 0.9))
