@@ -134,7 +134,7 @@ _WORKS = re.compile(
     re.IGNORECASE,
 )
 _FAILS = re.compile(
-    r"\b(?:ne|n'|n’|pas|plus|rien|aucune?|jamais|hs|panne|cass[ée]e?s?|bloqu[ée]e?s?|erreur|impossible|plant\w*)\b",
+    r"\b(?:ne|n'|n’|pas|plus|rien|aucune?|jamais|hs|panne|cass[ée]e?s?|arrach[ée]e?s?|bloqu[ée]e?s?|erreur|impossible|plant\w*)\b",
     re.IGNORECASE,
 )
 #: A part telling only who was told or what was filed (« La mairie est au courant », « une main
@@ -162,7 +162,7 @@ def names_a_problem(result: ParseResult) -> bool:
         return False
     if _WORKS.search(text) is not None and _FAILS.search(_WORKS.sub(" ", text)) is None:
         return False
-    return not (_PROCEDURE.search(text) is not None and len(words) <= 14)
+    return not (_PROCEDURE.search(text) is not None and len(words) <= 14 and _FAILS.search(text) is None)
 
 
 def problems_of(

@@ -112,3 +112,5 @@ def test_a_part_that_works_and_fails_is_still_a_problem() -> None:
     assert names_a_problem(ParseResult("le PC marche bien mais l'imprimante ne marche plus", Intent.HARDWARE_FAILURE, 0.9))
     assert not names_a_problem(ParseResult("Internet, lui, fonctionne normalement", Intent.NETWORK_OUTAGE, 0.9))
     assert not names_a_problem(ParseResult("La mairie est au courant", Intent.BUILDING_WORKS, 0.9))
+    assert names_a_problem(ParseResult("la mairie est prévenue mais la prise réseau pend toujours, arrachée",
+                                       Intent.BUILDING_WORKS, 0.9))
