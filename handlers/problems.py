@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from domain.vocabulary import AssetOwner, Equipment, Intent, SchoolStatus
 from nlu import CLARIFY_THRESHOLD, NluBackend, ParseResult
 from nlu.entities import school_spans
-from nlu.problems import problem_spans
+from nlu.problems import CONNECTOR, problem_spans
 from nlu.text import fold
 from routing import Decision, Territory, decide
 
@@ -36,10 +36,7 @@ _ONE_PER_MESSAGE_VALUES = frozenset(i.value for i in ONE_PER_MESSAGE)
 _EQUIPMENT = {e.value: e for e in Equipment}
 
 #: « Par ailleurs », « De plus »… left at the start of a part cut after a full stop.
-_LEADING_LINK = re.compile(
-    r"^(?:et\s+)?(?:par ailleurs|d'autre part|de plus|en plus|aussi|autre (?:souci|probl[eè]me|chose))\s*[:,]?\s+",
-    re.IGNORECASE,
-)
+_LEADING_LINK = re.compile(rf"^{CONNECTOR}", re.IGNORECASE)
 
 #: What tells two problems apart: intent, organisation kind, equipment (None: no device named).
 ProblemKey = tuple[str, str, str | None]

@@ -9,18 +9,19 @@ from __future__ import annotations
 
 import re
 
-#: Where a second problem starts; « et » alone only before a determiner or a subject (« et la prise… »,
-#: « et je n'arrive plus… »).
-#: « par ailleurs », « autre chose : »… (with an « et » before, and a colon or a comma after).
-_CONNECTOR = (
+#: « par ailleurs », « autre chose : »… (with an « et » before, and a colon or a comma after); the
+#: doors strip it from the start of a part they quote (`handlers.problems`).
+CONNECTOR = (
     r"(?:et\s+)?(?:par ailleurs|d'autre part|de plus|en plus|aussi|autre (?:souci|probl[eè]me|chose))\s*[:,]?\s+"
 )
+#: Where a second problem starts; « et » alone only before a determiner or a subject (« et la prise… »,
+#: « et je n'arrive plus… »).
 _CUT = re.compile(
     # Every cut starts at a punctuation mark or a space: the lookahead skips the other positions
     # before the alternation is tried (half the time of the scan).
     r"(?=[.!?;,\s])"
     # a new sentence, with the connector that opens it (« . Et autre chose : … », « . Par ailleurs, … »)
-    rf"(?:[.!?;]\s+(?:{_CONNECTOR})?|\n+|,?\s+{_CONNECTOR}"
+    rf"(?:[.!?;]\s+(?:{CONNECTOR})?|\n+|,?\s+{CONNECTOR}"
     r"|\s+et\s+(?=(?:la|le|les|l'|l’|un|une|des|mon|ma|mes|notre|nos|on|il|elle|en plus|aussi|je|j'|j’|nous)\b)"
     # « plus de ligne tél ET plus d'internet »: a second « plus de … » is a second loss
     r"|\s+et\s+(?=plus\s+(?:de\b|du\b|d['’]))"
