@@ -16,7 +16,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
 from domain.vocabulary import AssetOwner, Equipment, Intent, SchoolStatus
-from handlers.problems import Problem, problems_beside_question, problems_of, without
+from handlers.problems import Problem, announces_subject, problems_beside_question, problems_of, without
 from nlu import CLARIFY_THRESHOLD, LocalNlu, ParseResult
 from nlu.problems import problem_spans
 from routing import Territory, TerritoryError, decide, load_territory
@@ -164,7 +164,8 @@ def triage_lines(territory: Territory, nlu: LocalNlu, lines: list[str]) -> str:
 
 def _parse_parts(nlu: LocalNlu, part_texts: list[str], spans: list[list[tuple[int, int]]]) -> list[ParseResult]:
     """The parts of the messages cut in several, parsed for routing: the entities only of the
-    parts `_problems_of` reads (confident ones, in a message with at least two of them)."""
+    parts `_problems_of` reads (confident ones, in a message with at least two of them, and the
+    part announcing the subject)."""
     parts = nlu.parse_many(part_texts, routing_only=True, entities=False)
     n = 0
     for cut in spans:
@@ -174,7 +175,8 @@ def _parse_parts(nlu: LocalNlu, part_texts: list[str], spans: list[list[tuple[in
         n += len(cut)
         confident = [i for i in mine if parts[i].confidence >= CLARIFY_THRESHOLD]
         if len(confident) > 1:
-            for i in confident:
+            # and the part announcing what the message is about: its device is the next problem's
+            for i in [*confident, *(i for i in mine if i not in confident and announces_subject(parts[i]))]:
                 parts[i] = nlu.with_entities(parts[i], routing_only=True)
     return parts
 

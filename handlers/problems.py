@@ -15,12 +15,12 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
 from domain.vocabulary import AssetOwner, Equipment, Intent, SchoolStatus
 from nlu import CLARIFY_THRESHOLD, NluBackend, ParseResult
-from nlu.entities import school_spans
+from nlu.entities import NETWORK_DEVICES, school_spans
 from nlu.problems import CONNECTOR, problem_spans
 from nlu.text import fold
 from routing import Decision, Territory, decide
@@ -84,9 +84,13 @@ _EVENTS = frozenset({Intent.DAMAGE.value, Intent.THEFT.value})
 #: Devices whose screen is part of them (« la charnière du portable est cassée et l'écran ne tient plus »).
 _SCREENED = frozenset({Equipment.LAPTOP.value, Equipment.TABLET.value, Equipment.INTERACTIVE_DISPLAY.value})
 _FAILURE = Intent.HARDWARE_FAILURE.value
+_DAMAGE = Intent.DAMAGE.value
+_WORKS_INTENT = Intent.BUILDING_WORKS.value
+_OUTAGE_AND_FAILURE = frozenset({Intent.NETWORK_OUTAGE.value, _FAILURE})
 _CLASS_CHANGE = Intent.CLASS_CHANGE.value
 _REMOVAL = Intent.EQUIPMENT_REMOVAL.value
 _MONITOR = Equipment.MONITOR.value
+_PROJECTORS = frozenset({Equipment.PROJECTOR.value, Equipment.INTERACTIVE_PROJECTOR.value})
 
 
 def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
@@ -96,8 +100,20 @@ def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
     éteinte et rallumée », « pour la classe de CM1 » are details of the problem before), when the
     devices are the same, or when the intent is one event or one list per message. After a damage
     or a theft, a failure of no other device is what the event did to it (`_EVENTS`); after a class
-    change, taking back its equipment (no device named) is the change itself.
+    change, taking back its equipment (no device named) is the change itself; after a damage that
+    names no device, a device's failure is what the damage did.
     """
+    if {found[0], part[0]} == _OUTAGE_AND_FAILURE and found[1] == part[1]:
+        # « plus aucune connexion internet ; tous les voyants de la box sont éteints »: the network
+        # device's failure is the outage (either way round).
+        failed = found[2] if found[0] == _FAILURE else part[2]
+        other = part[2] if found[0] == _FAILURE else found[2]
+        if failed in NETWORK_DEVICES and other in (None, failed):
+            return True
+    if _WORKS_INTENT in (found[0], part[0]) and found[1] == part[1] and found[2] is not None and found[2] == part[2]:
+        return True  # « passer un câble réseau jusqu'à la classe 6 ? Il n'y a aucune prise réseau. »
+    if found[0] == _DAMAGE and found[2] is None and part[0] == _FAILURE:
+        return True  # « une branche a cassé la fenêtre ; la pluie a trempé le vidéoprojecteur, qui ne s'allume plus »
     if found[0] == _CLASS_CHANGE and part[0] == _REMOVAL and part[2] is None:
         return True  # « fermeture d'une classe : qui vient reprendre le matériel ? » is the move (art. 1-2)
     if found[0] in _EVENTS and part[0] == _FAILURE and (
@@ -106,8 +122,8 @@ def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
         return True
     if found[0] != part[0] or found[1] != part[1]:
         return False
-    if found[2] is None or part[2] is None or found[2] == part[2]:
-        return True
+    if found[2] is None or part[2] is None or found[2] == part[2] or {found[2], part[2]} == _PROJECTORS:
+        return True  # « le projecteur avec le stylet … un voyant clignote sur le projecteur »: one VPI
     return part[0] in _ONE_PER_MESSAGE_VALUES
 
 
@@ -124,14 +140,16 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 #: passe de messagerie, lui, marche très bien », « tout semble bien branché »): what was checked
 #: beside the problem, not a second one — unless it also says what fails.
 _WORKS = re.compile(
-    r"\b(?:fonctionne|marche|s'allume|s'affiche|tourne)(?:nt)?\s+(?:(?:tr[eè]s|tout [àa] fait|parfaitement)\s+)?"
+    r"\b(?:fonctionne|marche|s'allume|s'affiche|tourne|charge|capte|imprime|d[ée]marre|s'ouvre|r[ée]pond)"
+    r"(?:nt|ent)?\s+(?:(?:tr[eè]s|tout [àa] fait|parfaitement|encore)\s+)?"
     r"(?:bien|normalement|correctement)\b"
-    r"|\b(?:lui|elle|eux|elles)(?:-m[eê]mes?)?,?\s+(?:(?:fonctionne|marche|s'allume)(?:nt)?|va bien|vont bien)\b"
+    r"|\b[çc]a (?:fonctionne|marche)(?:\s+(?:encore|toujours))?\s*(?:[.!,;]|$)"
+    r"|\b(?:lui|elle|eux|elles)(?:-m[eê]mes?)?,?\s+(?:(?:fonctionne|marche|s'allume|s'affiche)(?:nt)?|va bien|vont bien)\b"
     r"|\b(?:est|sont|semble|semblent|para[iî]t|paraissent)\s+(?:bien\s+)?branch[ée]e?s?\b",
     re.IGNORECASE,
 )
 _FAILS = re.compile(
-    r"\b(?:ne|n'|n’|pas|plus|rien|aucune?|jamais|hs|panne|cass[ée]e?s?|arrach[ée]e?s?|bloqu[ée]e?s?|erreur|impossible|plant\w*)\b",
+    r"\b(?:ne|n'|n’|pas|plus|rien|aucune?|jamais|hs|panne|cass[ée]e?s?|arrach[ée]e?s?|bloqu[ée]e?s?|[ée]teinte?s?|erreur|impossible|plant\w*)\b",
     re.IGNORECASE,
 )
 #: A part telling only who was told or what was filed (« La mairie est au courant », « une main
@@ -145,19 +163,55 @@ _PROCEDURE = re.compile(
 )
 
 
+#: A part where the writer only says who she is (« Je suis professeure des écoles stagiaire,
+#: affectée depuis le 1er septembre à l'école Paul-Bert (classe de CE1). »): the problem comes after.
+_INTRODUCTION = re.compile(
+    r"^\W*(?:bonjour\W+)?(?:je suis|nous sommes|je viens d'arriver|je remplace|ici)\b.{0,80}?"
+    r"\b(?:professeure?s?|enseignante?s?|directeur|directrice|rempla[çc]ante?|stagiaire|atsem|aesh|"
+    r"secr[ée]taire|nouvel(?:le)?|nouveau|affect[ée]e?s?|arriv[ée]e?s?)\b",
+    re.IGNORECASE | re.DOTALL,
+)
+#: A town after a school's name, to the end of the part: « , Saint-Étienne », « (La Talaudière). »
+_TOWN = re.compile(r"[\s,()–-]*(?:(?:[A-ZÀ-Ý][\w'’-]*|de|la|le|les|du|sur|en)[\s()-]*){1,5}[.\s)]*")
+#: A part that only announces what the message is about (« Je me permets de vous écrire au sujet du
+#: vidéoprojecteur de la classe de CM2 »): its device is the next part's problem's.
+_SUBJECT = re.compile(
+    r"^\W*(?:(?:bonjour|madame|monsieur|madame, monsieur)\W+)*(?:je me permets de vous (?:écrire|contacter|solliciter)"
+    r"|je vous (?:écris|contacte|sollicite)|je reviens vers vous|je vous signale un (?:souci|problème))"
+    r"\s+(?:au sujet|à propos|concernant|pour|avec|sur)\b",
+    re.IGNORECASE,
+)
+#: What makes a part ask for something (« Je suis la nouvelle directrice et nous voudrions… »).
+_ASKS = re.compile(r"voudr|souhait|besoin|faudr|pourr|pouvez|demand|merci de|\?", re.IGNORECASE)
+
+
+def announces_subject(result: ParseResult) -> bool:
+    """Whether a part only says what the message is about (« Je me permets de vous écrire au sujet
+    du vidéoprojecteur de la classe de CM2 »), the problem being told in the next ones."""
+    return _SUBJECT.search(result.text) is not None and _FAILS.search(result.text) is None \
+        and len(_WORD.findall(result.text)) <= 25
+
+
 def names_a_problem(result: ParseResult) -> bool:
     """Whether a part says what is wrong, not only where or who: a part that is a room, a school
     or a signature (« Salle 8, classe de CE1 ») is read confidently as something by the model, and
-    so is a part saying that something works or only telling the procedure under way."""
+    so is a part saying that something works, only telling the procedure under way, or only who
+    the writer is."""
     text = result.text
     # The school's name, whether the parse kept its entity or not (a part parsed for routing only).
     spans = [(e.start, e.end) for e in result.entities if e.entity in ("room", "school", "asset_tag")]
-    for start, end in [*spans, *school_spans(text)]:
+    schools = school_spans(text)
+    for start, end in [*spans, *schools]:
         text = text[:start] + " " * (end - start) + text[end:]
+    if schools and _TOWN.fullmatch(text, max(e for _, e in schools)):
+        text = text[: max(e for _, e in schools)]  # « École élémentaire Jules-Ferry, Saint-Étienne »
     words = [w for w in _WORD.findall(fold(text)) if w not in _PLACE_WORDS]
     if len(words) < 2:
         return False
     if _WORKS.search(text) is not None and _FAILS.search(_WORKS.sub(" ", text)) is None:
+        return False
+    if _INTRODUCTION.search(text) is not None and len(words) <= 30 and _FAILS.search(text) is None \
+            and _ASKS.search(text) is None:
         return False
     return not (_PROCEDURE.search(text) is not None and len(words) <= 14 and _FAILS.search(text) is None)
 
@@ -209,7 +263,11 @@ def _reported(
     owner = AssetOwner(asset_owner) if asset_owner else None
     found: list[Problem] = []
     asks_status = False
+    subject: str | None = None  # the device a part announcing the subject names
     for (start, end), result in zip(spans, parts, strict=True):
+        if announces_subject(result):
+            subject = subject or result.equipment
+            continue
         if result.confidence < CLARIFY_THRESHOLD:
             continue
         if result.intent is Intent.TICKET_STATUS:
@@ -217,7 +275,7 @@ def _reported(
             continue
         if not names_a_problem(result):
             continue
-        equipment = result.equipment
+        equipment = result.equipment or (subject if not found else None)
         decision = decide(
             territory, intent=result.intent,
             equipment=(_EQUIPMENT.get(equipment) or Equipment(equipment)) if equipment else None,
@@ -226,9 +284,13 @@ def _reported(
         if decision.role is None:
             continue
         problem = Problem(start, end, text[start:end], result.intent, result.confidence, equipment, decision)
-        if any(same_problem(f.key, problem.key) for f in found):
-            continue
-        found.append(problem)
+        same = next((k for k, f in enumerate(found) if same_problem(f.key, problem.key)), None)
+        if same is None:
+            found.append(problem)
+        elif found[same].equipment is None and equipment is not None:
+            # « plus aucune connexion internet ; tous les voyants de la box sont éteints »: the
+            # problem's device is the one its next part names.
+            found[same] = replace(found[same], equipment=equipment)
     return found, asks_status
 
 

@@ -13,7 +13,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 from typing import NamedTuple
 
@@ -139,6 +139,12 @@ _FEATURES = ("first", "last", "locative", "genitive", "fuzzy", "value_prior", "m
 _DEFAULT_WEIGHTS = (0.8, 0.0, -1.2, -0.6, -0.3, 1.0, 0.3, -2.0)
 # Before any data: devices often named only to describe a symptom (« écran noir »).
 _DEFAULT_VALUE_PRIOR = {Equipment.MONITOR.value: -0.7, Equipment.KEYBOARD_MOUSE.value: -0.2}
+#: The value of the phrases that hold a device's name but name no device (`lexicon.NOT_EQUIPMENT_PHRASES`).
+_NO_DEVICE = ""
+_VOWELS = frozenset("aeiouyh")
+#: Devices whose keyboard is part of them.
+_BUILT_IN_KEYBOARD = frozenset({Equipment.LAPTOP.value, Equipment.TABLET.value})
+_PROJECTOR = Equipment.PROJECTOR.value
 # « écran noir sur le PC »: the word names a symptom, not the device at fault.
 _SYMPTOM_WORDS = frozenset("noir bleu blanc fige gele eteint allume tactile".split())
 
@@ -222,6 +228,8 @@ class EntityExtractor:
             joined = ("".join(key),)
             forms.setdefault(joined, forms[key])  # « vidéo projecteur » -> « videoprojecteur »
         forms.pop((), None)
+        for phrase in lexicon.NOT_EQUIPMENT_PHRASES:
+            forms[_key(phrase)] = _NO_DEVICE  # matched like a device name, then dropped
         regexes = {k: tuple(re.compile(p) for p in v) for k, v in DEFAULT_REGEXES.items()}
         rooms = list(lexicon.ROOM_FORMS)
         if data:
@@ -301,7 +309,13 @@ class EntityExtractor:
     def _store_fixed(self, norm: str) -> tuple[str, float]:
         """The gazetteer word a token reads as (itself when it is one or too short), with its
         score; memoised in `_fixed`."""
-        fixed = None if (norm,) in self.forms or _is_form_part(self, norm) else self._correct(norm)
+        forms = self.forms
+        if (norm,) in forms or _is_form_part(self, norm):
+            fixed = None
+        elif norm[0] in "ld" and norm[1] in _VOWELS and (norm[1:],) in forms:
+            fixed = (norm[1:], 100.0)  # the apostrophe left out: « lordinateur », « limprimante »
+        else:
+            fixed = self._correct(norm)
         self._fixed[norm] = found = fixed if fixed else (norm, 100.0)
         return found
 
@@ -339,14 +353,17 @@ class EntityExtractor:
                 continue
             n, value = match
             after_match = i + n
+            if not value:
+                continue  # « l'écran de connexion », « l'éducation aux écrans »
             if found and found[-1].end == tokens[i - 1].end and tokens[i].start - found[-1].end <= 1:
                 continue  # « enceinte portable », « téléphone portable »: the second word qualifies the first
             found.append(
                 _Candidate(value, tokens[i].start, tokens[i + n - 1].end, len(found), i,
                            min(f[1] for f in fixed[i : i + n]))
             )
-        # « écran noir sur le PC », « l'écran de la tablette »: the screen stands for the device.
-        return [
+        # « écran noir sur le PC », « l'écran de la tablette »: the screen stands for the device;
+        # so does a laptop's own keyboard (« le clavier de l'ordinateur portable »).
+        kept = [
             c
             for c in found
             if not (
@@ -354,7 +371,18 @@ class EntityExtractor:
                 and c.end - c.start <= 6
                 and any(o.position > c.position and _screen_of(tokens, c, o) for o in found)
             )
+            and not (
+                c.value == Equipment.KEYBOARD_MOUSE.value
+                and tokens[c.token_index].norm == "clavier"
+                and any(o.position > c.position and o.value in _BUILT_IN_KEYBOARD and _screen_of(tokens, c, o)
+                        for o in found)
+            )
         ]
+        # « le projecteur avec le stylet »: a projector one writes on with a pen is interactive (VPI).
+        if any(c.value == _PROJECTOR for c in kept) and any(t.norm == "stylet" for t in tokens):
+            kept = [replace(c, value=Equipment.INTERACTIVE_PROJECTOR.value) if c.value == _PROJECTOR else c
+                    for c in kept]
+        return kept
 
     def _features(self, c: _Candidate, cands: list[_Candidate], tokens: list[_Token]) -> list[float]:
         prev = _previous_word(tokens, c.token_index)

@@ -103,6 +103,11 @@ _GLOSS: tuple[tuple[str, str], ...] = (
     ("where is", "où en est"), ("status", "suivi"), ("still waiting", "toujours en attente"),
     ("lamp", "lampe"), ("bulb", "ampoule"), ("power", "courant"), ("wall socket", "prise murale"),
     ("power socket", "prise électrique"), ("outlet", "prise électrique"), ("breaker", "disjoncteur"),
+    # set J: a device that turns itself off, the look someone should come and have, settings
+    ("switches itself off", "s'éteint tout seul"), ("turns itself off", "s'éteint tout seul"),
+    ("switches off", "s'éteint"), ("turns off", "s'éteint"), ("dark", "sombre"), ("sticker", "étiquette"),
+    ("label", "étiquette"), ("have a look", "venir voir"), ("language", "langue"), ("pen", "stylet"),
+    ("stylus", "stylet"), ("settings", "paramètres"),
 )
 _GLOSS_RE = re.compile(
     r"(?<![a-z'])(" + "|".join(re.escape(src) for src, _ in sorted(_GLOSS, key=lambda kv: -len(kv[0]))) + r")(?![a-z'])"
@@ -132,9 +137,13 @@ def french_gloss(text: str) -> str:
     return _GLOSS_RE.sub(lambda m: _GLOSS_MAP[m.group(1)], lowered)
 
 
-#: « switch on / off » (a verb): blanked in an English message before its devices are looked up,
-#: where « switch » alone is the network switch (a router).
-_SWITCH_VERB = re.compile(r"\bswitch(?:es|ed|ing)?(?:\s+(?:it|them))?\s+(?:on|off)\b", re.IGNORECASE)
+#: « switch on / off », « switch the display to … » (a verb): blanked in an English message before
+#: its devices are looked up, where « switch » alone is the network switch (a router).
+_SWITCH_VERB = re.compile(
+    r"\bswitch(?:es|ed|ing)?(?:\s+(?:it|them|itself))?\s+(?:on|off)\b"
+    r"|\bswitch(?:es|ed|ing)?(?=\s+(?:the|my|our|this|that|these|those|to|between|back|it|them|itself)\b)",
+    re.IGNORECASE,
+)
 
 
 def without_switch_verb(text: str) -> str:

@@ -33,6 +33,11 @@ EQUIPMENT_FORMS: dict[str, E] = {
     "tableau interactif": E.INTERACTIVE_DISPLAY,
     "tableau blanc interactif": E.INTERACTIVE_DISPLAY,
     "Speechi": E.INTERACTIVE_DISPLAY,
+    # the classroom's « grand écran » is its interactive display, not a computer's monitor
+    "grand écran": E.INTERACTIVE_DISPLAY,
+    "grand écran tactile": E.INTERACTIVE_DISPLAY,
+    "grand écran numérique": E.INTERACTIVE_DISPLAY,
+    "écran numérique": E.INTERACTIVE_DISPLAY,
     # computers
     "ordinateur": E.DESKTOP,
     "ordi": E.DESKTOP,
@@ -67,6 +72,8 @@ EQUIPMENT_FORMS: dict[str, E] = {
     "borne": E.WIFI_ACCESS_POINT,
     "point d'accès": E.WIFI_ACCESS_POINT,
     "point d'accès wifi": E.WIFI_ACCESS_POINT,
+    "boîtier wifi": E.WIFI_ACCESS_POINT,
+    "boîtier wi-fi": E.WIFI_ACCESS_POINT,
     "clé HDMI": E.DISPLAY_DONGLE,
     "dongle": E.DISPLAY_DONGLE,
     "boîtier de partage": E.DISPLAY_DONGLE,
@@ -85,6 +92,12 @@ EQUIPMENT_FORMS: dict[str, E] = {
     # classroom devices
     "visualiseur": E.DOCUMENT_CAMERA,
     "caméra document": E.DOCUMENT_CAMERA,
+    # described rather than named: « la petite caméra sur un bras qu'on place au-dessus des cahiers »
+    "caméra sur bras": E.DOCUMENT_CAMERA,
+    "caméra sur un bras": E.DOCUMENT_CAMERA,
+    "caméra montée sur un bras": E.DOCUMENT_CAMERA,
+    "caméra sur bras articulé": E.DOCUMENT_CAMERA,
+    "bras articulé": E.DOCUMENT_CAMERA,
     "enceinte": E.SPEAKER,
     "haut-parleur": E.SPEAKER,
     "haut parleur": E.SPEAKER,
@@ -130,6 +143,21 @@ EQUIPMENT_FORMS: dict[str, E] = {
     "câblage réseau": E.NETWORK_SOCKET,
     "prise ethernet": E.NETWORK_SOCKET,
 }
+
+#: Phrases that hold a device's name but name no device: a page on the screen (« l'écran de
+#: connexion »), screen time (« l'éducation aux écrans »).
+NOT_EQUIPMENT_PHRASES: tuple[str, ...] = (
+    "écran de connexion",
+    "écran d'accueil",
+    "écran de veille",
+    "écran de verrouillage",
+    "écran d'identification",
+    "éducation aux écrans",
+    "exposition aux écrans",
+    "aux écrans",  # « l'éducation aux médias et aux écrans »
+    "temps d'écran",
+    "temps d'écrans",
+)
 
 #: Rooms written as they are, besides the « salle 3 » / « classe de CE1 » patterns.
 ROOM_FORMS: tuple[str, ...] = (

@@ -344,7 +344,7 @@ def _entities(
     if language == ENGLISH and not any(e.entity == EntityType.EQUIPMENT for e in entities):
         # English device names: found in the French gloss, without offsets into the text (beside
         # the codes and rooms found in the text itself).
-        gloss = french_gloss(head)
+        gloss = french_gloss(source)  # without « switch » the verb: « switch the display to … »
         found = tuple(extractor.extract(gloss))
         if intent is Intent.NETWORK_OUTAGE:
             found = _network_device_first(extractor, gloss, found)
