@@ -203,8 +203,10 @@ def names_a_problem(result: ParseResult) -> bool:
     schools = school_spans(text)
     for start, end in [*spans, *schools]:
         text = text[:start] + " " * (end - start) + text[end:]
-    if schools and _TOWN.fullmatch(text, max(e for _, e in schools)):
-        text = text[: max(e for _, e in schools)]  # « École élémentaire Jules-Ferry, Saint-Étienne »
+    if schools:
+        last = max(e for _, e in schools)
+        if _TOWN.fullmatch(text, last):
+            text = text[:last]  # « École élémentaire Jules-Ferry, Saint-Étienne »
     words = [w for w in _WORD.findall(fold(text)) if w not in _PLACE_WORDS]
     if len(words) < 2:
         return False
