@@ -91,6 +91,9 @@ _CLASS_CHANGE = Intent.CLASS_CHANGE.value
 _REMOVAL = Intent.EQUIPMENT_REMOVAL.value
 _MONITOR = Equipment.MONITOR.value
 _PROJECTORS = frozenset({Equipment.PROJECTOR.value, Equipment.INTERACTIVE_PROJECTOR.value})
+#: Devices a screen said after them belongs to (the desktop's monitor is its own device, but « le
+#: poste ne démarre plus, l'écran reste noir » tells the desktop's failure).
+_WITH_SCREEN = _SCREENED | {Equipment.DESKTOP.value}
 
 
 def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
@@ -114,6 +117,9 @@ def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
         return True  # « passer un câble réseau jusqu'à la classe 6 ? Il n'y a aucune prise réseau. »
     if found[0] == _DAMAGE and found[2] is None and part[0] == _FAILURE:
         return True  # « une branche a cassé la fenêtre ; la pluie a trempé le vidéoprojecteur, qui ne s'allume plus »
+    if found[0] == _DAMAGE and found[2] is None and part[0] == _WORKS_INTENT and part[2] is None \
+            and found[1] == part[1]:
+        return True  # « la foudre est tombée … le disjoncteur de l'école avait sauté »: one event to declare
     if found[0] == _CLASS_CHANGE and part[0] == _REMOVAL and part[2] is None:
         return True  # « fermeture d'une classe : qui vient reprendre le matériel ? » is the move (art. 1-2)
     if found[0] in _EVENTS and part[0] == _FAILURE and (
@@ -124,6 +130,8 @@ def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
         return False
     if found[2] is None or part[2] is None or found[2] == part[2] or {found[2], part[2]} == _PROJECTORS:
         return True  # « le projecteur avec le stylet … un voyant clignote sur le projecteur »: one VPI
+    if part[2] == _MONITOR and found[2] in _WITH_SCREEN:
+        return True  # « le portable ne démarre plus … un voyant clignote, l'écran reste noir »
     return part[0] in _ONE_PER_MESSAGE_VALUES
 
 
@@ -140,10 +148,16 @@ _WORD = re.compile(r"[^\W\d_]{3,}")
 #: passe de messagerie, lui, marche très bien », « tout semble bien branché »): what was checked
 #: beside the problem, not a second one — unless it also says what fails.
 _WORKS = re.compile(
-    r"\b(?:fonctionne|marche|s'allume|s'affiche|tourne|charge|capte|imprime|d[ée]marre|s'ouvre|r[ée]pond)"
+    r"\b(?:fonctionne|marche|s'allume|s'affiche|tourne|charge|capte|imprime|d[ée]marre|s'ouvre|r[ée]pond"
+    r"|reconna[iî]t)"
     r"(?:nt|ent)?\s+(?:(?:tr[eè]s|tout [àa] fait|parfaitement|encore)\s+)?"
-    r"(?:bien|normalement|correctement)\b"
+    r"(?:bien|normalement|correctement|toujours)\b"
     r"|\b[çc]a (?:fonctionne|marche)(?:\s+(?:encore|toujours))?\s*(?:[.!,;]|$)"
+    # « … et le logiciel de calcul mental fonctionnent. », « là, internet revient »
+    r"|\b(?:fonctionnent|fonctionne|marchent|marche|revient|reviennent)\s*(?:[.!,;)]|$)"
+    # « internet n'est pas en panne », « le reste du matériel n'a rien »
+    r"|\b(?:n'est|ne sont|n'[ée]tait|n'[ée]taient)\s+pas\s+(?:en panne|coup[ée]e?s?|cass[ée]e?s?|hs)\b"
+    r"|\bn'(?:a|ont)\s+rien\b"
     r"|\b(?:lui|elle|eux|elles)(?:-m[eê]mes?)?,?\s+(?:(?:fonctionne|marche|s'allume|s'affiche)(?:nt)?|va bien|vont bien)\b"
     r"|\b(?:est|sont|semble|semblent|para[iî]t|paraissent)\s+(?:bien\s+)?branch[ée]e?s?\b",
     re.IGNORECASE,
@@ -155,12 +169,53 @@ _FAILS = re.compile(
 #: A part telling only who was told or what was filed (« La mairie est au courant », « une main
 #: courante a été déposée », « la police est prévenue »): the procedure of the problem before.
 _PROCEDURE = re.compile(
-    r"\b(?:mairie|commune|police|gendarmerie|assureur|assurance|ogec|services? techniques?)\b[^.!?\n]{0,40}"
+    r"\b(?:mairie|commune|police|gendarmerie|assureur|assurance|ogec|services? techniques?|parents|familles"
+    r"|direction|directeur|directrice|chef d'[ée]tablissement|coll[eè]gues|gestionnaire)\b[^.!?\n]{0,40}"
     r"\b(?:au courant|pr[ée]venue?s?|avertie?s?|inform[ée]e?s?|fera|vont faire|va faire|a fait|ont fait|passée?s?)\b"
     r"|\b(?:plainte|main courante|d[ée]claration|constat)\b[^.!?\n]{0,30}\b(?:d[ée]pos[ée]e?s?|faite?s?|envoy[ée]e?s?|transmise?s?|en cours)\b"
     r"|\b(?:j'ai|nous avons|on a)\s+(?:inform[ée]|pr[ée]venu|averti|appel[ée])\s+(?:la mairie|la commune|la police|l'ogec)\b",
     re.IGNORECASE,
 )
+
+
+#: A part saying what there is (« la classe … dispose d'un vidéoprojecteur et d'un visualiseur »,
+#: « Il y a déjà une prise réseau libre dans le bureau »): the setting, not a problem.
+_HAS = re.compile(
+    r"\b(?:dispose|disposent|disposons|poss[eè]de|poss[eè]dent|est [ée]quip[ée]e?|sont [ée]quip[ée]e?s)\s+(?:d'|d’|de)"
+    r"|\bil y a d[ée]j[àa]\b",
+    re.IGNORECASE,
+)
+#: A part that tells more of the problem before: what was tried or checked (« J'ai redémarré
+#: l'ordinateur deux fois… », « J'ai cliqué sur « mot de passe oublié » mais… »), its history (« J'ai
+#: déjà signalé un souci avec ce même ordinateur »), an example of it (« Nous souhaiterions
+#: notamment apprendre… »), or a request about it (« Serait-il possible de le débloquer ? »).
+_DETAIL = re.compile(
+    r"^\W*(?:(?:j'ai|j’ai|on a|nous avons|il a|elle a)\s+(?:d[ée]j[àa]\s+|bien\s+|aussi\s+|m[eê]me\s+)?"
+    r"(?:essay|test|v[ée]rifi|red[ée]marr|rebranch|d[ée]branch|cliqu|relanc|r[ée]initialis|chang|remplac|appuy"
+    r"|signal|regard|contr[ôo]l|tap|saisi|suivi)\w*"
+    r"|(?:\S+\s+){0,3}?(?:notamment|en particulier|par exemple)\b"
+    r"|(?:serait-il possible|est-il possible|pourriez-vous|pouvez-vous|merci)\s+(?:de\s+)?(?:le|la|les|l'|l’)\s*\w+\W*$)"
+    r"|\b(?:ce|cette|le|la)\s+m[eê]me\s+(?:ordinateur|poste|pc|tablette|imprimante|appareil|mat[ée]riel|probl[eè]me|souci)\b",
+    re.IGNORECASE,
+)
+#: A part saying it is another problem (« Sans aucun rapport, une autre tablette ne s'allume plus »).
+_ANOTHER = re.compile(
+    r"\b(?:sans (?:aucun )?rapport|rien [àa] voir|(?:un |une )?(?:autre|deuxi[eè]me|second|seconde) (?:souci|probl[eè]me|chose))\b",
+    re.IGNORECASE,
+)
+#: A connector just before a part: what it says is new (« Par ailleurs, j'ai essayé… »).
+_CONNECTED = re.compile(
+    r"\b(?:par ailleurs|d'autre part|de plus|en plus|aussi|au passage|au fait|autre (?:souci|probl[eè]me|chose)"
+    r"|sinon|[ée]galement)\W*$",
+    re.IGNORECASE,
+)
+
+
+def tells_more(text: str, start: int, end: int) -> bool:
+    """Whether the part `text[start:end]` tells more of the problem before it (what was tried, its
+    history, an example of it, a request about it) rather than a problem of its own; never when a
+    connector (« par ailleurs », « autre chose ») introduces it."""
+    return _DETAIL.search(text[start:end]) is not None and _CONNECTED.search(text[max(0, start - 40) : start]) is None
 
 
 #: A part where the writer only says who she is (« Je suis professeure des écoles stagiaire,
@@ -179,6 +234,15 @@ _SUBJECT = re.compile(
     r"^\W*(?:(?:bonjour|madame|monsieur|madame, monsieur)\W+)*(?:je me permets de vous (?:écrire|contacter|solliciter)"
     r"|je vous (?:écris|contacte|sollicite)|je reviens vers vous|je vous signale un (?:souci|problème))"
     r"\s+(?:au sujet|à propos|concernant|pour|avec|sur)\b",
+    re.IGNORECASE,
+)
+#: A class that moved already (« Nous avons déménagé la classe de CE2 dans le préfabriqué pendant les
+#: vacances », « Suite au réaménagement des classes, la classe de CE1 a changé de salle »): the
+#: setting of what the message reports, not a class change to prepare (art. 1-2).
+_MOVED = re.compile(
+    r"\b(?:suite (?:au|à|a) (?:r[ée]am[ée]nagement|d[ée]m[ée]nagement)|depuis (?:le|notre) d[ée]m[ée]nagement"
+    r"|(?:avons|a|ont|on a)\s+(?:d[ée]m[ée]nag[ée]|chang[ée] de (?:salle|classe|b[âa]timent))"
+    r"|(?:a|ont) [ée]t[ée] d[ée]plac[ée]e?s?)\b",
     re.IGNORECASE,
 )
 #: What makes a part ask for something (« Je suis la nouvelle directrice et nous voudrions… »).
@@ -212,10 +276,22 @@ def names_a_problem(result: ParseResult) -> bool:
         return False
     if _WORKS.search(text) is not None and _FAILS.search(_WORKS.sub(" ", text)) is None:
         return False
+    if _HAS.search(text) is not None and _FAILS.search(text) is None:
+        return False
     if _INTRODUCTION.search(text) is not None and len(words) <= 30 and _FAILS.search(text) is None \
             and _ASKS.search(text) is None:
         return False
     return not (_PROCEDURE.search(text) is not None and len(words) <= 14 and _FAILS.search(text) is None)
+
+
+def _lists_what_works(text: str, end: int, next_start: int, result: ParseResult, following: ParseResult) -> bool:
+    """Whether a part is the start of a list the next part says works (« Les autres programmes,
+    internet | et le logiciel de calcul mental fonctionnent. »): cut at its « et », one sentence."""
+    return _FAILS.search(result.text) is None and not _SENTENCE_GAP.search(text, end, next_start) \
+        and _WORKS.search(following.text) is not None and _FAILS.search(_WORKS.sub(" ", following.text)) is None
+
+
+_SENTENCE_GAP = re.compile(r"[.!?;\n]")
 
 
 def problems_of(
@@ -249,7 +325,9 @@ def problems_beside_question(
     and take the report (the chat doors), or take the report with the question in it (the mail door).
     """
     found, asks_status = _reported(territory, text, spans, parts, school_status, asset_owner)
-    return found if asks_status else []
+    # A report beside the question names its device or says what fails (« la souris du poste 5 est
+    # HS »): « Les élèves de CP en ont vraiment besoin » says why the question is asked.
+    return [p for p in found if p.equipment or _FAILS.search(p.text)] if asks_status else []
 
 
 def _reported(
@@ -266,7 +344,7 @@ def _reported(
     found: list[Problem] = []
     asks_status = False
     subject: str | None = None  # the device a part announcing the subject names
-    for (start, end), result in zip(spans, parts, strict=True):
+    for k, ((start, end), result) in enumerate(zip(spans, parts, strict=True)):
         if announces_subject(result):
             subject = subject or result.equipment
             continue
@@ -277,6 +355,12 @@ def _reported(
             continue
         if not names_a_problem(result):
             continue
+        if found and tells_more(text, start, end):
+            continue
+        if result.intent is Intent.CLASS_CHANGE and _MOVED.search(result.text) and _ASKS.search(result.text) is None:
+            continue
+        if k + 1 < len(parts) and _lists_what_works(text, end, spans[k + 1][0], result, parts[k + 1]):
+            continue
         equipment = result.equipment or (subject if not found else None)
         decision = decide(
             territory, intent=result.intent,
@@ -286,7 +370,13 @@ def _reported(
         if decision.role is None:
             continue
         problem = Problem(start, end, text[start:end], result.intent, result.confidence, equipment, decision)
-        same = next((k for k, f in enumerate(found) if same_problem(f.key, problem.key)), None)
+        same = None if _ANOTHER.search(problem.text) else \
+            next((k for k, f in enumerate(found) if same_problem(f.key, problem.key)), None)
+        if same is None and equipment is None and not decision.by_words and not _ANOTHER.search(problem.text) \
+                and _CONNECTED.search(text[max(0, start - 40) : start]) is None:
+            # « … ma messagerie académique est bloquée. La procédure me demande mon NUMEN … »: the
+            # same intent again, routed by the intent's catch-all (no word of its own to route on).
+            same = next((k for k, f in enumerate(found) if f.intent is result.intent), None)
         if same is None:
             found.append(problem)
         elif found[same].equipment is None and equipment is not None:

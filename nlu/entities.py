@@ -58,7 +58,8 @@ _SALLE = re.compile(r"salle", re.I)
 _CLASSE = re.compile(r"classe", re.I)
 _LEVEL_HINT = re.compile(rf"(?:{_LEVELS})\b")
 _SCHOOL_NAME = re.compile(
-    r"\b[ÉEée]cole\s+(?:(?:maternelle|[ée]l[ée]mentaire|primaire|priv[ée]e)\s+(?:de\s+|du\s+|des\s+|d['’])?)?"
+    r"\b[ÉEée]cole\s+(?:(?:maternelle|[ée]l[ée]mentaire|primaire|priv[ée]e|publique)\s+)?"
+    r"(?:de la\s+|de l['’]|de\s+|du\s+|des\s+|d['’])?"  # « École du Bourg », « école de la Plaine »
     r"((?:[A-ZÉÈ][\w'’-]+)(?:[ \-](?:de |du |des |la |le )?[A-ZÉÈ][\w'’-]+){0,3})"
 )
 #: Tokens whose gazetteer reading is memoised per extractor (bounded: cleared when full).
@@ -369,7 +370,8 @@ class EntityExtractor:
             if not (
                 c.value == Equipment.MONITOR.value
                 and c.end - c.start <= 6
-                and any(o.position > c.position and _screen_of(tokens, c, o) for o in found)
+                and any(o.position > c.position and _screen_of(tokens, c, o) and not _desktop_monitor(tokens, c, o)
+                        for o in found)
             )
             and not (
                 c.value == Equipment.KEYBOARD_MOUSE.value
@@ -551,6 +553,16 @@ class EntityExtractor:
 def school_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of the school names written « école Jean Rostand », « école élémentaire de Saint-Héand »."""
     return [m.span(1) for m in _SCHOOL_NAME.finditer(text)]
+
+
+def _desktop_monitor(tokens: list[_Token], screen: _Candidate, device: _Candidate) -> bool:
+    """« l'écran de l'ordinateur du bureau fait des lignes »: a desktop's screen is its monitor, a
+    device of its own (« écran noir sur le PC » is what the desktop shows)."""
+    if device.value != Equipment.DESKTOP.value:
+        return False
+    between = [t.norm for t in tokens if screen.end <= t.start and t.end <= device.start]
+    return "sur" not in between and not (device.token_index + 1 < len(tokens)
+                                         and tokens[device.token_index + 1].norm.startswith("portabl"))
 
 
 def _screen_of(tokens: list[_Token], screen: _Candidate, device: _Candidate) -> bool:

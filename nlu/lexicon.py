@@ -228,5 +228,5 @@ COMMON_WORDS: frozenset[str] = frozenset(
     "borner bornes tourne tournee tours toute toutes chariots valises serveur serveurs "
     "prendre prise prises pris surtout souvent enceinte enceintes ordinaire reseau reseaux "
     "portables tablettes ecran ecrans cordialement directrice directeur telephoner "
-    "imprimee imprimees projete portait portait tablee".split()
+    "imprimee imprimees projete portait portait tablee route routes routier routiere".split()
 )

@@ -350,6 +350,10 @@ def _entities(
             found = _network_device_first(extractor, gloss, found)
         glossed = tuple(replace(e, start=0, end=0, extractor="gloss") for e in found)
         entities = (*(e for e in glossed if e.entity == EntityType.EQUIPMENT), *entities) if entities else glossed
+    elif language == ENGLISH and intent is Intent.NETWORK_OUTAGE:
+        # « the access point in the hall has no lights … the kids can't use the tablets »: the
+        # network device the gloss names (the text names only the devices French shares).
+        entities = _network_device_from_gloss(extractor, french_gloss(source), entities)
     if routing_only:
         entities = tuple(e for e in entities if e.entity == EntityType.EQUIPMENT)
     return entities
@@ -371,6 +375,20 @@ def _network_device_first(
     if any(device.start < o.end and o.start < device.end for o in others):
         return entities
     return tuple(sorted([*others, device], key=lambda s: (s.start, s.end)))
+
+
+def _network_device_from_gloss(
+    extractor: EntityExtractor, gloss: str, entities: tuple[EntitySpan, ...]
+) -> tuple[EntitySpan, ...]:
+    """`_network_device_first` for an English message: the network device of its French gloss
+    (without offsets into the text) instead of the device named in the text."""
+    main = next((e for e in entities if e.entity == EntityType.EQUIPMENT), None)
+    if main is None or main.value in NETWORK_DEVICES:
+        return entities
+    device = next((c for c in extractor.equipment(gloss, keep_all=True) if c.value in NETWORK_DEVICES), None)
+    if device is None:
+        return entities
+    return (replace(device, start=0, end=0, extractor="gloss"), *(e for e in entities if e is not main))
 
 
 def _unpickle(entry: object, part: str) -> object | None:

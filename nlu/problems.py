@@ -12,8 +12,23 @@ import re
 #: « par ailleurs », « autre chose : »… (with an « et » before, and a colon or a comma after); the
 #: doors strip it from the start of a part they quote (`handlers.problems`).
 CONNECTOR = (
-    r"(?:et\s+)?(?:par ailleurs|d'autre part|de plus|en plus|aussi|autre (?:souci|probl[eè]me|chose))\s*[:,]?\s+"
+    r"(?:et\s+)?(?:par ailleurs|d'autre part|de plus|en plus|au passage|au fait|autre (?:souci|probl[eè]me|chose)"
+    # « aussi » alone opens a part before what it adds (« aussi la souris… », « c'est le cas aussi de
+    # la ligne »),
+    # not inside a clause (« le câble marche aussi sur la prise du bureau »)
+    r"|aussi(?=\s*[:,]|\s+(?:la|le|les|l'|l’|un|une|des|de|du|d'|d’|mon|ma|mes|notre|nos|on|il|elle|je|j'|j’|nous)\b)"
+    r"|(?<=et )aussi)"
+    r"\s*[:,]?\s+"
 )
+#: « point » said to a phone's dictation for a full stop (« … il s'éteint tout seul point on a
+#: essayé … point et aussi … »): before a subject or a connector only, never after a determiner
+#: (« le point d'accès », « au point », checked by `problem_spans`).
+_DICTATED_STOP = (
+    r"\s+point\s+(?:d'ailleurs\s+|(?=(?:et|on|il|elle|ils|elles|je|j'|nous|mais|par ailleurs|en plus|aussi"
+    r"|est-ce|est ce)\b))"
+)
+#: Words after which « point » is the noun: « le point d'accès », « un point sur », « au point ».
+_POINT_NOUN_BEFORE = frozenset("le un au du ce bon mon ton son notre votre leur chaque quel dernier premier".split())
 #: Where a second problem starts; « et » alone only before a determiner or a subject (« et la prise… »,
 #: « et je n'arrive plus… »).
 _CUT = re.compile(
@@ -21,7 +36,7 @@ _CUT = re.compile(
     # before the alternation is tried (half the time of the scan).
     r"(?=[.!?;,\s])"
     # a new sentence, with the connector that opens it (« . Et autre chose : … », « . Par ailleurs, … »)
-    rf"(?:[.!?;]\s+(?:{CONNECTOR})?|\n+|,?\s+{CONNECTOR}"
+    rf"(?:[.!?;]\s+(?:{CONNECTOR})?|\n+|,?\s+{CONNECTOR}|{_DICTATED_STOP}(?:{CONNECTOR})?"
     r"|\s+et\s+(?=(?:la|le|les|l'|l’|un|une|des|mon|ma|mes|notre|nos|on|il|elle|en plus|aussi|je|j'|j’|nous)\b)"
     # « plus de ligne tél ET plus d'internet »: a second « plus de … » is a second loss
     r"|\s+et\s+(?=plus\s+(?:de\b|du\b|d['’]))"
@@ -39,7 +54,7 @@ MIN_WORDS = 3
 _TRIED = re.compile(
     r"\b(?:essay|test|v[ée]rifi|rebranch|d[ée]branch|red[ée]marr|relanc|r[ée]initialis)\w*", re.IGNORECASE
 )
-_SENTENCE_END = re.compile(r"[.!?;\n]")
+_SENTENCE_END = re.compile(r"[.!?;\n]|\spoint\s")
 
 
 def problem_spans(text: str) -> list[tuple[int, int]]:
@@ -47,7 +62,10 @@ def problem_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _CUT.finditer(text):
-        if match.group().lstrip(" ,\t").lower().startswith("et") and _tried_before(text, match.start()):
+        head = match.group().lstrip(" ,\t").lower()
+        if head.startswith("et") and _tried_before(text, match.start()):
+            continue
+        if head.startswith("point") and _word_before(text, match.start()) in _POINT_NOUN_BEFORE:
             continue
         if len(text[start : match.start()].split()) >= MIN_WORDS:
             spans.append((start, match.start()))
@@ -64,3 +82,9 @@ def _tried_before(text: str, position: int) -> bool:
     """Whether the sentence that an « et » at `position` continues says what was tried."""
     sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, position)), default=0)
     return _TRIED.search(text, sentence_start, position) is not None
+
+
+def _word_before(text: str, position: int) -> str:
+    """The word that ends at `position` (lower case; « » at the start of the text)."""
+    words = text[max(0, position - 30) : position].split()
+    return words[-1].lower().strip(",;:()«»\"'") if words else ""

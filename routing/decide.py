@@ -7,15 +7,17 @@ from dataclasses import dataclass
 
 from domain.vocabulary import AssetOwner, Equipment, Intent, Role, SchoolStatus, SlaPolicy
 
-from .rules import NO_TICKET, Facts, Outcome, Rule, split_conditions
+from .rules import NO_TICKET, Facts, KeywordsAll, KeywordsAny, Outcome, Rule, split_conditions
 from .territory import Territory
 from .text import normalise, stated_owner
 
 
 #: Per territory: the candidate rules of each (intent, equipment, status, owner).
 _CANDIDATES: weakref.WeakKeyDictionary[
-    Territory, dict[tuple[object, ...], tuple[tuple[Rule, tuple[object, ...]], ...]]
+    Territory, dict[tuple[object, ...], tuple[tuple[Rule, tuple[object, ...], bool], ...]]
 ] = weakref.WeakKeyDictionary()
+#: Conditions that read words of the message.
+_WORD_CONDITIONS = (KeywordsAny, KeywordsAll)
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,6 +30,9 @@ class Decision:
     sla: SlaPolicy | None
     reason: str
     followup: Decision | None = None
+    #: Whether the rule read words of the message (keywords), not only its intent and device: a
+    #: part of a message routed by the intent's catch-all said nothing of its own to route on.
+    by_words: bool = False
 
     @property
     def opens_ticket(self) -> bool:
@@ -36,14 +41,15 @@ class Decision:
 
 
 def _decision(
-    territory: Territory, outcome: Outcome, school_status: SchoolStatus, followup: Decision | None
+    territory: Territory, outcome: Outcome, school_status: SchoolStatus, followup: Decision | None,
+    by_words: bool = False,
 ) -> Decision:
     org_kind = (
         NO_TICKET
         if outcome.role is None
         else territory.org_kind_for(outcome.role, school_status=school_status)
     )
-    return Decision(outcome.rule_id, outcome.role, org_kind, outcome.sla, outcome.reason, followup)
+    return Decision(outcome.rule_id, outcome.role, org_kind, outcome.sla, outcome.reason, followup, by_words)
 
 
 def decide(
@@ -80,13 +86,14 @@ def decide(
     if candidates is None:
         bare = Facts(intent=intent, equipment=equipment, school_status=school_status, asset_owner=owner, text="")
         candidates = by_facts[key] = tuple(
-            (rule, on_text)
+            (rule, on_text, any(isinstance(c, _WORD_CONDITIONS) for c in on_text))
             for rule, (on_facts, on_text) in ((r, split_conditions(r)) for r in territory.rules)
             if all(c.holds(bare) for c in on_facts)
         )
     facts: Facts | None = None
     rule = None
-    for candidate, on_text in candidates:
+    by_words = False
+    for candidate, on_text, by_words in candidates:
         if on_text:
             if facts is None:
                 facts = Facts(intent=intent, equipment=equipment, school_status=school_status,
@@ -100,4 +107,4 @@ def decide(
     followup = (
         _decision(territory, rule.followup, school_status, None) if rule.followup is not None else None
     )
-    return _decision(territory, rule.outcome, school_status, followup)
+    return _decision(territory, rule.outcome, school_status, followup, by_words)
