@@ -86,11 +86,16 @@ _SCREENED = frozenset({Equipment.LAPTOP.value, Equipment.TABLET.value, Equipment
 _FAILURE = Intent.HARDWARE_FAILURE.value
 _DAMAGE = Intent.DAMAGE.value
 _WORKS_INTENT = Intent.BUILDING_WORKS.value
-_OUTAGE_AND_FAILURE = frozenset({Intent.NETWORK_OUTAGE.value, _FAILURE})
+_OUTAGE = Intent.NETWORK_OUTAGE.value
+_OUTAGE_AND_FAILURE = frozenset({_OUTAGE, _FAILURE})
 _CLASS_CHANGE = Intent.CLASS_CHANGE.value
 _REMOVAL = Intent.EQUIPMENT_REMOVAL.value
 _MONITOR = Equipment.MONITOR.value
 _PROJECTORS = frozenset({Equipment.PROJECTOR.value, Equipment.INTERACTIVE_PROJECTOR.value})
+_SOCKET = Equipment.NETWORK_SOCKET.value
+_WORKS_AND_OUTAGE = frozenset({Intent.BUILDING_WORKS.value, Intent.NETWORK_OUTAGE.value})
+#: Network devices other than the wall socket (an outage beside one is that device's).
+_NETWORK_BOXES = NETWORK_DEVICES - {_SOCKET}
 #: Devices a screen said after them belongs to (the desktop's monitor is its own device, but « le
 #: poste ne démarre plus, l'écran reste noir » tells the desktop's failure).
 _WITH_SCREEN = _SCREENED | {Equipment.DESKTOP.value}
@@ -106,6 +111,8 @@ def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
     change, taking back its equipment (no device named) is the change itself; after a damage that
     names no device, a device's failure is what the damage did.
     """
+    if found[0] == _OUTAGE and part[0] == _WORKS_INTENT and part[2] in _NETWORK_BOXES:
+        return True  # « les tablettes ne captent plus le wifi … La borne accrochée au plafond a son voyant éteint »
     if {found[0], part[0]} == _OUTAGE_AND_FAILURE and found[1] == part[1]:
         # « plus aucune connexion internet ; tous les voyants de la box sont éteints »: the network
         # device's failure is the outage (either way round).
@@ -113,6 +120,9 @@ def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
         other = part[2] if found[0] == _FAILURE else found[2]
         if failed in NETWORK_DEVICES and other in (None, failed):
             return True
+    if {found[0], part[0]} == _WORKS_AND_OUTAGE and _SOCKET in (found[2], part[2]) \
+            and (part[2] if found[2] == _SOCKET else found[2]) not in _NETWORK_BOXES:
+        return True  # « la prise réseau murale a été arrachée … L'ordinateur de la classe n'a plus de réseau »
     if _WORKS_INTENT in (found[0], part[0]) and found[1] == part[1] and found[2] is not None and found[2] == part[2]:
         return True  # « passer un câble réseau jusqu'à la classe 6 ? Il n'y a aucune prise réseau. »
     if found[0] == _DAMAGE and found[2] is None and part[0] == _FAILURE:
@@ -140,6 +150,7 @@ _PLACE_WORDS = frozenset({
     "ecole", "privee", "publique", "maternelle", "elementaire", "primaire", "classe", "salle", "bureau",
     "cordialement", "merci", "bonjour", "bonne", "journee", "madame", "monsieur", "directrice", "directeur",
     "direction",  # « La direction, école élémentaire de Saint-Héand »
+    "mme", "mlle", "melle", "mr",  # « Mme Garnier, école élémentaire Jules Ferry »
 })
 _WORD = re.compile(r"[^\W\d_]{3,}")
 
@@ -170,8 +181,9 @@ _FAILS = re.compile(
 #: courante a été déposée », « la police est prévenue »): the procedure of the problem before.
 _PROCEDURE = re.compile(
     r"\b(?:mairie|commune|police|gendarmerie|assureur|assurance|ogec|services? techniques?|parents|familles"
-    r"|direction|directeur|directrice|chef d'[ée]tablissement|coll[eè]gues|gestionnaire)\b[^.!?\n]{0,40}"
-    r"\b(?:au courant|pr[ée]venue?s?|avertie?s?|inform[ée]e?s?|fera|vont faire|va faire|a fait|ont fait|passée?s?)\b"
+    r"|familles?|direction|directeur|directrice|chef d'[ée]tablissement|coll[eè]gues|gestionnaire)\b[^.!?\n]{0,40}"
+    r"\b(?:au courant|pr[ée]venue?s?|avertie?s?|inform[ée]e?s?|re[çc]ue?s?|fera|vont faire|va faire|a fait|ont fait"
+    r"|passée?s?)\b"
     r"|\b(?:plainte|main courante|d[ée]claration|constat)\b[^.!?\n]{0,30}\b(?:d[ée]pos[ée]e?s?|faite?s?|envoy[ée]e?s?|transmise?s?|en cours)\b"
     r"|\b(?:j'ai|nous avons|on a)\s+(?:inform[ée]|pr[ée]venu|averti|appel[ée])\s+(?:la mairie|la commune|la police|l'ogec)\b",
     re.IGNORECASE,
@@ -182,7 +194,10 @@ _PROCEDURE = re.compile(
 #: « Il y a déjà une prise réseau libre dans le bureau »): the setting, not a problem.
 _HAS = re.compile(
     r"\b(?:dispose|disposent|disposons|poss[eè]de|poss[eè]dent|est [ée]quip[ée]e?|sont [ée]quip[ée]e?s)\s+(?:d'|d’|de)"
-    r"|\bil y a d[ée]j[àa]\b",
+    r"|\bil y a d[ée]j[àa]\b"
+    # who owns it (« Le portable a été fourni par le plan numérique, il porte l'étiquette de la Métropole »)
+    r"|\b(?:a|ont) [ée]t[ée] (?:fourni|achet|install|financ|offert)\w* par\b|\bporte(?:nt)? l['’][ée]tiquette\b"
+    r"|\bne rel[eè]ve(?:nt)? pas du plan\b",
     re.IGNORECASE,
 )
 #: A part that tells more of the problem before: what was tried or checked (« J'ai redémarré
@@ -190,7 +205,8 @@ _HAS = re.compile(
 #: déjà signalé un souci avec ce même ordinateur »), an example of it (« Nous souhaiterions
 #: notamment apprendre… »), or a request about it (« Serait-il possible de le débloquer ? »).
 _DETAIL = re.compile(
-    r"^\W*(?:(?:j'ai|j’ai|on a|nous avons|il a|elle a)\s+(?:d[ée]j[àa]\s+|bien\s+|aussi\s+|m[eê]me\s+)?"
+    r"^\W*(?:(?:j'ai|j’ai|on a|nous avons|il a|elle a|(?:la|le|les|notre|mon|ma)\s+\w+\s+(?:a|ont))\s+"
+    r"(?:d[ée]j[àa]\s+|bien\s+|aussi\s+|m[eê]me\s+)?"
     r"(?:essay|test|v[ée]rifi|red[ée]marr|rebranch|d[ée]branch|cliqu|relanc|r[ée]initialis|chang|remplac|appuy"
     r"|signal|regard|contr[ôo]l|tap|saisi|suivi)\w*"
     r"|(?:\S+\s+){0,3}?(?:notamment|en particulier|par exemple)\b"
@@ -345,13 +361,13 @@ def _reported(
     asks_status = False
     subject: str | None = None  # the device a part announcing the subject names
     for k, ((start, end), result) in enumerate(zip(spans, parts, strict=True)):
+        if result.intent is Intent.TICKET_STATUS and result.confidence >= CLARIFY_THRESHOLD:
+            asks_status = True  # « Je reviens vers vous au sujet de la demande 2026-00315 : avez-vous des nouvelles ? »
+            continue
         if announces_subject(result):
             subject = subject or result.equipment
             continue
         if result.confidence < CLARIFY_THRESHOLD:
-            continue
-        if result.intent is Intent.TICKET_STATUS:
-            asks_status = True
             continue
         if not names_a_problem(result):
             continue
@@ -379,9 +395,11 @@ def _reported(
             same = next((k for k, f in enumerate(found) if f.intent is result.intent), None)
         if same is None:
             found.append(problem)
-        elif found[same].equipment is None and equipment is not None:
+        elif equipment is not None and (found[same].equipment is None or (
+                found[same].intent is Intent.NETWORK_OUTAGE and equipment in NETWORK_DEVICES
+                and found[same].equipment not in NETWORK_DEVICES)):
             # « plus aucune connexion internet ; tous les voyants de la box sont éteints »: the
-            # problem's device is the one its next part names.
+            # problem's device is the one its next part names (an outage's, the network device).
             found[same] = replace(found[same], equipment=equipment)
     return found, asks_status
 

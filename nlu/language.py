@@ -73,6 +73,7 @@ _GLOSS: tuple[tuple[str, str], ...] = (
     ("charging cart", "chariot de recharge"), ("charging trolley", "chariot de recharge"),
     ("cart", "chariot"), ("trolley", "chariot"), ("server", "serveur"), ("shared folder", "dossier partagé"),
     ("cartridges", "cartouches"), ("cartridge", "cartouche"), ("usb keys", "clés usb"),
+    ("wireless adapter", "dongle"), ("screen-sharing dongle", "dongle"), ("hdmi dongle", "dongle"),
     ("usb sticks", "clés usb"), ("battery", "batterie"), ("charger", "chargeur"), ("cable", "câble"),
     ("sound", "son"), ("no sound", "plus de son"), ("no picture", "pas d'image"), ("no image", "pas d'image"),
     ("picture", "image"), ("image", "image"), ("vertical lines", "lignes verticales"),

@@ -98,6 +98,10 @@ EQUIPMENT_FORMS: dict[str, E] = {
     "caméra montée sur un bras": E.DOCUMENT_CAMERA,
     "caméra sur bras articulé": E.DOCUMENT_CAMERA,
     "bras articulé": E.DOCUMENT_CAMERA,
+    "caméra sur pied": E.DOCUMENT_CAMERA,  # « la petite caméra sur pied posée sur le bureau »
+    "caméra sur son pied": E.DOCUMENT_CAMERA,
+    "tab": E.TABLET,  # « écran de la tab fissuré »
+    "jet d'encre": E.PRINTER,  # « cartouches pour la jet d'encre du CP »
     "enceinte": E.SPEAKER,
     "haut-parleur": E.SPEAKER,
     "haut parleur": E.SPEAKER,
@@ -145,7 +149,7 @@ EQUIPMENT_FORMS: dict[str, E] = {
 }
 
 #: Phrases that hold a device's name but name no device: a page on the screen (« l'écran de
-#: connexion »), screen time (« l'éducation aux écrans »).
+#: connexion »), screen time (« l'éducation aux écrans »), the writer's own phone.
 NOT_EQUIPMENT_PHRASES: tuple[str, ...] = (
     "écran de connexion",
     "écran d'accueil",
@@ -155,6 +159,9 @@ NOT_EQUIPMENT_PHRASES: tuple[str, ...] = (
     "éducation aux écrans",
     "exposition aux écrans",
     "aux écrans",  # « l'éducation aux médias et aux écrans »
+    "mon téléphone",  # « le code n'arrive jamais sur mon téléphone »: her own, not the school's line
+    "mon smartphone",
+    "mon mobile",
     "temps d'écran",
     "temps d'écrans",
 )

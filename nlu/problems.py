@@ -12,7 +12,9 @@ import re
 #: « par ailleurs », « autre chose : »… (with an « et » before, and a colon or a comma after); the
 #: doors strip it from the start of a part they quote (`handlers.problems`).
 CONNECTOR = (
-    r"(?:et\s+)?(?:par ailleurs|d'autre part|de plus|en plus|au passage|au fait|autre (?:souci|probl[eè]me|chose)"
+    # (« de plus en plus » is no connector)
+    r"(?:et\s+)?(?:par ailleurs|d'autre part|de plus(?! en plus)|(?<!de plus )en plus|au passage|au fait"
+    r"|autre (?:souci|probl[eè]me|chose)"
     # « aussi » alone opens a part before what it adds (« aussi la souris… », « c'est le cas aussi de
     # la ligne »),
     # not inside a clause (« le câble marche aussi sur la prise du bureau »)

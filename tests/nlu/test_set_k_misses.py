@@ -165,3 +165,47 @@ def test_the_ents_reset_mail_is_the_ents() -> None:
     numen = decide(sem, intent=Intent.ACCOUNT_ACCESS, equipment=None, text="on me demande mon NUMEN pour réinitialiser")
     assert numen.org_kind == "rectorat"
     assert numen.by_words and not decide(sem, intent=Intent.ACCOUNT_ACCESS, equipment=None, text="mon code").by_words
+
+
+# -- set L: misses read after its blind score -------------------------------------------------
+
+
+def test_set_l_devices_named_short_or_described(nlu: LocalNlu) -> None:
+    assert nlu.parse("écran de la tab fissuré après une chute").equipment == "tablet"
+    assert nlu.parse("la petite caméra sur pied du bureau donne une image figée").equipment == "document_camera"
+    assert nlu.parse("plus de cartouches pour la jet d'encre du CP").equipment == "printer"
+    # her own phone is no school line
+    assert nlu.parse("le code de confirmation n'arrive jamais sur mon téléphone").equipment is None
+    assert nlu.parse("le téléphone de l'école ne sonne plus").equipment == "phone"
+
+
+def test_set_l_parts_that_are_no_second_ticket(nlu: LocalNlu) -> None:
+    for text in ("La famille de l'élève a été prévenue", "La famille a été reçue mardi",
+                 "Le portable a été fourni par le plan numérique, il porte l'étiquette de la Métropole"):
+        assert not names_a_problem(nlu.parse(text)), text
+    text = "Le logiciel de la BCD ne démarre plus. La directrice a déjà redémarré le poste plusieurs fois."
+    a, b = problem_spans(text)[1]
+    assert tells_more(text, a, b)
+    # « de plus en plus » is no connector
+    assert len(_parts("le support mural du TBI se descelle, il penche de plus en plus, j'ai peur qu'il tombe")) == 1
+
+
+def test_set_l_one_problem_said_by_the_socket_and_the_outage() -> None:
+    assert same_problem(("building_works", "ogec", "network_socket"), ("network_outage", "sem", "desktop"))
+    assert same_problem(("network_outage", "sem", "desktop"), ("building_works", "commune", "network_socket"))
+    assert not same_problem(("network_outage", "sem", "router"), ("building_works", "commune", "network_socket"))
+    assert same_problem(("network_outage", "sem", "tablet"), ("building_works", "commune", "wifi_access_point"))
+
+
+def test_set_l_a_status_question_then_a_new_problem(nlu: LocalNlu) -> None:
+    """« Je reviens vers vous au sujet de la demande … » asks how a ticket is going: the new problem
+    beside it is reported (the rule of every door)."""
+    from handlers.problems import problems_beside_question
+
+    text = ("Je reviens vers vous au sujet de la demande 2026-00315 concernant l'imprimante : avez-vous des "
+            "nouvelles de la réparation ?\nJ'en profite pour signaler un autre problème : depuis hier, l'ordinateur "
+            "portable de la classe de CE1 ne s'allume plus, aucun voyant ne réagit.")
+    spans = problem_spans(text)
+    parts = [nlu.parse(text[a:b]) for a, b in spans]
+    found = problems_beside_question(load_territory("sem", check_holidays=False), text, spans, parts)
+    assert [(p.intent.value, p.equipment) for p in found] == [("hardware_failure", "laptop")]
