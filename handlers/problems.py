@@ -165,10 +165,11 @@ _WORKS = re.compile(
     r"(?:bien|normalement|correctement|toujours)\b"
     r"|\b[çc]a (?:fonctionne|marche)(?:\s+(?:encore|toujours))?\s*(?:[.!,;]|$)"
     # « … et le logiciel de calcul mental fonctionnent. », « là, internet revient »
-    r"|\b(?:fonctionnent|fonctionne|marchent|marche|revient|reviennent)\s*(?:[.!,;)]|$)"
+    r"|\b(?:fonctionnent|fonctionne|marchent|marche)\s*(?:[.!,;)]|$)"
+    r"|\bl[àa],?\s+(?:[\w'’]+\s+){0,4}revien(?:t|nent)\b"
     # « internet n'est pas en panne », « le reste du matériel n'a rien »
     r"|\b(?:n'est|ne sont|n'[ée]tait|n'[ée]taient)\s+pas\s+(?:en panne|coup[ée]e?s?|cass[ée]e?s?|hs)\b"
-    r"|\bn'(?:a|ont)\s+rien\b"
+    r"|\bn'(?:a|ont)\s+rien\s*(?:[.!,;()]|$)"
     r"|\b(?:lui|elle|eux|elles)(?:-m[eê]mes?)?,?\s+(?:(?:fonctionne|marche|s'allume|s'affiche)(?:nt)?|va bien|vont bien)\b"
     r"|\b(?:est|sont|semble|semblent|para[iî]t|paraissent)\s+(?:bien\s+)?branch[ée]e?s?\b",
     re.IGNORECASE,
@@ -180,10 +181,11 @@ _FAILS = re.compile(
 #: A part telling only who was told or what was filed (« La mairie est au courant », « une main
 #: courante a été déposée », « la police est prévenue »): the procedure of the problem before.
 _PROCEDURE = re.compile(
-    r"\b(?:mairie|commune|police|gendarmerie|assureur|assurance|ogec|services? techniques?|parents|familles"
-    r"|familles?|direction|directeur|directrice|chef d'[ée]tablissement|coll[eè]gues|gestionnaire)\b[^.!?\n]{0,40}"
-    r"\b(?:au courant|pr[ée]venue?s?|avertie?s?|inform[ée]e?s?|re[çc]ue?s?|fera|vont faire|va faire|a fait|ont fait"
-    r"|passée?s?)\b"
+    r"\b(?:mairie|commune|police|gendarmerie|assureur|assurance|ogec|services? techniques?)\b[^.!?\n]{0,40}"
+    r"\b(?:au courant|pr[ée]venue?s?|avertie?s?|inform[ée]e?s?|fera|vont faire|va faire|a fait|ont fait|passée?s?)\b"
+    # the people told (« Les parents ont été informés », « La famille a été reçue »)
+    r"|\b(?:parents|familles?|direction|directeur|directrice|chef d'[ée]tablissement|coll[eè]gues|gestionnaire)\b"
+    r"[^.!?\n]{0,40}\b(?:au courant|pr[ée]venue?s?|avertie?s?|inform[ée]e?s?|re[çc]ue?s?)\b"
     r"|\b(?:plainte|main courante|d[ée]claration|constat)\b[^.!?\n]{0,30}\b(?:d[ée]pos[ée]e?s?|faite?s?|envoy[ée]e?s?|transmise?s?|en cours)\b"
     r"|\b(?:j'ai|nous avons|on a)\s+(?:inform[ée]|pr[ée]venu|averti|appel[ée])\s+(?:la mairie|la commune|la police|l'ogec)\b",
     re.IGNORECASE,
@@ -205,7 +207,8 @@ _HAS = re.compile(
 #: déjà signalé un souci avec ce même ordinateur »), an example of it (« Nous souhaiterions
 #: notamment apprendre… »), or a request about it (« Serait-il possible de le débloquer ? »).
 _DETAIL = re.compile(
-    r"^\W*(?:(?:j'ai|j’ai|on a|nous avons|il a|elle a|(?:la|le|les|notre|mon|ma)\s+\w+\s+(?:a|ont))\s+"
+    r"^\W*(?:(?:j'ai|j’ai|on a|nous avons|il a|elle a|(?:la|le|les|notre|mon|ma)\s+(?:directrice|directeur"
+    r"|coll[eè]gues?|ma[îi]tresse|ma[îi]tre|technicien|atsem|aesh|secr[ée]taire|enseignante?|rempla[çc]ante?)\s+(?:a|ont))\s+"
     r"(?:d[ée]j[àa]\s+|bien\s+|aussi\s+|m[eê]me\s+)?"
     r"(?:essay|test|v[ée]rifi|red[ée]marr|rebranch|d[ée]branch|cliqu|relanc|r[ée]initialis|chang|remplac|appuy"
     r"|signal|regard|contr[ôo]l|tap|saisi|suivi)\w*"
@@ -222,7 +225,7 @@ _ANOTHER = re.compile(
 #: A connector just before a part: what it says is new (« Par ailleurs, j'ai essayé… »).
 _CONNECTED = re.compile(
     r"\b(?:par ailleurs|d'autre part|de plus|en plus|aussi|au passage|au fait|autre (?:souci|probl[eè]me|chose)"
-    r"|sinon|[ée]galement)\W*$",
+    r")\W*$",
     re.IGNORECASE,
 )
 
@@ -386,13 +389,13 @@ def _reported(
         if decision.role is None:
             continue
         problem = Problem(start, end, text[start:end], result.intent, result.confidence, equipment, decision)
-        same = None if _ANOTHER.search(problem.text) else \
-            next((k for k, f in enumerate(found) if same_problem(f.key, problem.key)), None)
-        if same is None and equipment is None and not decision.by_words and not _ANOTHER.search(problem.text) \
+        another = _ANOTHER.search(problem.text) is not None
+        same = None if another else next((i for i, f in enumerate(found) if same_problem(f.key, problem.key)), None)
+        if same is None and equipment is None and not decision.by_words and not another \
                 and _CONNECTED.search(text[max(0, start - 40) : start]) is None:
             # « … ma messagerie académique est bloquée. La procédure me demande mon NUMEN … »: the
             # same intent again, routed by the intent's catch-all (no word of its own to route on).
-            same = next((k for k, f in enumerate(found) if f.intent is result.intent), None)
+            same = next((i for i, f in enumerate(found) if f.intent is result.intent), None)
         if same is None:
             found.append(problem)
         elif equipment is not None and (found[same].equipment is None or (

@@ -19,18 +19,18 @@ CONNECTOR = (
     # la ligne »),
     # not inside a clause (« le câble marche aussi sur la prise du bureau »)
     r"|aussi(?=\s*[:,]|\s+(?:la|le|les|l'|l’|un|une|des|de|du|d'|d’|mon|ma|mes|notre|nos|on|il|elle|je|j'|j’|nous)\b)"
-    r"|(?<=et )aussi)"
+    r"|(?<=\bet )aussi)"
     r"\s*[:,]?\s+"
 )
 #: « point » said to a phone's dictation for a full stop (« … il s'éteint tout seul point on a
 #: essayé … point et aussi … »): before a subject or a connector only, never after a determiner
 #: (« le point d'accès », « au point », checked by `problem_spans`).
 _DICTATED_STOP = (
-    r"\s+point\s+(?:d'ailleurs\s+|(?=(?:et|on|il|elle|ils|elles|je|j'|nous|mais|par ailleurs|en plus|aussi"
+    # never after the words that make « point » the noun (« le point d'accès », « au point »)
+    "".join(rf"(?<!\b{w})" for w in "le un au du ce bon mon ton son notre votre leur chaque quel dernier premier".split())
+    + r"\s+point\s+(?:d'ailleurs\s+|(?=(?:et|on|il|elle|ils|elles|je|j'|nous|mais|par ailleurs|en plus|aussi"
     r"|est-ce|est ce)\b))"
 )
-#: Words after which « point » is the noun: « le point d'accès », « un point sur », « au point ».
-_POINT_NOUN_BEFORE = frozenset("le un au du ce bon mon ton son notre votre leur chaque quel dernier premier".split())
 #: Where a second problem starts; « et » alone only before a determiner or a subject (« et la prise… »,
 #: « et je n'arrive plus… »).
 _CUT = re.compile(
@@ -56,7 +56,7 @@ MIN_WORDS = 3
 _TRIED = re.compile(
     r"\b(?:essay|test|v[ée]rifi|rebranch|d[ée]branch|red[ée]marr|relanc|r[ée]initialis)\w*", re.IGNORECASE
 )
-_SENTENCE_END = re.compile(r"[.!?;\n]|\spoint\s")
+_SENTENCE_END = re.compile(rf"[.!?;\n]|{_DICTATED_STOP}", re.IGNORECASE)
 
 
 def problem_spans(text: str) -> list[tuple[int, int]]:
@@ -64,10 +64,7 @@ def problem_spans(text: str) -> list[tuple[int, int]]:
     spans: list[tuple[int, int]] = []
     start = 0
     for match in _CUT.finditer(text):
-        head = match.group().lstrip(" ,\t").lower()
-        if head.startswith("et") and _tried_before(text, match.start()):
-            continue
-        if head.startswith("point") and _word_before(text, match.start()) in _POINT_NOUN_BEFORE:
+        if match.group().lstrip(" ,\t").lower().startswith("et") and _tried_before(text, match.start()):
             continue
         if len(text[start : match.start()].split()) >= MIN_WORDS:
             spans.append((start, match.start()))
@@ -85,8 +82,3 @@ def _tried_before(text: str, position: int) -> bool:
     sentence_start = max((m.end() for m in _SENTENCE_END.finditer(text, 0, position)), default=0)
     return _TRIED.search(text, sentence_start, position) is not None
 
-
-def _word_before(text: str, position: int) -> str:
-    """The word that ends at `position` (lower case; « » at the start of the text)."""
-    words = text[max(0, position - 30) : position].split()
-    return words[-1].lower().strip(",;:()«»\"'") if words else ""
