@@ -353,18 +353,21 @@ def _entities(
     elif language == ENGLISH and intent is Intent.NETWORK_OUTAGE:
         # « the access point in the hall has no lights … the kids can't use the tablets »: the
         # network device the gloss names (the text names only the devices French shares).
-        entities = _network_device_from_gloss(extractor, french_gloss(source), entities)
+        entities = _network_device_first(extractor, french_gloss(source), entities, gloss=True)
     if routing_only:
         entities = tuple(e for e in entities if e.entity == EntityType.EQUIPMENT)
     return entities
 
 
 def _network_device_first(
-    extractor: EntityExtractor, text: str, entities: tuple[EntitySpan, ...]
+    extractor: EntityExtractor, text: str, entities: tuple[EntitySpan, ...], *, gloss: bool = False
 ) -> tuple[EntitySpan, ...]:
     """For a network outage, the network device the message names (« les tablettes voient le réseau
     mais ne se connectent pas, la borne du couloir clignote orange ») rather than the device it was
-    seen on: the access point, the box, the NAS, the socket or the phone line is what gets fixed."""
+    seen on: the access point, the box, the NAS, the socket or the phone line is what gets fixed.
+
+    With `gloss`, `text` is an English message's French gloss: its network device replaces the one
+    named in the message, without offsets into the message."""
     main = next((e for e in entities if e.entity == EntityType.EQUIPMENT), None)
     if main is None or main.value in NETWORK_DEVICES:
         return entities
@@ -372,23 +375,11 @@ def _network_device_first(
     if device is None:
         return entities
     others = [e for e in entities if e is not main]
+    if gloss:
+        return (replace(device, start=0, end=0, extractor="gloss"), *others)
     if any(device.start < o.end and o.start < device.end for o in others):
         return entities
     return tuple(sorted([*others, device], key=lambda s: (s.start, s.end)))
-
-
-def _network_device_from_gloss(
-    extractor: EntityExtractor, gloss: str, entities: tuple[EntitySpan, ...]
-) -> tuple[EntitySpan, ...]:
-    """`_network_device_first` for an English message: the network device of its French gloss
-    (without offsets into the text) instead of the device named in the text."""
-    main = next((e for e in entities if e.entity == EntityType.EQUIPMENT), None)
-    if main is None or main.value in NETWORK_DEVICES:
-        return entities
-    device = next((c for c in extractor.equipment(gloss, keep_all=True) if c.value in NETWORK_DEVICES), None)
-    if device is None:
-        return entities
-    return (replace(device, start=0, end=0, extractor="gloss"), *(e for e in entities if e is not main))
 
 
 def _unpickle(entry: object, part: str) -> object | None:

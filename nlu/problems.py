@@ -26,8 +26,9 @@ CONNECTOR = (
 #: essayé … point et aussi … »): before a subject or a connector only, never after a determiner
 #: (« le point d'accès », « au point », checked by `problem_spans`).
 _DICTATED_STOP = (
-    # never after the words that make « point » the noun (« le point d'accès », « au point »)
-    "".join(rf"(?<!\b{w})" for w in "le un au du ce bon mon ton son notre votre leur chaque quel dernier premier".split())
+    # never after the words that make « point » the noun (« le point d'accès », « au point »); the
+    # lookahead first, so the lookbehinds run only before a « point »
+    r"(?=\s+point\s)" + "".join(rf"(?<!\b{w})" for w in "le un au du ce bon mon ton son notre votre leur chaque quel dernier premier".split())
     + r"\s+point\s+(?:d'ailleurs\s+|(?=(?:et|on|il|elle|ils|elles|je|j'|nous|mais|par ailleurs|en plus|aussi"
     r"|est-ce|est ce)\b))"
 )

@@ -6,16 +6,14 @@ twice in other words (a dead box and no internet; a storm and what the rain did)
 
 from __future__ import annotations
 
-import json
-from io import StringIO
-
 import pytest
 
 from domain.vocabulary import Intent
-from guichet.triage import run_jsonl
 from handlers.problems import announces_subject, names_a_problem, same_problem
 from nlu import LocalNlu
 from routing import decide, load_territory
+
+from .triage_json import triage_json
 
 
 @pytest.fixture(scope="module")
@@ -23,10 +21,7 @@ def nlu() -> LocalNlu:
     return LocalNlu()
 
 
-def _triage(nlu: LocalNlu, text: str, status: str = "public") -> dict:
-    out = StringIO()
-    run_jsonl(StringIO(json.dumps({"text": text, "school_status": status}) + "\n"), out, nlu=nlu)
-    return json.loads(out.getvalue())
+_triage = triage_json
 
 
 @pytest.mark.parametrize(("text", "device"), [

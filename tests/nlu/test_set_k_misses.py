@@ -7,17 +7,15 @@ ENT's reset mail is the ENT's."""
 
 from __future__ import annotations
 
-import json
-from io import StringIO
-
 import pytest
 
 from domain.vocabulary import Intent
-from guichet.triage import run_jsonl
 from handlers.problems import names_a_problem, same_problem, tells_more
 from nlu import LocalNlu
 from nlu.problems import problem_spans
 from routing import decide, load_territory
+
+from .triage_json import triage_json
 
 
 @pytest.fixture(scope="module")
@@ -25,10 +23,7 @@ def nlu() -> LocalNlu:
     return LocalNlu()
 
 
-def _triage(nlu: LocalNlu, text: str, status: str = "public") -> dict:
-    out = StringIO()
-    run_jsonl(StringIO(json.dumps({"text": text, "school_status": status}) + "\n"), out, nlu=nlu)
-    return json.loads(out.getvalue())
+_triage = triage_json
 
 
 def _parts(text: str) -> list[str]:

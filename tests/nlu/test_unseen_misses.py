@@ -5,14 +5,12 @@ e-mails that say what works or who was told."""
 
 from __future__ import annotations
 
-import json
-from io import StringIO
-
 import pytest
 
 from domain.vocabulary import Intent
-from guichet.triage import run_jsonl
 from nlu import LocalNlu
+
+from .triage_json import triage_json
 
 
 @pytest.fixture(scope="module")
@@ -20,10 +18,7 @@ def nlu() -> LocalNlu:
     return LocalNlu()
 
 
-def _triage(nlu: LocalNlu, text: str) -> dict:
-    out = StringIO()
-    run_jsonl(StringIO(json.dumps({"text": text}) + "\n"), out, nlu=nlu)
-    return json.loads(out.getvalue())
+_triage = triage_json
 
 
 def test_a_network_outage_is_about_the_network_device_named(nlu: LocalNlu) -> None:
