@@ -189,6 +189,25 @@ _NO_THEFT = re.compile(
     r"|(?:aucun|pas\s+de)\s+vols?"
     r"|nothing\s+(?:was\s+|has\s+been\s+)?(?:stolen|taken|missing))\b"
 )
+#: A bare « what do I do? » closing a report (folded): « … ne s'allume plus, comment je fais ? »,
+#: « rupture de ramettes, on fait comment ? », « … Que faut-il faire ? ». It asks what to do about
+#: what the message told, so the told problem is the intent; its words would read as a how-to's
+#: (« comment faire pour imprimer en A3 ? » asks how to do a task: « pour » follows, no match).
+#: It becomes one word that carries no intent, as « sansvol » does for the negated theft.
+_WHAT_NOW = re.compile(
+    r"(?:(?<=[,.;:!?\n)…])|\b(?:du\s+coup|alors|donc|bref|et|mais)\b)\s*"
+    r"(?:(?:du\s+coup|alors|donc|bref|maintenant|euh)\s*,?\s*)?"
+    r"(?:comment\s+(?:je\s+(?:fais|dois\s+faire|procede)|on\s+(?:fait|doit\s+faire|procede)|faire"
+    r"|nous\s+(?:faisons|devons\s+faire|devons\s+proceder)|proceder"
+    r"|(?:dois|doit|faut|devons)[\s-]*(?:je|on|il|nous)\s+(?:faire|proceder))"
+    r"|que\s+(?:(?:dois|doit|faut|devons)[\s-]*(?:je|on|il|nous)\s+faire|faire)"
+    r"|qu\s*'?\s*est[\s-]*ce\s+(?:que|qu\s*'?)\s*(?:il\s+faut|je\s+dois|on\s+doit|on\s+peut|je\s+peux|nous\s+devons)\s+faire"
+    r"|(?:je|on)\s+(?:fais|fait)\s+(?:comment|quoi)|(?:je|on)\s+(?:dois|doit)\s+faire\s+quoi)"
+    r"\s*(?:maintenant|alors|du\s+coup|svp|s\s*'?\s*il\s+vous\s+plait)?\s*[?!.…]*"
+    r"\s*(?:(?:merci|mrc)(?:\s+(?:d\s*'?\s*avance|beaucoup|bcp))?|cordialement|bonne\s+journee)?\s*[?!.…]*\s*$"
+)
+_WHAT_NOW_WORD = " zzqf "  # no French n-gram of its own: neither « faire » nor « comment »
+_WHAT_NOW_HEAD = 12  # characters of report before it (« comment faire ? » alone is a question)
 _INNER_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 
 
@@ -205,6 +224,10 @@ def normalize(text: str) -> str:
     """The canonical form fed to the classifier: folded, de-stretched, SMS words expanded."""
     text = mask_codes(strip_email_boilerplate(text))
     text = fold(text)
+    if "fai" in text or "proced" in text:
+        found = _WHAT_NOW.search(text)
+        if found is not None and found.start() >= _WHAT_NOW_HEAD:
+            text = text[: found.start()] + _WHAT_NOW_WORD
     if "vol" in text or "rien" in text or "nothing" in text:
         text = _NO_THEFT.sub(" sansvol ", text)
     text = _PUNCT_REPEATS.sub(r"\1", text)
