@@ -127,9 +127,10 @@ def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
         return True  # « passer un câble réseau jusqu'à la classe 6 ? Il n'y a aucune prise réseau. »
     if found[0] == _DAMAGE and found[2] is None and part[0] == _FAILURE:
         return True  # « une branche a cassé la fenêtre ; la pluie a trempé le vidéoprojecteur, qui ne s'allume plus »
-    if found[0] == _DAMAGE and found[2] is None and part[0] == _WORKS_INTENT and part[2] is None \
-            and found[1] == part[1]:
-        return True  # « la foudre est tombée … le disjoncteur de l'école avait sauté »: one event to declare
+    if found[0] == _DAMAGE and found[2] is None and part[0] == _WORKS_INTENT and found[1] == part[1]:
+        # « la foudre est tombée … le disjoncteur de l'école avait sauté », « une fuite de toiture …
+        # L'eau a coulé directement sur quatre ordinateurs fixes »: one event to declare
+        return True
     if found[0] == _CLASS_CHANGE and part[0] == _REMOVAL and part[2] is None:
         return True  # « fermeture d'une classe : qui vient reprendre le matériel ? » is the move (art. 1-2)
     if found[0] in _EVENTS and part[0] == _FAILURE and (
@@ -170,6 +171,8 @@ _WORKS = re.compile(
     # « internet n'est pas en panne », « le reste du matériel n'a rien »
     r"|\b(?:n'est|ne sont|n'[ée]tait|n'[ée]taient)\s+pas\s+(?:en panne|coup[ée]e?s?|cass[ée]e?s?|hs)\b"
     r"|\bn'(?:a|ont)\s+rien\s*(?:[.!,;()]|$)"
+    # « Les autres VPI de l'école ne présentent pas ce défaut »
+    r"|\bne\s+(?:pr[ée]sente|pr[ée]sentent|rencontre|rencontrent|a|ont)\s+pas\s+(?:ce|le m[eê]me|de)\s+(?:d[ée]faut|probl[eè]me|souci)\b"
     r"|\b(?:lui|elle|eux|elles)(?:-m[eê]mes?)?,?\s+(?:(?:fonctionne|marche|s'allume|s'affiche)(?:nt)?|va bien|vont bien)\b"
     r"|\b(?:est|sont|semble|semblent|para[iî]t|paraissent)\s+(?:bien\s+)?branch[ée]e?s?\b",
     re.IGNORECASE,
@@ -182,7 +185,9 @@ _FAILS = re.compile(
 #: courante a été déposée », « la police est prévenue »): the procedure of the problem before.
 _PROCEDURE = re.compile(
     r"\b(?:mairie|commune|police|gendarmerie|assureur|assurance|ogec|services? techniques?)\b[^.!?\n]{0,40}"
-    r"\b(?:au courant|pr[ée]venue?s?|avertie?s?|inform[ée]e?s?|fera|vont faire|va faire|a fait|ont fait|passée?s?)\b"
+    r"\b(?:au courant|pr[ée]venue?s?|avertie?s?|inform[ée]e?s?|fera|vont faire|va faire|a fait|ont fait|passée?s?"
+    # what they did already (« Les services techniques de la mairie ont sécurisé la fenêtre »)
+    r"|(?:a|ont)\s+(?:s[ée]curis|b[âa]ch|condamn|nettoy|fait venir)\w*|(?:est|sont)\s+intervenue?s?)\b"
     # the people told (« Les parents ont été informés », « La famille a été reçue »)
     r"|\b(?:parents|familles?|direction|directeur|directrice|chef d'[ée]tablissement|coll[eè]gues|gestionnaire)\b"
     r"[^.!?\n]{0,40}\b(?:au courant|pr[ée]venue?s?|avertie?s?|inform[ée]e?s?|re[çc]ue?s?)\b"
@@ -213,6 +218,8 @@ _DETAIL = re.compile(
     r"(?:essay|test|v[ée]rifi|red[ée]marr|rebranch|d[ée]branch|cliqu|relanc|r[ée]initialis|chang|remplac|appuy"
     r"|signal|regard|contr[ôo]l|tap|saisi|suivi)\w*"
     r"|(?:\S+\s+){0,3}?(?:notamment|en particulier|par exemple)\b"
+    # what someone said of it (« Selon les services techniques de la mairie, aucune intervention… »)
+    r"|(?:selon|d'apr[eè]s|d’apr[eè]s)\s+(?:la|le|les|l'|l’|notre|nos|mon|ma|mes)\s*[^,.!?\n]{0,60},"
     r"|(?:serait-il possible|est-il possible|pourriez-vous|pouvez-vous|merci)\s+(?:de\s+)?(?:le|la|les|l'|l’)\s*\w+\W*$)"
     r"|\b(?:ce|cette|le|la)\s+m[eê]me\s+(?:ordinateur|poste|pc|tablette|imprimante|appareil|mat[ée]riel|probl[eè]me|souci)\b",
     re.IGNORECASE,
@@ -232,9 +239,38 @@ _CONNECTED = re.compile(
 
 def tells_more(text: str, start: int, end: int) -> bool:
     """Whether the part `text[start:end]` tells more of the problem before it (what was tried, its
-    history, an example of it, a request about it) rather than a problem of its own; never when a
-    connector (« par ailleurs », « autre chose ») introduces it."""
-    return _DETAIL.search(text[start:end]) is not None and _CONNECTED.search(text[max(0, start - 40) : start]) is None
+    history, an example of it, a request about it, an item of the list of what was tried) rather
+    than a problem of its own; never when a connector (« par ailleurs », « autre chose ») introduces it."""
+    if _CONNECTED.search(text[max(0, start - 40) : start]) is not None:
+        return False
+    return _DETAIL.search(text[start:end]) is not None or _tried_list_item(text, start)
+
+
+#: A part whose subject is a pronoun (« Il affiche une erreur », « Elle clignote ») and that names
+#: no device is about the device before (not « il y a », « il faut », « il manque »).
+_ANAPHORA = re.compile(
+    r"\W*(?:il|elle|ils|elles|[çc]a|cela|celui-ci|celle-ci)\s+(?!y\b|n'y\b|n’y\b|fau(?:t|dra|drait)\b|manque|me\b|m'|m’|nous\b)"
+    r"(?!.*\b(?:aussi|[ée]galement|en plus|de plus|autres?)\b)",  # « Il faudra aussi refaire la fixation »
+    re.IGNORECASE | re.DOTALL,
+)
+#: An item of a list (« 1) », « 2. », « - », « • »).
+_LIST_ITEM = re.compile(r"\s*(?:\d{1,2}\s*[).]|[-–•*])\s+")
+#: The line introducing a list of what was tried (« Nous avons déjà : », « Vérifications faites : »).
+_TRIED_INTRO = re.compile(
+    r"(?:\bd[ée]j[àa]|\b(?:essay|test|v[ée]rifi|fait)\w*|\bv[ée]rifications?(?:\s+\w+)?)\s*:\s*$", re.IGNORECASE
+)
+
+
+def _tried_list_item(text: str, start: int) -> bool:
+    """Whether the part at `start` is an item of a list the line before the list says was tried
+    (« Nous avons déjà : ⏎ 1) vérifié le câble d'alimentation et la prise ; ⏎ 2) changé les piles… »)."""
+    if _LIST_ITEM.match(text, start) is None:
+        return False
+    for line in reversed(text[:start].split("\n")):
+        if not line.strip() or _LIST_ITEM.match(line) is not None:
+            continue  # the items before this one
+        return _TRIED_INTRO.search(line) is not None
+    return False
 
 
 #: A part where the writer only says who she is (« Je suis professeure des écoles stagiaire,
@@ -261,11 +297,21 @@ _SUBJECT = re.compile(
 _MOVED = re.compile(
     r"\b(?:suite (?:au|à|a) (?:r[ée]am[ée]nagement|d[ée]m[ée]nagement)|depuis (?:le|notre) d[ée]m[ée]nagement"
     r"|(?:avons|a|ont|on a)\s+(?:d[ée]m[ée]nag[ée]|chang[ée] de (?:salle|classe|b[âa]timent))"
-    r"|(?:a|ont) [ée]t[ée] d[ée]plac[ée]e?s?)\b",
+    r"|(?:a|ont) [ée]t[ée] d[ée]plac[ée]e?s?"
+    # « L'OGEC a aménagé cet été une nouvelle salle de classe dans l'ancien logement de fonction »
+    r"|(?:avons|a|ont|on a)\s+am[ée]nag[ée]\s+(?:[\w'’]+\s+){0,3}?une\s+(?:nouvelle\s+)?salle)\b",
     re.IGNORECASE,
 )
 #: What makes a part ask for something (« Je suis la nouvelle directrice et nous voudrions… »).
 _ASKS = re.compile(r"voudr|souhait|besoin|faudr|pourr|pouvez|demand|merci de|\?", re.IGNORECASE)
+#: Requests: a part that neither asks nor names what a request is for says why it is asked.
+_REQUESTS = frozenset({Intent.TRAINING_REQUEST, Intent.EQUIPMENT_REQUEST})
+_REQUEST_WORDS = re.compile(
+    r"\b(?:aimeri\w*|aimerai\w*|possible|de plus|en plus|d'autres"
+    r"|formations?|stages?|accompagnement|ateliers?|animations?|initiation|suppl[ée]mentaires?|nouveaux|nouvelles?"
+    r"|nouvel|dot(?:er|ation)|[ée]quiper|acqu[ée]rir|obtenir|achat|commande[rz]?|manque(?:nt)?)\b",
+    re.IGNORECASE,
+)
 
 
 def announces_subject(result: ParseResult) -> bool:
@@ -300,6 +346,8 @@ def names_a_problem(result: ParseResult) -> bool:
     if _INTRODUCTION.search(text) is not None and len(words) <= 30 and _FAILS.search(text) is None \
             and _ASKS.search(text) is None:
         return False
+    if result.intent in _REQUESTS and _ASKS.search(text) is None and _REQUEST_WORDS.search(text) is None:
+        return False  # « Les enseignants utilisent à tour de rôle l'unique visualiseur »: why, not what is asked
     return not (_PROCEDURE.search(text) is not None and len(words) <= 14 and _FAILS.search(text) is None)
 
 
@@ -376,6 +424,9 @@ def _reported(
             continue
         if found and tells_more(text, start, end):
             continue
+        if found and result.equipment is None and _ANAPHORA.match(result.text) is not None \
+                and _CONNECTED.search(text[max(0, start - 40) : start]) is None:
+            continue  # « Il affiche « Le programme a cessé de fonctionner » »: the device before, said again
         if result.intent is Intent.CLASS_CHANGE and _MOVED.search(result.text) and _ASKS.search(result.text) is None:
             continue
         if k + 1 < len(parts) and _lists_what_works(text, end, spans[k + 1][0], result, parts[k + 1]):

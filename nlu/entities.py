@@ -25,7 +25,7 @@ from domain.vocabulary import EntityType, Equipment
 
 from . import lexicon
 from .result import EntitySpan
-from .text import fold, fold_with_offsets
+from .text import body_end, fold, fold_with_offsets
 from .training_data import Example, TrainingData
 
 EXTRACTOR = "GuichetEntityExtractor"
@@ -146,6 +146,7 @@ _VOWELS = frozenset("aeiouyh")
 #: Devices whose keyboard is part of them.
 _BUILT_IN_KEYBOARD = frozenset({Equipment.LAPTOP.value, Equipment.TABLET.value})
 _PROJECTOR = Equipment.PROJECTOR.value
+_PHONE = Equipment.PHONE.value
 # « écran noir sur le PC »: the word names a symptom, not the device at fault.
 _SYMPTOM_WORDS = frozenset("noir bleu blanc fige gele eteint allume tactile".split())
 
@@ -380,6 +381,8 @@ class EntityExtractor:
                         for o in found)
             )
         ]
+        # « Tél. : 04 77 22 31 08 » in a signature, « mon téléphone : 06 … »: a number to call, not the line at fault.
+        kept = [c for c in kept if c.value != _PHONE or not _number_after(tokens, c)]
         # « le projecteur avec le stylet »: a projector one writes on with a pen is interactive (VPI).
         if any(c.value == _PROJECTOR for c in kept) and any(t.norm == "stylet" for t in tokens):
             kept = [replace(c, value=Equipment.INTERACTIVE_PROJECTOR.value) if c.value == _PROJECTOR else c
@@ -404,8 +407,9 @@ class EntityExtractor:
         return self.bias + sum(w * f for w, f in zip(self.weights, feats, strict=True))
 
     def equipment(self, text: str, *, keep_all: bool = False) -> list[EntitySpan]:
-        """The main equipment named in `text` (or every one with `keep_all`)."""
-        tokens = tokenize(text)
+        """The main equipment named in `text` (or every one with `keep_all`), before an e-mail's
+        closing formula (a signature names no device at fault)."""
+        tokens = tokenize(text[: body_end(text)])
         cands = self._candidates(tokens)
         if not cands:
             return []
@@ -498,7 +502,7 @@ class EntityExtractor:
     def quantities(self, text: str) -> list[EntitySpan]:
         """Counts of things: « 3 tablettes », « trois PC », « une dizaine de casques »."""
         spans = []
-        tokens = tokenize(text)
+        tokens = tokenize(text[: body_end(text)])  # not the signature's address and phone number
         # Cheap test on the stemmed forms before folding a surface again.
         for i in [i for i, t in enumerate(tokens) if t.norm in _NUMBER_STEMS or t.norm.isdigit()]:
             tok = tokens[i]
@@ -518,6 +522,8 @@ class EntityExtractor:
                 continue  # a room, a version or a date (« le 12 »), not a count
             if word.isdigit() and not nxt:
                 continue  # a bare trailing number is rarely a count
+            if word.isdigit() and (nxt.isdigit() or prev.isdigit()):
+                continue  # a group of a phone number or a date (« 06 12 34 56 78 »), not a count
             spans.append(EntitySpan(EntityType.QUANTITY.value, str(value), tok.start, tok.end, EXTRACTOR, 0.9))
         return spans
 
@@ -553,6 +559,12 @@ class EntityExtractor:
 def school_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of the school names written « école Jean Rostand », « école élémentaire de Saint-Héand »."""
     return [m.span(1) for m in _SCHOOL_NAME.finditer(text)]
+
+
+def _number_after(tokens: Sequence[_Token], c: _Candidate) -> bool:
+    """Whether a phone number follows the candidate (« Tél. : 04 77 22 31 08 », « +33 6 … »)."""
+    nxt = next((t.norm for t in tokens[c.token_index + 1 :] if t.start >= c.end), "")
+    return nxt.isdigit() and (nxt.startswith("0") or nxt == "33") and len(nxt) >= 2
 
 
 def _desktop_monitor(tokens: list[_Token], screen: _Candidate, device: _Candidate) -> bool:

@@ -139,6 +139,10 @@ EQUIPMENT_FORMS: dict[str, E] = {
     "valise": E.CHARGING_CART,
     "valise de recharge": E.CHARGING_CART,
     "classe mobile": E.CHARGING_CART,
+    # « le grand meuble à roulettes où on range les tablettes »
+    "meuble à roulettes": E.CHARGING_CART,
+    "meuble de recharge": E.CHARGING_CART,
+    "armoire de recharge": E.CHARGING_CART,
     "prise réseau": E.NETWORK_SOCKET,
     "prise RJ45": E.NETWORK_SOCKET,
     "RJ45": E.NETWORK_SOCKET,

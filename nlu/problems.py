@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import re
 
+from .text import body_end
+
 #: « par ailleurs », « autre chose : »… (with an « et » before, and a colon or a comma after); the
 #: doors strip it from the start of a part they quote (`handlers.problems`).
 CONNECTOR = (
@@ -19,7 +21,11 @@ CONNECTOR = (
     # la ligne »),
     # not inside a clause (« le câble marche aussi sur la prise du bureau »)
     r"|aussi(?=\s*[:,]|\s+(?:la|le|les|l'|l’|un|une|des|de|du|d'|d’|mon|ma|mes|notre|nos|on|il|elle|je|j'|j’|nous)\b)"
-    r"|(?<=\bet )aussi)"
+    r"|(?<=\bet )aussi"
+    # « et sinon est-ce qu'on pourrait avoir… », « sinon, … »
+    r"|(?<=\bet )sinon|sinon(?=\s*,)"
+    # « et pardon j'ai oublié de dire aussi que l'ordinateur… »
+    r"|(?:pardon\W+)?j['’ ]?\s*ai oubli[ée] de (?:vous )?(?:dire|pr[ée]ciser|signaler|mentionner)(?:\s+aussi)?(?:\s+que)?)"
     r"\s*[:,]?\s+"
 )
 #: « point » said to a phone's dictation for a full stop (« … il s'éteint tout seul point on a
@@ -28,7 +34,7 @@ CONNECTOR = (
 _DICTATED_STOP = (
     # never after the words that make « point » the noun (« le point d'accès », « au point »); the
     # lookahead first, so the lookbehinds run only before a « point »
-    r"(?=\s+point\s)" + "".join(rf"(?<!\b{w})" for w in "le un au du ce bon mon ton son notre votre leur chaque quel dernier premier".split())
+    r"(?=\s+point\s)" + "".join(rf"(?<!\b{w})" for w in "le un au du ce bon mon ton son notre votre leur chaque quel dernier premier access".split())
     + r"\s+point\s+(?:d'ailleurs\s+|(?=(?:et|on|il|elle|ils|elles|je|j'|nous|mais|par ailleurs|en plus|aussi"
     r"|est-ce|est ce)\b))"
 )
@@ -60,21 +66,30 @@ _TRIED = re.compile(
 _SENTENCE_END = re.compile(rf"[.!?;\n]|{_DICTATED_STOP}", re.IGNORECASE)
 
 
+#: A title before its full stop (« M. Brunel, président de l'OGEC », « Mme. Perrin »): no sentence ends there.
+_TITLE = re.compile(r"(?<![\w.])(?:M|MM|Mr|Mme|Mmes|Mlle|Mlles|Dr|Pr|Me|St|Ste)$")
+
+
 def problem_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of the parts of a message that may each be a problem; one span when uncut."""
+    """(start, end) of the parts of a message that may each be a problem; one span when uncut. An
+    e-mail is read up to its closing formula (`nlu.text.body_end`): its signature reports nothing."""
     spans: list[tuple[int, int]] = []
     start = 0
-    for match in _CUT.finditer(text):
-        if match.group().lstrip(" ,\t").lower().startswith("et") and _tried_before(text, match.start()):
+    end = body_end(text)
+    for match in _CUT.finditer(text, 0, end):
+        cut = match.group()
+        if cut.lstrip(" ,\t").lower().startswith("et") and _tried_before(text, match.start()):
+            continue
+        if cut[0] == "." and _TITLE.search(text, max(0, match.start() - 5), match.start()) is not None:
             continue
         if len(text[start : match.start()].split()) >= MIN_WORDS:
             spans.append((start, match.start()))
             start = match.end()
-    if spans and len(text[start:].split()) < MIN_WORDS:
+    if spans and len(text[start:end].split()) < MIN_WORDS:
         last_start, _ = spans.pop()
-        spans.append((last_start, len(text)))
+        spans.append((last_start, end))
     else:
-        spans.append((start, len(text)))
+        spans.append((start, end))
     return [(a, b) for a, b in spans if text[a:b].strip()]
 
 

@@ -102,9 +102,12 @@ _GREETING_LINE = re.compile(
     r"^\s*(bonjour|bonsoir|hello|salut|madame|monsieur|mesdames|messieurs|cher|chere)\b[^\n]{0,40}$",
     re.IGNORECASE,
 )
+#: An e-mail's closing formula on a line of its own, and everything after it (the signature: a
+#: name, a title, the school's address, its UAI code, a phone number; a quoted earlier message).
 _CLOSING = re.compile(
-    r"\n\s*(cordialement|bien cordialement|bien a vous|bien à vous|sinceres salutations|"
-    r"sincères salutations|belle journee|belle journée|bonne journee|bonne journée)\b.*\Z",
+    r"\n\s*((?:bien |tr[eè]s )?cordialement|bien [aà] vous|sinc[eè]res salutations|salutations distingu[ée]es"
+    r"|belle journ[ée]e|bonne journ[ée]e|(?:bien )?amicalement|respectueusement"
+    r"|(?:kind|best|warm|warmest) regards|regards|best wishes|(?:yours )?sincerely|many thanks)\b.*\Z",
     re.IGNORECASE | re.DOTALL,
 )
 
@@ -164,6 +167,16 @@ def fold_with_offsets(text: str) -> tuple[str, list[int]]:
         out.append(folded)
         index.extend([i] * len(folded))
     return "".join(out), index
+
+
+def body_end(text: str) -> int:
+    """Where an e-mail's body ends: at its closing formula on a line of its own (« Bien
+    cordialement, » and the signature after it: « Tél. : 04 77 … » is no telephone to repair, the
+    school's address no second problem), or at the end of the text."""
+    if "\n" not in text:
+        return len(text)
+    found = _CLOSING.search(text)
+    return found.start() if found is not None else len(text)
 
 
 def strip_email_boilerplate(text: str) -> str:
