@@ -111,6 +111,11 @@ def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
     change, taking back its equipment (no device named) is the change itself; after a damage that
     names no device, a device's failure is what the damage did.
     """
+    if found[0] == _OUTAGE == part[0] and found[1] == part[1] and (
+        (found[2] in _NETWORK_BOXES and part[2] not in NETWORK_DEVICES)
+        or (part[2] in _NETWORK_BOXES and found[2] not in NETWORK_DEVICES)
+    ):
+        return True  # « le SSID n'apparaît plus sur les tablettes … La borne wifi de la salle clignote »: one outage
     if found[0] == _OUTAGE and part[0] == _WORKS_INTENT and part[2] in _NETWORK_BOXES:
         return True  # « les tablettes ne captent plus le wifi … La borne accrochée au plafond a son voyant éteint »
     if {found[0], part[0]} == _OUTAGE_AND_FAILURE and found[1] == part[1]:
@@ -253,6 +258,33 @@ _ANAPHORA = re.compile(
     r"(?!.*\b(?:aussi|[ée]galement|en plus|de plus|autres?)\b)",  # « Il faudra aussi refaire la fixation »
     re.IGNORECASE | re.DOTALL,
 )
+#: What was tried, said with a participle in its first words (« Testé depuis trois postes », « -
+#: recalibrage tenté », « Par précaution j'ai débranché le portable », « Désinstallation /
+#: réinstallation tentée », « les mises à jour Windows sont terminées »).
+_TRIED_PARTICIPLE = re.compile(
+    r"\s*(?P<item>(?:[-–•*]|\d{1,2}\s*[).])\s*)?(?P<lead>(?:\S+\s+){0,4}?)"
+    r"(?:tent|test|essay|v[ée]rifi|remplac|chang|red[ée]marr|r[ée]install|d[ée]sinstall|recalibr|d[ée]branch"
+    r"|rebranch|termin|r[ée]initialis)[ée]e?s?\b"
+    r"|\W*(?:[-–•*]\s*)?(?P<state>(?:\S+\s+){1,3}?(?:d[ée]j[àa]\s+)?[àa] jour)\b",  # « - firmware déjà à jour »
+    re.IGNORECASE,
+)
+_FAILURES = frozenset({Intent.HARDWARE_FAILURE, Intent.NETWORK_OUTAGE, Intent.SOFTWARE_ISSUE})
+
+
+def _tried_part(text: str) -> bool:
+    """Whether a part only tells what was tried: its participle comes first, or opens a list item,
+    or the part says nothing fails (not « L'imprimante a été changée hier et elle ne marche pas »)."""
+    found = _TRIED_PARTICIPLE.match(text)
+    if found is None:
+        return False
+    if found.group("state"):
+        return _FAILS.search(text) is None
+    return bool(found.group("item")) or not found.group("lead") or _FAILS.search(text) is None
+
+
+#: Needing the device said before (« We need it for the rehearsal on Friday », « on en a besoin pour vendredi »).
+_NEED_IT = re.compile(r"\bneeds?\s+(?:it|them)\b|\ben\s+(?:avons|a|ont|aurions|aurait)\s+(?:vraiment\s+|absolument\s+)?besoin\b",
+                      re.IGNORECASE)
 #: An item of a list (« 1) », « 2. », « - », « • »).
 _LIST_ITEM = re.compile(r"\s*(?:\d{1,2}\s*[).]|[-–•*])\s+")
 #: The line introducing a list of what was tried (« Nous avons déjà : », « Vérifications faites : »).
@@ -299,7 +331,7 @@ _MOVED = re.compile(
     r"|(?:avons|a|ont|on a)\s+(?:d[ée]m[ée]nag[ée]|chang[ée] de (?:salle|classe|b[âa]timent))"
     r"|(?:a|ont) [ée]t[ée] d[ée]plac[ée]e?s?"
     # « L'OGEC a aménagé cet été une nouvelle salle de classe dans l'ancien logement de fonction »
-    r"|(?:avons|a|ont|on a)\s+am[ée]nag[ée]\s+(?:[\w'’]+\s+){0,3}?une\s+(?:nouvelle\s+)?salle)\b",
+    r"|(?:(?:avons|a|ont|on a)\s+am[ée]nag[ée]|am[ée]nage(?:nt)?)\s+(?:[\w'’]+\s+){0,3}?une\s+(?:nouvelle\s+)?salle)\b",
     re.IGNORECASE,
 )
 #: What makes a part ask for something (« Je suis la nouvelle directrice et nous voudrions… »).
@@ -339,8 +371,9 @@ def names_a_problem(result: ParseResult) -> bool:
     words = [w for w in _WORD.findall(fold(text)) if w not in _PLACE_WORDS]
     if len(words) < 2:
         return False
-    if _WORKS.search(text) is not None and _FAILS.search(_WORKS.sub(" ", text)) is None:
-        return False
+    if _WORKS.search(text) is not None and _FAILS.search(_WORKS.sub(" ", text)) is None \
+            and _ASKS.search(text) is None:
+        return False  # not « il faudrait refaire la fixation au mur (l'appareil lui-même fonctionne) »
     if _HAS.search(text) is not None and _FAILS.search(text) is None:
         return False
     if _INTRODUCTION.search(text) is not None and len(words) <= 30 and _FAILS.search(text) is None \
@@ -348,7 +381,9 @@ def names_a_problem(result: ParseResult) -> bool:
         return False
     if result.intent in _REQUESTS and _ASKS.search(text) is None and _REQUEST_WORDS.search(text) is None:
         return False  # « Les enseignants utilisent à tour de rôle l'unique visualiseur »: why, not what is asked
-    return not (_PROCEDURE.search(text) is not None and len(words) <= 14 and _FAILS.search(text) is None)
+    # (a part naming its device reports it: « l'imprimante a pris l'eau, elle est fichue, la mairie a prévenu l'assurance »)
+    return not (_PROCEDURE.search(text) is not None and len(words) <= 14 and _FAILS.search(text) is None
+                and result.equipment is None)
 
 
 def _lists_what_works(text: str, end: int, next_start: int, result: ParseResult, following: ParseResult) -> bool:
@@ -424,9 +459,15 @@ def _reported(
             continue
         if found and tells_more(text, start, end):
             continue
-        if found and result.equipment is None and _ANAPHORA.match(result.text) is not None \
+        if result.equipment is None and ((found and _ANAPHORA.match(result.text) is not None)
+                                         or _NEED_IT.search(result.text) is not None) \
                 and _CONNECTED.search(text[max(0, start - 40) : start]) is None:
             continue  # « Il affiche « Le programme a cessé de fonctionner » »: the device before, said again
+        if found and _tried_part(result.text) and _CONNECTED.search(text[max(0, start - 40) : start]) is None:
+            continue  # « Testé depuis trois postes, en filaire et en wifi, même résultat »
+        if found and found[-1].intent is Intent.CLASS_CHANGE and result.intent in _FAILURES \
+                and _FAILS.search(result.text) is None:
+            continue  # « Tout le matériel des 7 classes est concerné, ainsi que la connexion internet »: the move
         if result.intent is Intent.CLASS_CHANGE and _MOVED.search(result.text) and _ASKS.search(result.text) is None:
             continue
         if k + 1 < len(parts) and _lists_what_works(text, end, spans[k + 1][0], result, parts[k + 1]):

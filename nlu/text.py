@@ -221,6 +221,11 @@ _WHAT_NOW = re.compile(
 )
 _WHAT_NOW_WORD = " zzqf "  # no French n-gram of its own: neither « faire » nor « comment »
 _WHAT_NOW_HEAD = 12  # characters of report before it (« comment faire ? » alone is a question)
+#: « mon atelier tombe à l'eau » (folded): a plan called off, no water on the devices.
+_FELL_THROUGH = re.compile(
+    r"(\b(?:atelier|sortie|seance|projet|cours|activite|spectacle|reunion|programme|journee|animation)s?"
+    r"(?:\s+\S+){0,5}?)\s+(?:est\s+|sont\s+)?tomb\w*\s+a\s+l\W?\s*eau\b"
+)
 _INNER_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 
 
@@ -241,6 +246,8 @@ def normalize(text: str) -> str:
         found = _WHAT_NOW.search(text)
         if found is not None and found.start() >= _WHAT_NOW_HEAD:
             text = text[: found.start()] + _WHAT_NOW_WORD
+    if "eau" in text:
+        text = _FELL_THROUGH.sub(r"\1 annule", text)
     if "vol" in text or "rien" in text or "nothing" in text:
         text = _NO_THEFT.sub(" sansvol ", text)
     text = _PUNCT_REPEATS.sub(r"\1", text)

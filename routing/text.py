@@ -13,8 +13,18 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 _BOUGHT = r"(?:achet|financ|pay|offert|offer|fourni)[a-z]*"
 _BUYER = r"(?:la |l )?(mairie|commune|ville|ogec)"
 _STATED_OWNER = re.compile(
-    rf"(?<![a-z0-9]){_BOUGHT} (?:par |avec |sur )?(?:le budget (?:de |du )?|les fonds (?:de |du )?)?{_BUYER}(?![a-z0-9])"
-    rf"|(?<![a-z0-9])(?:que |qu )?{_BUYER} (?:nous )?(?:a|avait|ont) {_BOUGHT}"
+    # « acheté par la mairie », « achetés et installés par la mairie », « achetées il y a des années par l'OGEC »
+    rf"(?<![a-z0-9]){_BOUGHT}(?: et [a-z]+)? (?:(?:[a-z0-9]+ ){{0,5}}?par |avec |sur )?"
+    rf"(?:le budget (?:de |du )?|les fonds (?:de |du )?)?{_BUYER}(?![a-z0-9])"
+    # « que l'OGEC a financé », « c'est la mairie de Sorbiers qui l'a achetée », « l'OGEC qui les a payés »
+    rf"|(?<![a-z0-9])(?:que |qu )?{_BUYER}(?: de [a-z]+(?: [a-z]+)?)? (?:qui )?(?:nous )?(?:l |les |nous l |nous les )?"
+    rf"(?:a|avait|ont|avaient) {_BOUGHT}"
+)
+#: « il ne fait pas partie du plan de la Métropole », « Aucune n'est du matériel Métropole », « cette
+#: imprimante n'est pas une dotation Métropole »: not the plan's, whoever bought it (art. 3).
+_NOT_THE_PLAN = re.compile(
+    r"(?<![a-z0-9])(?:pas|aucune? n est) (?:partie )?(?:du |de la |une |un |d une |des )?"
+    r"(?:plan|dotation|materiel|equipement)s?(?: numerique)?(?: de la| du| de)? (?:metropole|sem)(?![a-z0-9])"
 )
 _BOUGHT_STEMS = ("achet", "financ", "pay", "offert", "fourni")
 _BUYERS = {"mairie": "commune", "commune": "commune", "ville": "commune", "ogec": "ogec"}
@@ -78,9 +88,14 @@ def stated_owner(text: str) -> str | None:
     """Who bought the device, when the message says so (« le PC acheté par la mairie »): the
     `AssetOwner` value (« commune », « ogec ») or None."""
     lowered = text.lower()
-    if not any(stem in lowered for stem in _BOUGHT_STEMS):
+    bought = any(stem in lowered for stem in _BOUGHT_STEMS)
+    not_plan = ("pas" in lowered or "aucun" in lowered) and ("tropole" in lowered or "sem" in lowered)
+    if not bought and not not_plan:
         return None  # most messages: no normalising
-    match = _STATED_OWNER.search(normalise(text))
-    if match is None:
-        return None
-    return _BUYERS[match.group(1) or match.group(2)]
+    normalised = normalise(text)
+    match = _STATED_OWNER.search(normalised) if bought else None
+    if match is not None:
+        return _BUYERS[match.group(1) or match.group(2)]
+    if not_plan and _NOT_THE_PLAN.search(normalised) is not None:
+        return "other"  # the school authority's, whoever it was bought by
+    return None
