@@ -99,6 +99,10 @@ _NETWORK_BOXES = NETWORK_DEVICES - {_SOCKET}
 #: Devices a screen said after them belongs to (the desktop's monitor is its own device, but « le
 #: poste ne démarre plus, l'écran reste noir » tells the desktop's failure).
 _WITH_SCREEN = _SCREENED | {Equipment.DESKTOP.value}
+#: What works install (a socket, a whiteboard, a projector on its mount): asked for beside a damage,
+#: a work of its own (« Un orage a inondé la salle. Par ailleurs il faudrait poser une prise réseau »).
+_INSTALLED = NETWORK_DEVICES | {Equipment.WHITEBOARD.value, Equipment.PROJECTOR.value,
+                                Equipment.INTERACTIVE_PROJECTOR.value, Equipment.INTERACTIVE_DISPLAY.value}
 
 
 def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
@@ -132,7 +136,8 @@ def same_problem(found: ProblemKey, part: ProblemKey) -> bool:
         return True  # « passer un câble réseau jusqu'à la classe 6 ? Il n'y a aucune prise réseau. »
     if found[0] == _DAMAGE and found[2] is None and part[0] == _FAILURE:
         return True  # « une branche a cassé la fenêtre ; la pluie a trempé le vidéoprojecteur, qui ne s'allume plus »
-    if found[0] == _DAMAGE and found[2] is None and part[0] == _WORKS_INTENT and found[1] == part[1]:
+    if found[0] == _DAMAGE and found[2] is None and part[0] == _WORKS_INTENT and found[1] == part[1] \
+            and part[2] not in _INSTALLED:
         # « la foudre est tombée … le disjoncteur de l'école avait sauté », « une fuite de toiture …
         # L'eau a coulé directement sur quatre ordinateurs fixes »: one event to declare
         return True
@@ -177,7 +182,7 @@ _WORKS = re.compile(
     r"|\b(?:n'est|ne sont|n'[ée]tait|n'[ée]taient)\s+pas\s+(?:en panne|coup[ée]e?s?|cass[ée]e?s?|hs)\b"
     r"|\bn'(?:a|ont)\s+rien\s*(?:[.!,;()]|$)"
     # « Les autres VPI de l'école ne présentent pas ce défaut »
-    r"|\bne\s+(?:pr[ée]sente|pr[ée]sentent|rencontre|rencontrent|a|ont)\s+pas\s+(?:ce|le m[eê]me|de)\s+(?:d[ée]faut|probl[eè]me|souci)\b"
+    r"|\b(?:ne\s+(?:pr[ée]sente|pr[ée]sentent|rencontre|rencontrent)|n['’](?:a|ont))\s+pas\s+(?:ce|le m[eê]me|de)\s+(?:d[ée]faut|probl[eè]me|souci)\b"
     r"|\b(?:lui|elle|eux|elles)(?:-m[eê]mes?)?,?\s+(?:(?:fonctionne|marche|s'allume|s'affiche)(?:nt)?|va bien|vont bien)\b"
     r"|\b(?:est|sont|semble|semblent|para[iî]t|paraissent)\s+(?:bien\s+)?branch[ée]e?s?\b",
     re.IGNORECASE,
@@ -236,7 +241,8 @@ _ANOTHER = re.compile(
 )
 #: A connector just before a part: what it says is new (« Par ailleurs, j'ai essayé… »).
 _CONNECTED = re.compile(
-    r"\b(?:par ailleurs|d'autre part|de plus|en plus|aussi|au passage|au fait|autre (?:souci|probl[eè]me|chose)"
+    r"\b(?:par ailleurs|d'autre part|de plus|en plus|aussi|au passage|au fait|autre (?:souci|probl[eè]me|chose)|sinon"
+    r"|oubli[ée] de (?:vous )?(?:dire|pr[ée]ciser|signaler|mentionner)(?: aussi)?(?: que)?"
     r")\W*$",
     re.IGNORECASE,
 )
@@ -254,7 +260,8 @@ def tells_more(text: str, start: int, end: int) -> bool:
 #: A part whose subject is a pronoun (« Il affiche une erreur », « Elle clignote ») and that names
 #: no device is about the device before (not « il y a », « il faut », « il manque »).
 _ANAPHORA = re.compile(
-    r"\W*(?:il|elle|ils|elles|[çc]a|cela|celui-ci|celle-ci)\s+(?!y\b|n'y\b|n’y\b|fau(?:t|dra|drait)\b|manque|me\b|m'|m’|nous\b)"
+    r"\W*(?:il|elle|ils|elles|[çc]a|cela|celui-ci|celle-ci)\s+(?!y\b|n'y\b|n’y\b|fau(?:t|dra|drait)\b|manque|me\b|m'|m’|nous\b|serait\b|pleut|reste|semble|s'agit|s’agit"
+    r"|est\s+(?:impossible|possible|urgent|n[ée]cessaire|difficile|dommage|temps)\b)"
     r"(?!.*\b(?:aussi|[ée]galement|en plus|de plus|autres?)\b)",  # « Il faudra aussi refaire la fixation »
     re.IGNORECASE | re.DOTALL,
 )
@@ -264,8 +271,8 @@ _ANAPHORA = re.compile(
 _TRIED_PARTICIPLE = re.compile(
     r"\s*(?P<item>(?:[-–•*]|\d{1,2}\s*[).])\s*)?(?P<lead>(?:\S+\s+){0,4}?)"
     r"(?:tent|test|essay|v[ée]rifi|remplac|chang|red[ée]marr|r[ée]install|d[ée]sinstall|recalibr|d[ée]branch"
-    r"|rebranch|termin|r[ée]initialis)[ée]e?s?\b"
-    r"|\W*(?:[-–•*]\s*)?(?P<state>(?:\S+\s+){1,3}?(?:d[ée]j[àa]\s+)?[àa] jour)\b",  # « - firmware déjà à jour »
+    r"|rebranch|termin|r[ée]initialis)(?:é|ée|és|ées)\b"  # the participle, not « redémarre », « change »
+    r"|\W*(?:[-–•*]\s*)?(?P<state>(?:\S+\s+){1,3}?(?:d[ée]j[àa]|est|sont)\s+[àa] jour)\b",  # « - firmware déjà à jour »
     re.IGNORECASE,
 )
 _FAILURES = frozenset({Intent.HARDWARE_FAILURE, Intent.NETWORK_OUTAGE, Intent.SOFTWARE_ISSUE})
@@ -283,13 +290,14 @@ def _tried_part(text: str) -> bool:
 
 
 #: Needing the device said before (« We need it for the rehearsal on Friday », « on en a besoin pour vendredi »).
-_NEED_IT = re.compile(r"\bneeds?\s+(?:it|them)\b|\ben\s+(?:avons|a|ont|aurions|aurait)\s+(?:vraiment\s+|absolument\s+)?besoin\b",
-                      re.IGNORECASE)
+_NEED_IT = re.compile(r"\bneeds?\s+(?:it|them)\b", re.IGNORECASE)
+_NEED_IT_FR = re.compile(r"\ben\s+(?:avons|a|ont|aurions|aurait)\s+(?:vraiment\s+|absolument\s+)?besoin\b", re.IGNORECASE)
 #: An item of a list (« 1) », « 2. », « - », « • »).
 _LIST_ITEM = re.compile(r"\s*(?:\d{1,2}\s*[).]|[-–•*])\s+")
 #: The line introducing a list of what was tried (« Nous avons déjà : », « Vérifications faites : »).
 _TRIED_INTRO = re.compile(
-    r"(?:\bd[ée]j[àa]|\b(?:essay|test|v[ée]rifi|fait)\w*|\bv[ée]rifications?(?:\s+\w+)?)\s*:\s*$", re.IGNORECASE
+    r"(?:\bd[ée]j[àa]|\b(?:avons|ai|on a)\s+(?:essay|test|v[ée]rifi)\w*|\bv[ée]rifications?\s+(?:faites|effectu[ée]es))"
+    r"[^\n:]{0,40}:\s*$", re.IGNORECASE
 )
 
 
@@ -339,7 +347,7 @@ _ASKS = re.compile(r"voudr|souhait|besoin|faudr|pourr|pouvez|demand|merci de|\?"
 #: Requests: a part that neither asks nor names what a request is for says why it is asked.
 _REQUESTS = frozenset({Intent.TRAINING_REQUEST, Intent.EQUIPMENT_REQUEST})
 _REQUEST_WORDS = re.compile(
-    r"\b(?:aimeri\w*|aimerai\w*|possible|de plus|en plus|d'autres"
+    r"\b(?:aimeri\w*|aimerai\w*|possible|de plus|en plus|d'autres|bienvenue?s?|utiles?|serait"
     r"|formations?|stages?|accompagnement|ateliers?|animations?|initiation|suppl[ée]mentaires?|nouveaux|nouvelles?"
     r"|nouvel|dot(?:er|ation)|[ée]quiper|acqu[ée]rir|obtenir|achat|commande[rz]?|manque(?:nt)?)\b",
     re.IGNORECASE,
@@ -459,7 +467,8 @@ def _reported(
             continue
         if found and tells_more(text, start, end):
             continue
-        if result.equipment is None and ((found and _ANAPHORA.match(result.text) is not None)
+        if result.equipment is None and ((found and (_ANAPHORA.match(result.text) is not None
+                                                     or _NEED_IT_FR.search(result.text) is not None))
                                          or _NEED_IT.search(result.text) is not None) \
                 and _CONNECTED.search(text[max(0, start - 40) : start]) is None:
             continue  # « Il affiche « Le programme a cessé de fonctionner » »: the device before, said again

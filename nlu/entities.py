@@ -381,8 +381,9 @@ class EntityExtractor:
                         for o in found)
             )
         ]
-        # « Tél. : 04 77 22 31 08 » in a signature, « mon téléphone : 06 … »: a number to call, not the line at fault.
-        kept = [c for c in kept if c.value != _PHONE or not _number_after(tokens, c)]
+        # « Tél. : 04 77 22 31 08 » in a signature, « mon téléphone : 06 … »: a number to call, not the
+        # line at fault (« la ligne téléphonique 04 77 … n'a plus de tonalité » is the line).
+        kept = [c for c in kept if c.value != _PHONE or tokens[c.token_index].end != c.end or not _number_after(tokens, c)]
         # « le projecteur avec le stylet »: a projector one writes on with a pen is interactive (VPI).
         if any(c.value == _PROJECTOR for c in kept) and any(t.norm == "stylet" for t in tokens):
             kept = [replace(c, value=Equipment.INTERACTIVE_PROJECTOR.value) if c.value == _PROJECTOR else c
@@ -522,7 +523,7 @@ class EntityExtractor:
                 continue  # a room, a version or a date (« le 12 »), not a count
             if word.isdigit() and not nxt:
                 continue  # a bare trailing number is rarely a count
-            if word.isdigit() and (nxt.isdigit() or prev.isdigit()):
+            if len(word) == 2 and word.isdigit() and ((len(nxt) == 2 and nxt.isdigit()) or (len(prev) == 2 and prev.isdigit())):
                 continue  # a group of a phone number or a date (« 06 12 34 56 78 »), not a count
             spans.append(EntitySpan(EntityType.QUANTITY.value, str(value), tok.start, tok.end, EXTRACTOR, 0.9))
         return spans

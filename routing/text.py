@@ -14,7 +14,7 @@ _BOUGHT = r"(?:achet|financ|pay|offert|offer|fourni)[a-z]*"
 _BUYER = r"(?:la |l )?(mairie|commune|ville|ogec)"
 _STATED_OWNER = re.compile(
     # « acheté par la mairie », « achetés et installés par la mairie », « achetées il y a des années par l'OGEC »
-    rf"(?<![a-z0-9]){_BOUGHT}(?: et [a-z]+)? (?:(?:[a-z0-9]+ ){{0,5}}?par |avec |sur )?"
+    rf"(?<![a-z0-9]){_BOUGHT}(?: et [a-z]+)? (?:(?:(?!par )[a-z0-9]+ ){{0,5}}?par |avec |sur )?"
     rf"(?:le budget (?:de |du )?|les fonds (?:de |du )?)?{_BUYER}(?![a-z0-9])"
     # « que l'OGEC a financé », « c'est la mairie de Sorbiers qui l'a achetée », « l'OGEC qui les a payés »
     rf"|(?<![a-z0-9])(?:que |qu )?{_BUYER}(?: de [a-z]+(?: [a-z]+)?)? (?:qui )?(?:nous )?(?:l |les |nous l |nous les )?"
@@ -23,9 +23,11 @@ _STATED_OWNER = re.compile(
 #: « il ne fait pas partie du plan de la Métropole », « Aucune n'est du matériel Métropole », « cette
 #: imprimante n'est pas une dotation Métropole »: not the plan's, whoever bought it (art. 3).
 _NOT_THE_PLAN = re.compile(
-    r"(?<![a-z0-9])(?:pas|aucune? n est) (?:partie )?(?:du |de la |une |un |d une |des )?"
+    r"(?<![a-z0-9])(?:(?:n est|ne sont|n etait|ne fait|ne font|fait|font) pas (?:partie )?|aucune? n est )"
+    r"(?:du |de la |une |un |d une |des )"
     r"(?:plan|dotation|materiel|equipement)s?(?: numerique)?(?: de la| du| de)? (?:metropole|sem)(?![a-z0-9])"
 )
+_SEM_WORD = re.compile(r"\bsem\b")
 _BOUGHT_STEMS = ("achet", "financ", "pay", "offert", "fourni")
 _BUYERS = {"mairie": "commune", "commune": "commune", "ville": "commune", "ogec": "ogec"}
 
@@ -89,7 +91,7 @@ def stated_owner(text: str) -> str | None:
     `AssetOwner` value (« commune », « ogec ») or None."""
     lowered = text.lower()
     bought = any(stem in lowered for stem in _BOUGHT_STEMS)
-    not_plan = ("pas" in lowered or "aucun" in lowered) and ("tropole" in lowered or "sem" in lowered)
+    not_plan = ("pas" in lowered or "aucun" in lowered) and ("tropole" in lowered or _SEM_WORD.search(lowered) is not None)
     if not bought and not not_plan:
         return None  # most messages: no normalising
     normalised = normalise(text)

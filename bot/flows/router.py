@@ -99,8 +99,8 @@ async def _answers_waiting_ticket(turn: Turn, text: str) -> bool:
         return False
     ticket = waiting[0]
     parsed = await triage.parse(turn, text)
-    if parsed.intent in SMALL_TALK_INTENTS and parsed.confidence >= 0.5:
-        return False
+    if parsed.intent in SMALL_TALK_INTENTS and parsed.confidence >= CLARIFY_THRESHOLD:
+        return False  # « merci ! », « bonjour » (an unsure reading of a typed answer is the answer)
     if parsed.intent is Intent.TICKET_STATUS or triage.asks_to_cancel(text):
         return False
     new_problem = (parsed.intent in TICKET_INTENTS and parsed.confidence >= CLARIFY_THRESHOLD and parsed.equipment

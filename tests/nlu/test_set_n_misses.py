@@ -96,3 +96,21 @@ def test_needing_the_device_and_a_plan_called_off(nlu: LocalNlu) -> None:
     assert out["intent"] == "hardware_failure" and "problems" not in out
     assert "eau" not in normalize("du coup mon atelier de l'après-midi tombe à l'eau").split()
     assert "eau" in normalize("la tablette est tombée à l'eau").split()
+
+
+def test_the_review_s_counter_examples_stay_problems(nlu: LocalNlu) -> None:
+    """What the narrowed rules must not swallow: a present tense, an update asked for, an impersonal
+    « il », a request welcome without asking, the works asked beside a storm's damage."""
+    assert not _tried_part("Le PC du bureau redémarre tout seul toutes les 5 minutes")
+    assert not _tried_part("Pouvez-vous mettre à jour Pronote sur le poste de la direction ?")
+    out = triage_json(nlu, "Le vidéoprojecteur de la salle 2 ne s'allume plus depuis lundi. Il est impossible de "
+                           "se connecter à l'ENT depuis les postes élèves.")
+    assert [p["intent"] for p in out["problems"]] == ["hardware_failure", "account_access"]
+    assert not same_problem(("damage", "commune", None), ("building_works", "commune", "network_socket"))
+    assert same_problem(("damage", "commune", None), ("building_works", "commune", "desktop"))
+
+
+def test_a_line_and_a_count_beside_digits(nlu: LocalNlu) -> None:
+    assert nlu.parse("La ligne téléphonique 04 77 22 31 08 n'a plus de tonalité").equipment == "phone"
+    found = nlu.parse("Salle 6 : 4 tablettes ne chargent plus").entities
+    assert [e.value for e in found if e.entity == "quantity"] == ["4"]

@@ -504,3 +504,13 @@ def test_organisation_for_needs_the_school_slug(sem):
         sem.organisation_for(SA, school_status=PUBLIC)
     with pytest.raises(ValueError, match="lower-case"):
         sem.organisation_for(SA, school_status=PUBLIC, commune_slug="Saint Étienne")
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["Le VPI ne marche pas. Matériel Métropole.", "la tablette ne charge pas (dotation Métropole 2023)",
+     "le PC fourni par la Métropole et installé par la mairie ne démarre plus"],
+)
+def test_the_plan_s_own_device_is_not_said_otherwise(text):
+    """« Matériel Métropole » beside a negation, or installed (not bought) by the mairie: no owner told."""
+    assert stated_owner(text) is None
