@@ -467,12 +467,12 @@ def _reported(
             continue
         if found and tells_more(text, start, end):
             continue
-        if result.equipment is None and ((found and (_ANAPHORA.match(result.text) is not None
-                                                     or _NEED_IT_FR.search(result.text) is not None))
-                                         or _NEED_IT.search(result.text) is not None) \
-                and _CONNECTED.search(text[max(0, start - 40) : start]) is None:
+        connected = _CONNECTED.search(text[max(0, start - 40) : start]) is not None  # « Par ailleurs, … »
+        if result.equipment is None and not connected and (
+                (found and (_ANAPHORA.match(result.text) is not None or _NEED_IT_FR.search(result.text) is not None))
+                or _NEED_IT.search(result.text) is not None):
             continue  # « Il affiche « Le programme a cessé de fonctionner » »: the device before, said again
-        if found and _tried_part(result.text) and _CONNECTED.search(text[max(0, start - 40) : start]) is None:
+        if found and not connected and _tried_part(result.text):
             continue  # « Testé depuis trois postes, en filaire et en wifi, même résultat »
         if found and found[-1].intent is Intent.CLASS_CHANGE and result.intent in _FAILURES \
                 and _FAILS.search(result.text) is None:
@@ -492,8 +492,7 @@ def _reported(
         problem = Problem(start, end, text[start:end], result.intent, result.confidence, equipment, decision)
         another = _ANOTHER.search(problem.text) is not None
         same = None if another else next((i for i, f in enumerate(found) if same_problem(f.key, problem.key)), None)
-        if same is None and equipment is None and not decision.by_words and not another \
-                and _CONNECTED.search(text[max(0, start - 40) : start]) is None:
+        if same is None and equipment is None and not decision.by_words and not another and not connected:
             # « … ma messagerie académique est bloquée. La procédure me demande mon NUMEN … »: the
             # same intent again, routed by the intent's catch-all (no word of its own to route on).
             same = next((i for i, f in enumerate(found) if f.intent is result.intent), None)
