@@ -202,7 +202,11 @@ _PROCEDURE = re.compile(
     r"|\b(?:parents|familles?|direction|directeur|directrice|chef d'[ée]tablissement|coll[eè]gues|gestionnaire)\b"
     r"[^.!?\n]{0,40}\b(?:au courant|pr[ée]venue?s?|avertie?s?|inform[ée]e?s?|re[çc]ue?s?)\b"
     r"|\b(?:plainte|main courante|d[ée]claration|constat)\b[^.!?\n]{0,30}\b(?:d[ée]pos[ée]e?s?|faite?s?|envoy[ée]e?s?|transmise?s?|en cours)\b"
-    r"|\b(?:j'ai|nous avons|on a)\s+(?:inform[ée]|pr[ée]venu|averti|appel[ée])\s+(?:la mairie|la commune|la police|l'ogec)\b",
+    r"|\b(?:j'ai|nous avons|on a)\s+(?:inform[ée]|pr[ée]venu|averti|appel[ée])\s+(?:la mairie|la commune|la police|l'ogec)\b"
+    # the complaint to come and the file's papers (« Nous allons déposer plainte. Que devons-nous fournir pour le dossier ? »)
+    r"|\b(?:allons|allez|va|vais|vont|devons|doit|dois|faut)\s+(?:d[ée]poser|porter)\s+plainte\b"
+    r"|\b(?:que|quels?|quelles?)\s+(?:documents?\s+|pi[eè]ces?\s+|justificatifs?\s+|papiers?\s+)?"
+    r"(?:devons-nous|dois-je|faut-il|doit-on|doit-il|devrions-nous)\s+(?:vous\s+)?(?:fournir|envoyer|transmettre|joindre|remplir)\b",
     re.IGNORECASE,
 )
 
@@ -321,6 +325,13 @@ _INTRODUCTION = re.compile(
     r"secr[ée]taire|nouvel(?:le)?|nouveau|affect[ée]e?s?|arriv[ée]e?s?)\b",
     re.IGNORECASE | re.DOTALL,
 )
+#: A signature on a line of its own (« Services techniques, Ville de La Talaudière », « La comptable de
+#: l'OGEC », « Service scolaire, Sorbiers »): who writes, not a problem.
+_SIGNATURE = re.compile(
+    r"^\W*(?:(?:le|la|les|l'|l’)\s*)?(?:services?\s+(?:techniques?|scolaires?|[ée]ducation|enfance|informatiques?)"
+    r"|mairie|ville|commune|secr[ée]tariat|comptable|pr[ée]sidente?|tr[ée]sori[eè]re?|adjointe?|ogec)\b[^.!?\n:]{0,70}$",
+    re.IGNORECASE,
+)
 #: A town after a school's name, to the end of the part: « , Saint-Étienne », « (La Talaudière). »
 _TOWN = re.compile(r"[\s,()–-]*(?:(?:[A-ZÀ-Ý][\w'’-]*|de|la|le|les|du|sur|en)[\s()-]*){1,5}[.\s)]*")
 #: A part that only announces what the message is about (« Je me permets de vous écrire au sujet du
@@ -383,6 +394,9 @@ def names_a_problem(result: ParseResult) -> bool:
             and _ASKS.search(text) is None:
         return False  # not « il faudrait refaire la fixation au mur (l'appareil lui-même fonctionne) »
     if _HAS.search(text) is not None and _FAILS.search(text) is None:
+        return False
+    if len(words) <= 8 and result.equipment is None and _SIGNATURE.search(text) is not None \
+            and _FAILS.search(text) is None and _ASKS.search(text) is None:
         return False
     if _INTRODUCTION.search(text) is not None and len(words) <= 30 and _FAILS.search(text) is None \
             and _ASKS.search(text) is None:

@@ -109,6 +109,12 @@ _GLOSS: tuple[tuple[str, str], ...] = (
     ("switches off", "s'éteint"), ("turns off", "s'éteint"), ("dark", "sombre"), ("sticker", "étiquette"),
     ("label", "étiquette"), ("have a look", "venir voir"), ("language", "langue"), ("pen", "stylet"),
     ("stylus", "stylet"), ("settings", "paramètres"),
+    # set O: a device that will not start, who bought it, what is asked for and how
+    ("won't start", "ne démarre plus"), ("doesn't start", "ne démarre plus"), ("does not start", "ne démarre plus"),
+    ("won't boot", "ne démarre plus"), ("doesn't boot", "ne démarre plus"), ("won't work", "ne marche plus"),
+    ("bought", "acheté"), ("own funds", "fonds propres"), ("would like", "voudraient"),
+    ("apply for", "demander"), ("copier", "photocopieur"), ("photocopier", "photocopieur"),
+    ("log this", "enregistrer la demande"),
 )
 _GLOSS_RE = re.compile(
     r"(?<![a-z'])(" + "|".join(re.escape(src) for src, _ in sorted(_GLOSS, key=lambda kv: -len(kv[0]))) + r")(?![a-z'])"

@@ -121,6 +121,7 @@ EQUIPMENT_FORMS: dict[str, E] = {
     "téléphone": E.PHONE,
     "téléphone fixe": E.PHONE,
     "ligne téléphonique": E.PHONE,
+    "ligne fixe": E.PHONE,  # « la ligne fixe de l'école est coupée »
     "poste téléphonique": E.PHONE,
     "standard téléphonique": E.PHONE,
     "téléphone portable": E.PHONE,

@@ -12,6 +12,8 @@ _NON_WORD = re.compile(r"[^a-z0-9]+")
 #: commune »: who bought a device, said in the message (matched on the text `normalise` returns).
 _BOUGHT = r"(?:achet|financ|pay|offert|offer|fourni)[a-z]*"
 _BUYER = r"(?:la |l )?(mairie|commune|ville|ogec)"
+_BOUGHT_EN = r"(?:bought|purchased|paid for|funded)"
+_BUYER_EN = r"(ogec|mairie|commune|town hall|town council|council|city council|municipality)"
 _STATED_OWNER = re.compile(
     # « acheté par la mairie », « achetés et installés par la mairie », « achetées il y a des années par l'OGEC »
     rf"(?<![a-z0-9]){_BOUGHT}(?: et [a-z]+)? (?:(?:(?!par )[a-z0-9]+ ){{0,5}}?par |avec |sur )?"
@@ -19,6 +21,9 @@ _STATED_OWNER = re.compile(
     # « que l'OGEC a financé », « c'est la mairie de Sorbiers qui l'a achetée », « l'OGEC qui les a payés »
     rf"|(?<![a-z0-9])(?:que |qu )?{_BUYER}(?: de [a-z]+(?: [a-z]+)?)? (?:qui )?(?:nous )?(?:l |les |nous l |nous les )?"
     rf"(?:a|avait|ont|avaient) {_BOUGHT}"
+    # English: « one of the laptops the OGEC bought last year », « paid for by the town council »
+    rf"|(?<![a-z0-9])(?:the )?{_BUYER_EN} (?:has |had )?{_BOUGHT_EN}"
+    rf"|(?<![a-z0-9]){_BOUGHT_EN} (?:(?!by )[a-z0-9]+ ){{0,4}}?by (?:the )?{_BUYER_EN}(?![a-z0-9])"
 )
 #: « il ne fait pas partie du plan de la Métropole », « Aucune n'est du matériel Métropole », « cette
 #: imprimante n'est pas une dotation Métropole »: not the plan's, whoever bought it (art. 3).
@@ -28,8 +33,9 @@ _NOT_THE_PLAN = re.compile(
     r"(?:plan|dotation|materiel|equipement)s?(?: numerique)?(?: de la| du| de)? (?:metropole|sem)(?![a-z0-9])"
 )
 _SEM_WORD = re.compile(r"\bsem\b")
-_BOUGHT_STEMS = ("achet", "financ", "pay", "offert", "fourni")
-_BUYERS = {"mairie": "commune", "commune": "commune", "ville": "commune", "ogec": "ogec"}
+_BOUGHT_STEMS = ("achet", "financ", "pay", "offert", "fourni", "bought", "purchased", "paid", "funded")
+_BUYERS = {"mairie": "commune", "commune": "commune", "ville": "commune", "ogec": "ogec", "town hall": "commune",
+           "town council": "commune", "council": "commune", "city council": "commune", "municipality": "commune"}
 
 
 # Every non-ASCII character met so far -> its folded form, as a `str.translate` table (NFKD
@@ -97,7 +103,7 @@ def stated_owner(text: str) -> str | None:
     normalised = normalise(text)
     match = _STATED_OWNER.search(normalised) if bought else None
     if match is not None:
-        return _BUYERS[match.group(1) or match.group(2)]
+        return _BUYERS[next(g for g in match.groups() if g)]
     if not_plan and _NOT_THE_PLAN.search(normalised) is not None:
         return "other"  # the school authority's, whoever it was bought by
     return None
