@@ -16,8 +16,15 @@ from collections.abc import Iterator, Sequence
 from typing import Any, TextIO
 
 from domain.vocabulary import AssetOwner, Equipment, Intent, SchoolStatus
-from handlers.problems import Problem, announces_subject, problems_beside_question, problems_of, without
-from nlu import CLARIFY_THRESHOLD, LocalNlu, ParseResult
+from handlers.problems import (
+    Problem,
+    announces_subject,
+    confident_part,
+    problems_beside_question,
+    problems_of,
+    without,
+)
+from nlu import LocalNlu, ParseResult
 from nlu.problems import problem_spans
 from routing import Territory, TerritoryError, decide, load_territory
 
@@ -173,7 +180,7 @@ def _parse_parts(nlu: LocalNlu, part_texts: list[str], spans: list[list[tuple[in
             continue
         mine = range(n, n + len(cut))
         n += len(cut)
-        confident = [i for i in mine if parts[i].confidence >= CLARIFY_THRESHOLD]
+        confident = [i for i in mine if confident_part(parts[i])]
         if len(confident) > 1:
             # and the part announcing what the message is about: its device is the next problem's
             for i in [*confident, *(i for i in mine if i not in confident and announces_subject(parts[i]))]:

@@ -184,7 +184,9 @@ _WORKS = re.compile(
     # « Les autres VPI de l'école ne présentent pas ce défaut »
     r"|\b(?:ne\s+(?:pr[ée]sente|pr[ée]sentent|rencontre|rencontrent)|n['’](?:a|ont))\s+pas\s+(?:ce|le m[eê]me|de)\s+(?:d[ée]faut|probl[eè]me|souci)\b"
     r"|\b(?:lui|elle|eux|elles)(?:-m[eê]mes?)?,?\s+(?:(?:fonctionne|marche|s'allume|s'affiche)(?:nt)?|va bien|vont bien)\b"
-    r"|\b(?:est|sont|semble|semblent|para[iî]t|paraissent)\s+(?:bien\s+)?branch[ée]e?s?\b",
+    # (not where it is plugged in: « la prise du mur où elle est branchée sort du mur »)
+    r"|(?<!o[uù] elle )(?<!o[uù] il )(?<!o[uù] elles )(?<!o[uù] ils )"
+    r"\b(?:est|sont|semble|semblent|para[iî]t|paraissent)\s+(?:bien\s+)?branch[ée]e?s?\b",
     re.IGNORECASE,
 )
 _FAILS = re.compile(
@@ -372,6 +374,19 @@ def announces_subject(result: ParseResult) -> bool:
         and len(_WORD.findall(result.text)) <= 25
 
 
+#: How sure the model must be of a part the writer says is another problem (« Et, autre chose, deux
+#: collègues n'arrivent plus à se connecter à l'ENT »): the words already say it is one.
+ANOTHER_THRESHOLD = 0.5
+
+
+def confident_part(result: ParseResult) -> bool:
+    """Whether a part is read surely enough to be a problem of its own: at the clarify threshold,
+    or, when it says it is another problem, at `ANOTHER_THRESHOLD`."""
+    if result.confidence >= CLARIFY_THRESHOLD:
+        return True
+    return result.confidence >= ANOTHER_THRESHOLD and _ANOTHER.search(result.text) is not None
+
+
 def names_a_problem(result: ParseResult) -> bool:
     """Whether a part says what is wrong, not only where or who: a part that is a room, a school
     or a signature (« Salle 8, classe de CE1 ») is read confidently as something by the model, and
@@ -387,6 +402,10 @@ def names_a_problem(result: ParseResult) -> bool:
         last = max(e for _, e in schools)
         if _TOWN.fullmatch(text, last):
             text = text[:last]  # « École élémentaire Jules-Ferry, Saint-Étienne »
+        # beside a school's name, a capitalised word is a place (« École Fauriel, Saint-Étienne, classe de CE2 »)
+        if result.equipment is None and _FAILS.search(text) is None:
+            words = [w for w in _WORD.findall(text) if not w[0].isupper()]
+            text = " ".join(words) if len(words) < 2 else text
     words = [w for w in _WORD.findall(fold(text)) if w not in _PLACE_WORDS]
     if len(words) < 2:
         return False
@@ -475,7 +494,7 @@ def _reported(
         if announces_subject(result):
             subject = subject or result.equipment
             continue
-        if result.confidence < CLARIFY_THRESHOLD:
+        if not confident_part(result):
             continue
         if not names_a_problem(result):
             continue

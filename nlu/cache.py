@@ -12,7 +12,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 #: Bump when a change of code changes what a fitted model is.
-CODE_VERSION = "nlu-9"
+CODE_VERSION = "nlu-10"
 #: The classifier variant chosen by cross-validation (numbers in nlu/README.md; recipes in
 #: nlu/classifier.py, which imports scikit-learn and is only loaded to train).
 DEFAULT_VARIANT = "lr_c100"

@@ -146,6 +146,8 @@ _VOWELS = frozenset("aeiouyh")
 #: Devices whose keyboard is part of them.
 _BUILT_IN_KEYBOARD = frozenset({Equipment.LAPTOP.value, Equipment.TABLET.value})
 _PROJECTOR = Equipment.PROJECTOR.value
+#: The pens one writes on a projected image with (« le stylet », « le stylo du projecteur »): stemmed forms.
+_PENS = frozenset({_stem("stylet"), _stem("stylets"), _stem("stylo"), _stem("stylos")})
 _PHONE = Equipment.PHONE.value
 # « écran noir sur le PC »: the word names a symptom, not the device at fault.
 _SYMPTOM_WORDS = frozenset("noir bleu blanc fige gele eteint allume tactile".split())
@@ -385,7 +387,7 @@ class EntityExtractor:
         # line at fault (« la ligne téléphonique 04 77 … n'a plus de tonalité » is the line).
         kept = [c for c in kept if c.value != _PHONE or tokens[c.token_index].end != c.end or not _number_after(tokens, c)]
         # « le projecteur avec le stylet »: a projector one writes on with a pen is interactive (VPI).
-        if any(c.value == _PROJECTOR for c in kept) and any(t.norm == "stylet" for t in tokens):
+        if any(c.value == _PROJECTOR for c in kept) and any(t.norm in _PENS for t in tokens):
             kept = [replace(c, value=Equipment.INTERACTIVE_PROJECTOR.value) if c.value == _PROJECTOR else c
                     for c in kept]
         return kept

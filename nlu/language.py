@@ -115,6 +115,10 @@ _GLOSS: tuple[tuple[str, str], ...] = (
     ("bought", "acheté"), ("own funds", "fonds propres"), ("would like", "voudraient"),
     ("apply for", "demander"), ("copier", "photocopieur"), ("photocopier", "photocopieur"),
     ("log this", "enregistrer la demande"),
+    # set P: a class or a school asking for more
+    ("could our class get", "pourrait-on avoir"), ("could our school get", "pourrait-on avoir"),
+    ("could our class have", "pourrait-on avoir"), ("could our school have", "pourrait-on avoir"),
+    ("a set of", "des"), ("pairs", "paires"),
 )
 _GLOSS_RE = re.compile(
     r"(?<![a-z'])(" + "|".join(re.escape(src) for src, _ in sorted(_GLOSS, key=lambda kv: -len(kv[0]))) + r")(?![a-z'])"

@@ -18,6 +18,11 @@ EQUIPMENT_FORMS: dict[str, E] = {
     "vidéoprojo": E.PROJECTOR,
     "projecteur": E.PROJECTOR,
     "projo": E.PROJECTOR,
+    # « le boîtier accroché au plafond qui envoie l'image sur le tableau », « le boîtier qui projette »
+    "boîtier au plafond": E.PROJECTOR,
+    "boîtier accroché au plafond": E.PROJECTOR,
+    "boîtier du plafond": E.PROJECTOR,
+    "boîtier qui projette": E.PROJECTOR,
     "VP": E.PROJECTOR,
     "VPI": E.INTERACTIVE_PROJECTOR,
     "vidéoprojecteur interactif": E.INTERACTIVE_PROJECTOR,
@@ -37,6 +42,12 @@ EQUIPMENT_FORMS: dict[str, E] = {
     "grand écran": E.INTERACTIVE_DISPLAY,
     "grand écran tactile": E.INTERACTIVE_DISPLAY,
     "grand écran numérique": E.INTERACTIVE_DISPLAY,
+    # how a supply teacher names it (« la grande télé où on écrit dessus », « la gde tele »)
+    "grande télé": E.INTERACTIVE_DISPLAY,
+    "gde télé": E.INTERACTIVE_DISPLAY,
+    "grande télévision": E.INTERACTIVE_DISPLAY,
+    "télé tactile": E.INTERACTIVE_DISPLAY,
+    "télé interactive": E.INTERACTIVE_DISPLAY,
     "écran numérique": E.INTERACTIVE_DISPLAY,
     # computers
     "ordinateur": E.DESKTOP,
@@ -66,6 +77,10 @@ EQUIPMENT_FORMS: dict[str, E] = {
     "imprimante multifonction": E.COPIER,
     "photocopieur multifonction": E.COPIER,
     "copieur multifonction": E.COPIER,
+    # « la grosse machine du couloir qui photocopie »
+    "grosse machine": E.COPIER,
+    "machine à photocopier": E.COPIER,
+    "machine à photocopies": E.COPIER,
     # network
     "borne wifi": E.WIFI_ACCESS_POINT,
     "borne wi-fi": E.WIFI_ACCESS_POINT,
@@ -78,6 +93,7 @@ EQUIPMENT_FORMS: dict[str, E] = {
     "dongle": E.DISPLAY_DONGLE,
     "boîtier de partage": E.DISPLAY_DONGLE,
     "ClickShare": E.DISPLAY_DONGLE,
+    "boîtier d'affichage sans fil": E.DISPLAY_DONGLE,
     "Chromecast": E.DISPLAY_DONGLE,
     "NAS": E.NAS,
     "serveur": E.NAS,
@@ -89,6 +105,11 @@ EQUIPMENT_FORMS: dict[str, E] = {
     "switch": E.ROUTER,
     "commutateur": E.ROUTER,
     "modem": E.ROUTER,
+    # « la boîte avec les lumières dans le placard du bureau »
+    "boîte internet": E.ROUTER,
+    "boîtier internet": E.ROUTER,
+    "boîte avec les lumières": E.ROUTER,
+    "boîte avec des lumières": E.ROUTER,
     # classroom devices
     "visualiseur": E.DOCUMENT_CAMERA,
     "caméra document": E.DOCUMENT_CAMERA,
@@ -100,6 +121,11 @@ EQUIPMENT_FORMS: dict[str, E] = {
     "bras articulé": E.DOCUMENT_CAMERA,
     "caméra sur pied": E.DOCUMENT_CAMERA,  # « la petite caméra sur pied posée sur le bureau »
     "caméra sur son pied": E.DOCUMENT_CAMERA,
+    # « le petit appareil photo sur pied qui filme la feuille »
+    "appareil photo sur pied": E.DOCUMENT_CAMERA,
+    "appareil sur pied": E.DOCUMENT_CAMERA,
+    "appareils photo sur pied": E.DOCUMENT_CAMERA,
+    "appareil qui filme": E.DOCUMENT_CAMERA,
     "tab": E.TABLET,  # « écran de la tab fissuré »
     "jet d'encre": E.PRINTER,  # « cartouches pour la jet d'encre du CP »
     "enceinte": E.SPEAKER,

@@ -35,7 +35,7 @@ _DICTATED_STOP = (
     # never after the words that make « point » the noun (« le point d'accès », « au point »); the
     # lookahead first, so the lookbehinds run only before a « point »
     r"(?=\s+point\s)" + "".join(rf"(?<!\b{w})" for w in "le un au du ce bon mon ton son notre votre leur chaque quel dernier premier access".split())
-    + r"\s+point\s+(?:d'ailleurs\s+|(?=(?:et|on|il|elle|ils|elles|je|j'|nous|mais|par ailleurs|en plus|aussi"
+    + r"\s+point\s+(?:d'ailleurs\s+|d'interrogation\s+|(?=(?:et|on|il|elle|ils|elles|je|j'|nous|mais|par ailleurs|en plus|aussi"
     r"|est-ce|est ce)\b))"
 )
 #: Where a second problem starts; « et » alone only before a determiner or a subject (« et la prise… »,

@@ -76,6 +76,11 @@ SMS_WORDS: dict[str, str] = {
     "b1": "bien",
     "re": "rebonjour",
     "wi": "wifi",
+    "ouifi": "wifi",  # a phone's dictation of « wifi » (« le oui-fi »)
+    "cmt": "comment",
+    "cmnt": "comment",
+    "dmd": "demande",
+    "maj": "mise a jour",
     "wify": "wifi",
     "ordi": "ordinateur",
     "ordis": "ordinateurs",
@@ -226,6 +231,8 @@ _FELL_THROUGH = re.compile(
     r"(\b(?:atelier|sortie|seance|projet|cours|activite|spectacle|reunion|programme|journee|animation)s?"
     r"(?:\s+\S+){0,5}?)\s+(?:est\s+|sont\s+)?tomb\w*\s+a\s+l\W?\s*eau\b"
 )
+_DICTATED_QUESTION = re.compile(r"\bpoint d\s*'?\s*interrogation\b")
+_DICTATED_WIFI = re.compile(r"\boui fi\b")
 _INNER_HYPHEN = re.compile(r"(?<=[a-z])-(?=[a-z])")
 
 
@@ -252,6 +259,10 @@ def normalize(text: str) -> str:
         text = _NO_THEFT.sub(" sansvol ", text)
     text = _PUNCT_REPEATS.sub(r"\1", text)
     text = _REPEATS.sub(r"\1", text)
+    if "interrogation" in text:
+        text = _DICTATED_QUESTION.sub(" ? ", text)  # « … le matériel point d'interrogation »: dictated
+    if "oui fi" in text:
+        text = _DICTATED_WIFI.sub("wifi", text)  # « le oui fi marche plus »: a phone's dictation
     if "-" in text:
         text = _INNER_HYPHEN.sub("", text)  # vidéo-projecteur, wi-fi
     tokens = _TOKEN.findall(text.replace("'", " "))
