@@ -404,27 +404,25 @@ def names_a_problem(result: ParseResult) -> bool:
             text = text[:last]  # « École élémentaire Jules-Ferry, Saint-Étienne »
         # beside a school's name, a capitalised word is a place (« École Fauriel, Saint-Étienne, classe de CE2 »)
         if result.equipment is None and _FAILS.search(text) is None:
-            words = [w for w in _WORD.findall(text) if not w[0].isupper()]
-            text = " ".join(words) if len(words) < 2 else text
+            lowercase = [w for w in _WORD.findall(text) if not w[0].isupper()]
+            text = " ".join(lowercase) if len(lowercase) < 2 else text
     words = [w for w in _WORD.findall(fold(text)) if w not in _PLACE_WORDS]
     if len(words) < 2:
         return False
-    if _WORKS.search(text) is not None and _FAILS.search(_WORKS.sub(" ", text)) is None \
-            and _ASKS.search(text) is None:
+    fails = _FAILS.search(text) is not None
+    asks = _ASKS.search(text) is not None
+    if not asks and _WORKS.search(text) is not None and _FAILS.search(_WORKS.sub(" ", text)) is None:
         return False  # not « il faudrait refaire la fixation au mur (l'appareil lui-même fonctionne) »
-    if _HAS.search(text) is not None and _FAILS.search(text) is None:
+    if not fails and _HAS.search(text) is not None:
         return False
-    if len(words) <= 8 and result.equipment is None and _SIGNATURE.search(text) is not None \
-            and _FAILS.search(text) is None and _ASKS.search(text) is None:
+    if not fails and not asks and len(words) <= 8 and result.equipment is None and _SIGNATURE.search(text) is not None:
         return False
-    if _INTRODUCTION.search(text) is not None and len(words) <= 30 and _FAILS.search(text) is None \
-            and _ASKS.search(text) is None:
+    if not fails and not asks and len(words) <= 30 and _INTRODUCTION.search(text) is not None:
         return False
-    if result.intent in _REQUESTS and _ASKS.search(text) is None and _REQUEST_WORDS.search(text) is None:
+    if result.intent in _REQUESTS and not asks and _REQUEST_WORDS.search(text) is None:
         return False  # « Les enseignants utilisent à tour de rôle l'unique visualiseur »: why, not what is asked
     # (a part naming its device reports it: « l'imprimante a pris l'eau, elle est fichue, la mairie a prévenu l'assurance »)
-    return not (_PROCEDURE.search(text) is not None and len(words) <= 14 and _FAILS.search(text) is None
-                and result.equipment is None)
+    return fails or result.equipment is not None or len(words) > 14 or _PROCEDURE.search(text) is None
 
 
 def _lists_what_works(text: str, end: int, next_start: int, result: ParseResult, following: ParseResult) -> bool:

@@ -147,7 +147,7 @@ _VOWELS = frozenset("aeiouyh")
 _BUILT_IN_KEYBOARD = frozenset({Equipment.LAPTOP.value, Equipment.TABLET.value})
 _PROJECTOR = Equipment.PROJECTOR.value
 #: The pens one writes on a projected image with (« le stylet », « le stylo du projecteur »): stemmed forms.
-_PENS = frozenset({_stem("stylet"), _stem("stylets"), _stem("stylo"), _stem("stylos")})
+_PENS = frozenset({_stem("stylet"), _stem("stylo")})  # tokens are stemmed: « stylets » is « stylet »
 _PHONE = Equipment.PHONE.value
 # « écran noir sur le PC »: the word names a symptom, not the device at fault.
 _SYMPTOM_WORDS = frozenset("noir bleu blanc fige gele eteint allume tactile".split())

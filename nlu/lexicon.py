@@ -124,7 +124,6 @@ EQUIPMENT_FORMS: dict[str, E] = {
     # « le petit appareil photo sur pied qui filme la feuille »
     "appareil photo sur pied": E.DOCUMENT_CAMERA,
     "appareil sur pied": E.DOCUMENT_CAMERA,
-    "appareils photo sur pied": E.DOCUMENT_CAMERA,
     "appareil qui filme": E.DOCUMENT_CAMERA,
     "tab": E.TABLET,  # « écran de la tab fissuré »
     "jet d'encre": E.PRINTER,  # « cartouches pour la jet d'encre du CP »
